@@ -1,0 +1,62 @@
+# The two commands: `make run` serves the demo, `make test` runs every test.
+VENV    ?= .venv
+PY      := $(VENV)/bin/python
+FLASK   := $(VENV)/bin/flask
+PORT    ?= 8000
+PYTHON  ?= python3
+export FLASK_APP := wsgi
+
+.PHONY: run test install test-install translations migrate demo serve lint-layers bench clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q -e .
+	@touch $@
+
+$(VENV)/.test-installed: $(VENV)/.installed
+	@$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+test-install: $(VENV)/.test-installed
+
+# Compiled catalogs are build output, not sources.
+translations: install
+	@$(VENV)/bin/pybabel compile -q -d core/translations
+
+instance/config.py:
+	@mkdir -p instance
+	@$(PY) -c 'import secrets; print("SECRET_KEY = %r" % secrets.token_hex(32))' > $@
+
+migrate: install instance/config.py
+	@$(FLASK) db upgrade
+
+demo: migrate
+	@$(FLASK) demo load
+
+serve:
+	@echo "Tabel is serving on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
+	@$(VENV)/bin/gunicorn -c infra/gunicorn.conf.py -b 127.0.0.1:$(PORT) wsgi:app
+
+run: install translations demo serve
+
+# SQLite first, then PostgreSQL (a fresh database per run; in CI a missing server fails).
+test: test-install translations
+	$(PY) -m pytest -q -p no:cacheprovider
+	TABEL_TEST_DATABASE=postgresql $(PY) -m pytest -q -p no:cacheprovider
+
+lint-layers:
+	$(PY) ../shared/tools/check_layers.py
+
+bench: install
+	$(PY) bench/regulations.py
+
+# Refresh the message catalogs after changing user-facing text.
+messages: install
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o core/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i core/translations/messages.pot -d core/translations
+
+clean:
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,184 @@
+"""The platform core. ``create_app`` is the only way to get an application."""
+import importlib
+import logging
+import uuid
+
+from flask import Flask, current_app, g, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import text
+
+from core import config as config_module
+from core import errors, i18n, tenancy
+from core.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_relative_config=True, static_folder="static",
+                template_folder="templates")
+    # 1. configuration: defaults, instance file, environment, then the caller's mapping
+    config_module.load_config(app, config)
+    config_module.validate(app)
+    _configure_logging(app)
+    # 2. data: the session, its tenant scoping hook, migrations
+    db.init_app(app)
+    tenancy.install()
+    migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    # 3. request handling: language, sessions, CSRF, rate limits, errors
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone,
+                   default_translation_directories=str(config_module.PROJECT_ROOT / "core" / "translations"))
+    i18n.translate_marshmallow()
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = None
+    csrf.init_app(app)
+    limiter.init_app(app)
+    errors.init_app(app)
+    # 4. the API (every module adds its blueprints to it) and core's own routes
+    app.config.setdefault("OPENAPI_SWAGGER_UI_URL", None)
+    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer"}}}})
+    _register_core(app)
+    # 5. feature packages named in MODULES, lower layers first as listed
+    for name in app.config["MODULES"]:
+        importlib.import_module(name).init_app(app)
+    app.extensions["tabel.modules"] = list(app.config["MODULES"])
+    return app
+
+
+class _RequestIdFilter(logging.Filter):
+    def filter(self, record):
+        try:
+            record.request_id = g.get("request_id", "-")
+        except RuntimeError:
+            record.request_id = "-"
+        return True
+
+
+def _configure_logging(app):
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.addFilter(_RequestIdFilter())
+    logger = logging.getLogger("tabel")
+    if not any(isinstance(f, _RequestIdFilter) for h in logger.handlers for f in h.filters):
+        logger.addHandler(handler)
+    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    logger.propagate = False
+
+
+def _register_core(app):
+    from core.accounts import api as accounts_api
+    from core.accounts import service as accounts
+    from core.accounts import views as accounts_views
+    from core import cli, docs
+
+    app.register_blueprint(accounts_views.bp)
+    api.register_blueprint(accounts_api.blp)
+    docs.init_app(app)
+    cli.init_app(app)
+
+    @login_manager.user_loader
+    def _load_user(user_key):
+        if accounts.bearer_token():
+            return None  # an explicit token wins over a session cookie
+        user_id, _, version = user_key.partition(".")
+        try:
+            return accounts.load_user(int(user_id), int(version) if version else None)
+        except ValueError:
+            return None
+
+    @login_manager.request_loader
+    def _load_user_from_token(req):
+        token = accounts.bearer_token()
+        if not token:
+            return None
+        user, membership_id = accounts.user_from_token(token)
+        g.token_membership_id = membership_id
+        return user
+
+    @app.before_request
+    def _start_request():
+        tenancy.reset_scope()
+        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        if request.endpoint in ("static", "healthz", "readyz"):
+            return None
+        bearer = accounts.bearer_token() is not None
+        if (request.method not in SAFE_METHODS and app.config.get("WTF_CSRF_ENABLED", True)
+                and _needs_csrf(bearer)):
+            csrf.protect()
+        user = current_user._get_current_object() if current_user.is_authenticated else None
+        wanted = g.get("token_membership_id") if bearer else session.get("membership_id")
+        accounts.establish(user, wanted)
+        return None
+
+    @app.after_request
+    def _finish_request(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "-")
+        return response
+
+    @app.teardown_request
+    def _end_request(exc):
+        tenancy.reset_scope()
+
+    @app.route("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    @app.route("/readyz")
+    def readyz():
+        try:
+            db.session.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - any failure means not ready
+            current_app.logger.exception("readiness check failed")
+            return jsonify(status="unavailable", database="down"), 503
+        return jsonify(status="ok", database="up")
+
+    @app.route("/")
+    def home():
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login"))
+        for provider in app.extensions.get("tabel.home", []):
+            target = provider(g.membership)
+            if target:
+                return redirect(target)
+        return redirect(url_for("accounts.account"))
+
+    @app.template_filter("ru_date")
+    def _ru_date(value):
+        """Dates as people in Russia write them: 05.10.2026."""
+        return value.strftime("%d.%m.%Y") if value else ""
+
+    @app.context_processor
+    def _template_globals():
+        from flask_babel import get_locale
+
+        return {"membership": g.get("membership"), "memberships": g.get("memberships", []),
+                "current_locale": str(get_locale()),
+                "nav_items": [item for provider in app.extensions.get("tabel.nav", [])
+                              for item in provider(g.get("membership"))]}
+
+
+def _needs_csrf(bearer):
+    """Cookie-authenticated writes need the CSRF token (forms send a field, htmx a header).
+    A Bearer token is not sent by browsers on their own; an API call with no session has
+    no ambient authority to abuse."""
+    from core.apispec import is_api_request
+
+    if bearer:
+        return False
+    if is_api_request():
+        return "_user_id" in session
+    return True
+
+
+def register_home(app, provider):
+    """A feature says where a membership lands after sign-in (first answer wins)."""
+    app.extensions.setdefault("tabel.home", []).append(provider)
+
+
+def register_nav(app, provider):
+    """A feature adds (label, url) items to the main navigation for a membership."""
+    app.extensions.setdefault("tabel.nav", []).append(provider)

@@ -1,0 +1,112 @@
+"""People and the roles they hold in tenants."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, bindparam, exists, or_, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.orm import utcnow
+from core.extensions import db
+from core.tenancy import TenantScoped, subtree_ids
+
+# Ordered from the widest reach to the narrowest: the default context after login is the
+# first membership in this order.
+ROLES = (
+    "platform_admin",
+    "region_admin",
+    "municipality_admin",
+    "school_admin",
+    "teacher",
+    "guardian",
+    "pupil",
+)
+ROLE_LABELS = {
+    "platform_admin": _l("Platform administrator"),
+    "region_admin": _l("Region administrator"),
+    "municipality_admin": _l("Municipality administrator"),
+    "school_admin": _l("School administrator"),
+    "teacher": _l("Teacher"),
+    "guardian": _l("Parent or guardian"),
+    "pupil": _l("Pupil"),
+}
+ADMIN_ROLES = {"platform_admin", "region_admin", "municipality_admin", "school_admin"}
+# Which roles may be held in a tenant of each kind.
+ROLES_BY_KIND = {
+    "region": ("region_admin",),
+    "municipality": ("municipality_admin",),
+    "school": ("school_admin", "teacher", "guardian", "pupil"),
+}
+
+
+class User(TenantScoped, db.Model):
+    """A person who signs in. Visible to themselves and to whoever sees one of their
+    memberships' tenants."""
+
+    __tablename__ = "user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(120), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(8))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on password change or reset: ends every session and API token issued before.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", order_by="Membership.id", lazy="raise"
+    )
+
+    @classmethod
+    def __scope_criteria__(cls):
+        visible_member = exists(
+            select(Membership.id).where(
+                Membership.user_id == cls.id, Membership.tenant_id.in_(subtree_ids())
+            )
+        )
+        return or_(cls.id == bindparam("scope_user"), visible_member)
+
+    # Flask-Login
+    is_authenticated = True
+    is_anonymous = False
+
+    def get_id(self):
+        return f"{self.id}.{self.session_version}"
+
+
+class Membership(TenantScoped, db.Model):
+    """A role held by a user in a tenant. Platform admins hold theirs in no tenant.
+
+    ``tenant_path`` copies the tenant's (immutable) path, so that a request's scope is
+    known as soon as the membership is.
+    """
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("user_id", "tenant_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True)
+    tenant_path: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="memberships", lazy="raise")
+
+    @classmethod
+    def __scope_criteria__(cls):
+        return or_(cls.tenant_id.in_(subtree_ids()), cls.user_id == bindparam("scope_user"))
+
+    @property
+    def role_label(self):
+        return ROLE_LABELS.get(self.role, self.role)
+
+    @property
+    def rank(self):
+        return ROLES.index(self.role)

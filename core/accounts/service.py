@@ -1,0 +1,296 @@
+"""Accounts: passwords, sign-in, API tokens, the active context of a request, and account
+administration. Permission rules about *where* an admin may act are expressed on tenant
+paths, so this module needs nothing from the tenant tree but the path strings."""
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from blinker import Namespace
+from flask import current_app, g, request, session
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from core import audit
+from core.accounts.models import ADMIN_ROLES, ROLES, ROLES_BY_KIND, Membership, User
+from core.orm import utcnow
+from core.extensions import db
+from core.tenancy import Scope, scoped, set_scope, unscoped
+
+log = logging.getLogger("tabel.accounts")
+signals = Namespace()
+#: Sent once per request when the scope is known; the tenants package listens to it to
+#: resolve the home tenant's time zone and language.
+scope_established = signals.signal("scope-established")
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def _hasher() -> PasswordHasher:
+    """argon2id with the library's recommended costs; tests lower them by config."""
+    hasher = current_app.extensions.get("tabel.hasher")
+    if hasher is None:
+        options = {k: current_app.config[c] for k, c in (("time_cost", "ARGON2_TIME_COST"),
+                                                          ("memory_cost", "ARGON2_MEMORY_COST"))
+                   if current_app.config.get(c)}
+        hasher = current_app.extensions["tabel.hasher"] = PasswordHasher(**options)
+    return hasher
+
+
+class AccountError(ValueError):
+    """A refused account operation; ``field`` names the offending input."""
+
+    def __init__(self, field, message, status=422):
+        super().__init__(message)
+        self.field, self.message, self.status = field, message, status
+
+
+# Passwords ------------------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    try:
+        _hasher().verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
+    return True
+
+
+def validate_password(password: str):
+    if not password or len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password", _("The password must be at least %(n)d characters long.",
+                                          n=MIN_PASSWORD_LENGTH))
+
+
+# Sign-in ---------------------------------------------------------------------------------
+
+def authenticate(login: str, password: str) -> User | None:
+    """The active user with this login and password, or None. Same answer for an unknown
+    login and a wrong password."""
+    with unscoped("sign-in: find the account by login"):
+        user = db.session.execute(
+            select(User).where(User.login == normalise_login(login))
+        ).scalar_one_or_none()
+    if user is None:
+        _hasher().hash(password or "-")  # spend the same time as a real check
+        return None
+    if not user.is_active or not check_password(user, password or ""):
+        return None
+    return user
+
+
+def normalise_login(login: str) -> str:
+    return (login or "").strip().lower()
+
+
+def load_user(user_id: int, session_version: int | None = None) -> User | None:
+    set_scope(Scope(user_id=user_id))
+    user = db.session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
+    if user is None or not user.is_active:
+        return None
+    if session_version is not None and user.session_version != session_version:
+        return None
+    return user
+
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="tabel-api-token")
+
+
+def issue_token(user: User, membership: Membership | None) -> dict:
+    payload = {"u": user.id, "v": user.session_version, "m": membership.id if membership else None}
+    return {
+        "access_token": _serializer().dumps(payload),
+        "token_type": "Bearer",
+        "expires_in": current_app.config["API_TOKEN_MAX_AGE"],
+    }
+
+
+def user_from_token(token: str):
+    try:
+        data = _serializer().loads(token, max_age=current_app.config["API_TOKEN_MAX_AGE"])
+    except (BadSignature, SignatureExpired):
+        return None, None
+    user = load_user(data.get("u"), data.get("v"))
+    return user, data.get("m")
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return None
+
+
+# The context of a request ----------------------------------------------------------------
+
+def memberships_of(user: User) -> list[Membership]:
+    rows = db.session.execute(
+        select(Membership).where(Membership.user_id == user.id, Membership.is_active.is_(True))
+    ).scalars().all()
+    return sorted(rows, key=lambda m: (m.rank, m.id))
+
+
+def choose_membership(user: User, wanted_id: int | None, memberships=None) -> Membership | None:
+    memberships = memberships if memberships is not None else memberships_of(user)
+    for membership in memberships:
+        if membership.id == wanted_id:
+            return membership
+    return memberships[0] if memberships else None
+
+
+def scope_for(user: User, membership: Membership | None) -> Scope:
+    if membership is None:
+        return Scope(user_id=user.id)
+    if membership.role == "platform_admin":
+        return Scope(user_id=user.id, everything=True)
+    return Scope(user_id=user.id, home_path=membership.tenant_path)
+
+
+def establish(user: User | None, wanted_membership_id: int | None):
+    """Set ``g.membership`` and the tenant scope of this request for ``user``."""
+    g.membership = None
+    g.memberships = []
+    if user is None:
+        set_scope(None)
+        return
+    set_scope(Scope(user_id=user.id))  # the user's own rows, to find their memberships
+    g.memberships = memberships_of(user)
+    g.membership = choose_membership(user, wanted_membership_id, g.memberships)
+    set_scope(scope_for(user, g.membership))
+    scope_established.send(current_app._get_current_object(), membership=g.membership)
+
+
+def switch_context(user: User, membership_id: int) -> Membership:
+    membership = next((m for m in memberships_of(user) if m.id == membership_id), None)
+    if membership is None:
+        raise AccountError("membership_id", _("You have no such role."), status=404)
+    session["membership_id"] = membership.id
+    establish(user, membership.id)
+    return membership
+
+
+# Where an admin may act ------------------------------------------------------------------
+
+def is_platform_admin(membership: Membership | None) -> bool:
+    return membership is not None and membership.role == "platform_admin"
+
+
+def administers(membership: Membership | None, tenant_path: str) -> bool:
+    """Whether the acting membership is an admin of this tenant or of one above it."""
+    if membership is None or membership.role not in ADMIN_ROLES:
+        return False
+    if membership.role == "platform_admin":
+        return True
+    return tenant_path.startswith(membership.tenant_path)
+
+
+def may_manage_user(membership: Membership | None, user: User) -> bool:
+    """An admin manages an account only when every role it holds lies below the admin's
+    own tenant (a school admin cannot reset the password of a region admin)."""
+    if is_platform_admin(membership):
+        return True
+    if membership is None or membership.role not in ADMIN_ROLES:
+        return False
+    with unscoped("account administration: every role of the account"):
+        roles = db.session.execute(
+            select(Membership.tenant_path, Membership.role).where(Membership.user_id == user.id)
+        ).all()
+    return bool(roles) and all(
+        path is not None and path.startswith(membership.tenant_path) and role != "platform_admin"
+        and not (path == membership.tenant_path and ROLES.index(role) <= ROLES.index(membership.role))
+        for path, role in roles
+    )
+
+
+# Administration --------------------------------------------------------------------------
+
+def login_taken(login: str) -> bool:
+    with unscoped("account administration: logins are unique across the platform"):
+        return db.session.execute(
+            select(func.count()).select_from(User).where(User.login == normalise_login(login))
+        ).scalar_one() > 0
+
+
+def create_user(*, login, password, full_name, email=None, locale=None) -> User:
+    login = normalise_login(login)
+    if not login:
+        raise AccountError("login", _("Enter a login."))
+    if not full_name or not full_name.strip():
+        raise AccountError("full_name", _("Enter the person's full name."))
+    validate_password(password)
+    if login_taken(login):
+        raise AccountError("login", _("This login is already taken."), status=409)
+    user = User(login=login, password_hash=hash_password(password), full_name=full_name.strip(),
+                email=(email or None), locale=locale, session_version=1, is_active=True)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def grant(user: User, *, role: str, tenant_id=None, tenant_path=None, tenant_kind=None,
+          reason=None) -> Membership:
+    """Give ``user`` a role in a tenant (audited in that tenant's chain)."""
+    if role == "platform_admin":
+        tenant_id = tenant_path = None
+    elif role not in ROLES_BY_KIND.get(tenant_kind, ()):
+        raise AccountError("role", _("This role cannot be held in this tenant."))
+    existing = db.session.execute(
+        select(Membership).where(Membership.user_id == user.id, Membership.role == role,
+                                 Membership.tenant_id.is_(None) if tenant_id is None
+                                 else Membership.tenant_id == tenant_id)
+    ).scalar_one_or_none()
+    if existing is not None:
+        raise AccountError("role", _("The person already holds this role here."), status=409)
+    membership = Membership(user_id=user.id, tenant_id=tenant_id, tenant_path=tenant_path,
+                            role=role, is_active=True)
+    db.session.add(membership)
+    db.session.flush()
+    audit.record(tenant_id=tenant_id, action="membership.create", obj_type="membership",
+                 obj_id=membership.id, after={"user": user.login, "role": role}, reason=reason)
+    return membership
+
+
+def reset_password(user: User, new_password: str, *, reason=None):
+    validate_password(new_password)
+    user.password_hash = hash_password(new_password)
+    user.session_version = (user.session_version or 1) + 1
+    tenants = {m.tenant_id for m in db.session.execute(
+        select(Membership).where(Membership.user_id == user.id)).scalars()}
+    for tenant_id in sorted(tenants, key=lambda t: (t is not None, t or 0)):
+        audit.record(tenant_id=tenant_id, action="user.password_reset", obj_type="user",
+                     obj_id=user.id, after={"login": user.login}, reason=reason)
+
+
+def note_login(user: User):
+    user.last_login_at = utcnow()
+    log.info("sign-in: user %s", user.id)
+
+
+def create_platform_admin(login, password, full_name=None) -> User:
+    with unscoped("operator: create a platform admin"):
+        user = create_user(login=login, password=password, full_name=full_name or login)
+        grant(user, role="platform_admin", reason="flask users create-admin")
+    return user
+
+
+@contextlib.contextmanager
+def as_platform(reason: str):
+    """Operator work (CLI commands, the demo loader) with a platform admin's rights over
+    every tenant. Logged like any other cross-tenant access."""
+    log.warning("acting as the platform: %s", reason)
+    previous = g.get("membership")
+    g.membership = Membership(role="platform_admin")
+    try:
+        with scoped(Scope(everything=True)):
+            yield
+    finally:
+        g.membership = previous

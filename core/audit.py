@@ -1,0 +1,156 @@
+"""The append-only audit log, hash-chained per tenant.
+
+Each entry stores the hash of the entry before it in the same tenant's chain and its own
+hash over its content and that link. Editing or deleting any row breaks the chain at that
+point, which ``flask audit verify`` reports (RT-2, PR-4).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.orm import utcnow
+from core.extensions import db
+from core.tenancy import TenantScoped, subtree_ids, unscoped
+
+GENESIS = "0" * 64
+
+
+class AuditEntry(TenantScoped, db.Model):
+    """One change: who, when, what, before, after, why.
+
+    ``tenant_id`` is the tenant whose chain holds the entry; platform-level changes (a new
+    platform admin) have none and form the platform chain.
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (UniqueConstraint("tenant_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    action: Mapped[str] = mapped_column(String(64))
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    @classmethod
+    def __scope_criteria__(cls):
+        return cls.tenant_id.in_(subtree_ids())
+
+    def content_hash(self) -> str:
+        payload = {
+            "tenant_id": self.tenant_id,
+            "seq": self.seq,
+            "at": self.at.isoformat(),
+            "actor_id": self.actor_id,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "before": self.before,
+            "after": self.after,
+            "reason": self.reason,
+            "prev_hash": self.prev_hash,
+        }
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
+           reason=None, actor_id=None) -> AuditEntry:
+    """Append an entry to the tenant's chain in the caller's transaction.
+
+    The previous link is read unscoped: the chain is the tenant's, whoever writes to it.
+    Two writers racing for the same ``seq`` collide on the unique constraint, so the
+    chain never forks; the loser's transaction fails as a whole.
+    """
+    if actor_id is None:
+        actor_id = current_actor_id()
+    with unscoped("audit: previous link of the tenant's chain"):
+        last = db.session.execute(
+            select(AuditEntry.seq, AuditEntry.hash)
+            .where(AuditEntry.tenant_id.is_(None) if tenant_id is None else AuditEntry.tenant_id == tenant_id)
+            .order_by(AuditEntry.seq.desc())
+            .limit(1)
+        ).first()
+    entry = AuditEntry(
+        tenant_id=tenant_id,
+        seq=(last.seq + 1) if last else 1,
+        at=utcnow(),
+        actor_id=actor_id,
+        action=action,
+        object_type=obj_type,
+        object_id=None if obj_id is None else str(obj_id),
+        before=_jsonable(before),
+        after=_jsonable(after),
+        reason=reason,
+        prev_hash=last.hash if last else GENESIS,
+    )
+    entry.hash = entry.content_hash()
+    db.session.add(entry)
+    return entry
+
+
+def _jsonable(value):
+    if value is None:
+        return None
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def current_actor_id():
+    """The signed-in user's id, or None for operator commands and jobs."""
+    from flask import has_request_context
+    from flask_login import current_user
+
+    if not has_request_context() or current_user is None or not current_user.is_authenticated:
+        return None
+    return current_user.id
+
+
+@dataclass
+class Break:
+    tenant_id: int | None
+    seq: int
+    entry_id: int | None
+    problem: str
+
+
+def verify() -> tuple[int, list[Break]]:
+    """Walk every chain; return the number of entries checked and the first break per chain."""
+    checked = 0
+    breaks: list[Break] = []
+    with unscoped("audit verify: every tenant's chain"):
+        rows = db.session.execute(
+            select(AuditEntry).order_by(AuditEntry.tenant_id, AuditEntry.seq)
+        ).scalars()
+        chain_key = object()
+        expected_prev, expected_seq, broken = GENESIS, 1, False
+        for entry in rows:
+            checked += 1
+            if entry.tenant_id != chain_key:
+                chain_key, expected_prev, expected_seq, broken = entry.tenant_id, GENESIS, 1, False
+            if broken:
+                continue
+            problem = None
+            if entry.seq != expected_seq:
+                problem = f"entry {expected_seq} is missing (next found: {entry.seq})"
+            elif entry.prev_hash != expected_prev:
+                problem = "link to the previous entry does not match"
+            elif entry.content_hash() != entry.hash:
+                problem = "content does not match its hash (edited)"
+            if problem:
+                breaks.append(Break(entry.tenant_id, entry.seq, entry.id, problem))
+                broken = True
+            expected_prev, expected_seq = entry.hash, entry.seq + 1
+    return checked, breaks

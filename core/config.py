@@ -1,0 +1,84 @@
+"""Configuration in layers: defaults here, then ``instance/config.py``, then ``TABEL_*``
+environment variables, then the mapping given to ``create_app`` (tests).
+
+Nothing is read at import time; ``load_config`` runs inside the factory.
+"""
+import json
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Defaults:
+    SECRET_KEY = None  # required outside debug/testing; see validate()
+    DATABASE_URL = None  # None: SQLite file under the instance folder
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    MODULES = ["tenants"]  # feature packages, each with init_app(app)
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
+    LANGUAGES = ["ru", "en"]
+    API_TITLE = "Tabel API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    OPENAPI_SWAGGER_UI_PATH = "/docs"
+    OPENAPI_SWAGGER_UI_URL = None  # no CDN: the docs page is served from core/static
+    API_TOKEN_MAX_AGE = 8 * 3600
+    API_PAGE_SIZE_MAX = 200
+    LOGIN_RATE_LIMIT = "10 per minute"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    WTF_CSRF_CHECK_DEFAULT = False  # checked in core.auth for cookie-authenticated writes
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    DEMO_PASSWORD = "demo12345"
+
+
+def _coerce(raw: str):
+    """Environment values are strings; JSON-looking ones (lists, numbers, booleans) are parsed."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def load_config(app, overrides=None):
+    app.config.from_object(Defaults)
+    app.config.from_pyfile("config.py", silent=True)
+    for key, raw in os.environ.items():
+        if key.startswith("TABEL_"):
+            app.config[key[len("TABEL_"):]] = _coerce(raw)
+    if os.environ.get("DATABASE_URL") and "DATABASE_URL" not in {
+        k[len("TABEL_"):] for k in os.environ if k.startswith("TABEL_")
+    }:
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]
+    if overrides:
+        app.config.update(overrides)
+    url = app.config.get("DATABASE_URL") or "sqlite:///" + str(Path(app.instance_path) / "tabel.db")
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(url)
+
+
+def _normalise_db_url(url: str) -> str:
+    # psycopg 3 is the PostgreSQL driver; accept the common spellings of the URL.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def validate(app):
+    """Fail at start-up, not at the first request, when the configuration cannot work."""
+    if not app.config.get("SECRET_KEY"):
+        if app.debug or app.testing or app.config.get("DEMO"):
+            app.config["SECRET_KEY"] = "insecure-development-key"
+        else:
+            raise RuntimeError("SECRET_KEY is not set (TABEL_SECRET_KEY or instance/config.py)")
+    unknown = [m for m in app.config["MODULES"] if not isinstance(m, str)]
+    if unknown:
+        raise RuntimeError(f"MODULES must be package names, got {unknown!r}")
+    if app.config["BABEL_DEFAULT_LOCALE"] not in app.config["LANGUAGES"]:
+        raise RuntimeError("BABEL_DEFAULT_LOCALE must be one of LANGUAGES")

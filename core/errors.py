@@ -1,0 +1,96 @@
+"""One error handler for the whole app: problem+json under /api/v1, HTML pages elsewhere."""
+import logging
+
+from flask import render_template
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from core.apispec import flatten_errors, is_api_request, problem
+
+log = logging.getLogger("tabel")
+
+
+def _titles():
+    return {
+        400: _("Bad request"),
+        401: _("Sign in required"),
+        403: _("Access denied"),
+        404: _("Not found"),
+        405: _("Method not allowed"),
+        409: _("Conflict"),
+        413: _("Request too large"),
+        422: _("Invalid data"),
+        429: _("Too many requests"),
+        500: _("Internal error"),
+        503: _("Service unavailable"),
+    }
+
+
+def _details():
+    return {
+        401: _("Sign in to continue."),
+        403: _("You are not allowed to do this."),
+        404: _("The page or object does not exist or is not available to you."),
+        405: _("This method is not allowed here."),
+        422: _("Some fields are invalid."),
+        429: _("Too many attempts. Wait a minute and try again."),
+        500: _("Something went wrong on our side. The error has been logged."),
+    }
+
+
+def handle_http_exception(error: HTTPException):
+    code = error.code or 500
+    title = _titles().get(code, error.name)
+    data = getattr(error, "data", None) or {}
+    detail = data.get("message") or _details().get(code) or error.description
+    if is_api_request():
+        errors = None
+        if "errors" in data:
+            errors = flatten_errors(data["errors"])
+        elif "messages" in data:
+            errors = flatten_errors(_strip_location(data["messages"]))
+        extra = {k: data[k] for k in ("current",) if k in data}
+        headers = dict(data.get("headers") or {})
+        if code == 401:
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="tabel"')
+        return problem(code, title, detail, errors, headers, **extra)
+    return render_template("core/error.html", code=code, title=title, detail=detail), code
+
+
+def _strip_location(messages):
+    # webargs keys errors by location first ("json", "query"); API.md names fields only.
+    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "view_args", "path", "headers"}:
+        merged = {}
+        for value in messages.values():
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
+    return messages
+
+
+def as_http_error(status, errors=None, message=None):
+    """Answer a refused operation as the HTTP error it is, with its field errors."""
+    from werkzeug.exceptions import default_exceptions
+
+    exc = default_exceptions[status]()
+    exc.data = {}
+    if errors:
+        exc.data["errors"] = errors
+    if message:
+        exc.data["message"] = message
+    return handle_http_exception(exc)
+
+
+def handle_unexpected(error: Exception):
+    log.exception("unhandled error")
+    return handle_http_exception(InternalServerError())
+
+
+def init_app(app):
+    from core.accounts.service import AccountError
+
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(
+        AccountError, lambda e: as_http_error(e.status, {e.field: [str(e.message)]}))
+    if not app.config.get("PROPAGATE_EXCEPTIONS"):
+        app.register_error_handler(Exception, handle_unexpected)

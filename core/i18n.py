@@ -1,0 +1,72 @@
+"""Language and time zone of a request: the user's choice, then the tenant's, then the browser."""
+from flask import current_app, g, request, session
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+
+def select_locale():
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    tenant_locale = getattr(g, "tenant_locale", None)
+    if tenant_locale in languages:
+        return tenant_locale
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone():
+    return getattr(g, "tenant_timezone", None) or current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def translate_marshmallow():
+    """marshmallow's built-in messages go through Babel, so API errors come in the caller's
+    language. Lazy strings are formatted when the error is raised, inside the request."""
+    from marshmallow import fields, validate
+
+    fields.Field.default_error_messages.update({
+        "required": _l("Missing data for required field."),
+        "null": _l("Field may not be null."),
+        "validator_failed": _l("Invalid value."),
+    })
+    per_field = {
+        fields.String: {"invalid": _l("Not a valid string.")},
+        fields.Integer: {"invalid": _l("Not a valid integer."), "too_large": _l("Number too large.")},
+        fields.Number: {"invalid": _l("Not a valid number.")},
+        fields.Boolean: {"invalid": _l("Not a valid boolean.")},
+        fields.Date: {"invalid": _l("Not a valid date."), "format": _l("Not a valid date.")},
+        fields.DateTime: {"invalid": _l("Not a valid datetime.")},
+        fields.List: {"invalid": _l("Not a valid list.")},
+        fields.Dict: {"invalid": _l("Not a valid mapping type.")},
+        fields.Nested: {"type": _l("Invalid input type.")},
+    }
+    for field, messages in per_field.items():
+        field.default_error_messages = {**field.default_error_messages, **messages}
+    from marshmallow import Schema
+
+    Schema._default_error_messages = {
+        **getattr(Schema, "_default_error_messages", {}),
+        "type": _l("Invalid input type."),
+        "unknown": _l("Unknown field."),
+    }
+    validate.Length.message_min = _l("Shorter than minimum length {min}.")
+    validate.Length.message_max = _l("Longer than maximum length {max}.")
+    validate.Length.message_all = _l("Length must be between {min} and {max}.")
+    validate.Length.message_equal = _l("Length must be {equal}.")
+    validate.OneOf.default_message = _l("Must be one of: {choices}.")
+    validate.Regexp.default_message = _l("String does not match expected pattern.")
+
+
+def between(min=None, max=None):
+    """``validate.Range`` with a translated message (Range words its own messages when the
+    schema is defined, before any request has a language)."""
+    from marshmallow import validate
+
+    if min is not None and max is not None:
+        message = _l("Must be between {min} and {max}.")
+    elif min is not None:
+        message = _l("Must be at least {min}.")
+    else:
+        message = _l("Must be at most {max}.")
+    return validate.Range(min=min, max=max, error=message)

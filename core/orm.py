@@ -1,0 +1,27 @@
+"""Small helpers over the session that every package uses."""
+from datetime import datetime, timezone
+
+from flask import abort
+from sqlalchemy import select
+
+from core.extensions import db
+
+
+def utcnow() -> datetime:
+    """Naive UTC, as stored in every ``*_at`` column (SQLite keeps no offset)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def as_aware(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=timezone.utc) if value is not None and value.tzinfo is None else value
+
+
+def get_or_404(model, ident):
+    """Load one row through the tenant scope: absent and out-of-scope look the same (404).
+
+    Always a SELECT (never the identity map), so the scope criteria apply.
+    """
+    row = db.session.execute(select(model).where(model.id == ident)).scalar_one_or_none()
+    if row is None:
+        abort(404)
+    return row

@@ -1,0 +1,192 @@
+"""Tenant scoping that fails closed.
+
+Every row of tenant data carries ``tenant_id``. A ``do_orm_execute`` hook adds
+``with_loader_criteria`` to each ORM statement so that only rows of the tenants visible in
+the current *scope* come back (SQLAlchemy's ``examples/extending_query/filter_public.py``).
+
+* No scope set and a tenant-owned entity queried: :class:`ScopeError`, never "everything".
+* The scope is reset at the start and end of every request (``core.create_app``).
+* ``unscoped(reason)`` is the one explicit way to read across tenants; it is logged.
+
+The criteria are written with *named bind parameters* whose values the hook supplies on
+every execution, so a cached statement can never carry a previous request's tenant.
+
+Tenant paths (``/1/4/9/``) are immutable: tenants are never moved between parents, so a
+membership can keep its tenant's path and the scope needs no query to resolve.
+"""
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import ForeignKey, Integer, bindparam, event, or_, select, true
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+
+log = logging.getLogger("tabel.tenancy")
+
+NOTHING = "\x00"  # a path prefix no tenant has: the scope of "no tenant data at all"
+
+
+class ScopeError(RuntimeError):
+    """Tenant data was queried with no tenant scope set."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the current request may see.
+
+    ``home_path`` is the materialized path of the tenant the user acts in (its subtree is
+    visible, its ancestors are visible for inherited settings); ``None`` means no tenant at
+    all (only the user's own identity rows). ``everything`` is the platform admin's scope.
+    """
+
+    user_id: int | None = None
+    home_path: str | None = None
+    everything: bool = False
+
+    @property
+    def params(self):
+        return {
+            "scope_home": self.home_path or NOTHING,
+            "scope_user": self.user_id if self.user_id is not None else -1,
+        }
+
+
+_scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("tabel_scope", default=None)
+_unscoped_reason: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "tabel_unscoped", default=None
+)
+
+
+def current_scope() -> Scope | None:
+    return _scope.get()
+
+
+def set_scope(scope: Scope | None):
+    _scope.set(scope)
+
+
+def reset_scope():
+    _scope.set(None)
+    _unscoped_reason.set(None)
+
+
+@contextlib.contextmanager
+def scoped(scope: Scope):
+    """Run a block (a CLI command, a job) in the given scope."""
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+@contextlib.contextmanager
+def unscoped(reason: str):
+    """Read across tenants. Every use is logged with its reason, so it can be audited."""
+    if not reason:
+        raise ValueError("unscoped() needs a reason")
+    log.info("unscoped access: %s", reason)
+    token = _unscoped_reason.set(reason)
+    try:
+        yield
+    finally:
+        _unscoped_reason.reset(token)
+
+
+def _tenant_table():
+    # The tenant tree is defined by the tenants package; core knows only its table name.
+    from core.extensions import db
+
+    return db.metadata.tables["tenant"]
+
+
+def subtree_ids():
+    """SELECT of the ids of the home tenant and everything below it."""
+    t = _tenant_table()
+    return select(t.c.id).where(t.c.path.startswith(bindparam("scope_home"), autoescape=False))
+
+
+def ancestor_ids():
+    """SELECT of the ids of the home tenant and its ancestors (``:home LIKE path || '%'``)."""
+    t = _tenant_table()
+    return select(t.c.id).where(literal_home().startswith(t.c.path))
+
+
+def literal_home():
+    return bindparam("scope_home", type_=_tenant_table().c.path.type)
+
+
+class TenantScoped:
+    """Base of every mapped class whose rows are filtered by the tenant scope."""
+
+    @classmethod
+    def __scope_criteria__(cls):
+        """The WHERE criteria for this class; each mapped subclass defines its own.
+
+        SQLAlchemy also calls this on the base class itself while analysing the lambda in
+        ``install``, so the base answers with a neutral criterion."""
+        return true()
+
+
+class TenantOwned(TenantScoped):
+    """Rows owned by one tenant. Visible when the owner is in the home tenant's subtree.
+
+    Set ``__visible_below__ = True`` on settings that tenants below inherit (regulations):
+    those rows are visible from the subtree *and* to the tenants below their owner.
+    """
+
+    __visible_below__ = False
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(Integer, ForeignKey("tenant.id"), index=True, nullable=False)
+
+    @classmethod
+    def __scope_criteria__(cls):
+        criteria = cls.tenant_id.in_(subtree_ids())
+        if cls.__visible_below__:
+            criteria = or_(criteria, cls.tenant_id.in_(ancestor_ids()))
+        return criteria
+
+
+def _is_scoped_entity(mapper) -> bool:
+    return mapper is not None and issubclass(mapper.class_, TenantScoped)
+
+
+def install(session_class=Session):
+    """Attach the scoping hook to every ORM session."""
+
+    @event.listens_for(session_class, "do_orm_execute")
+    def _apply_scope(state):
+        if not (state.is_select or state.is_update or state.is_delete):
+            return None
+        if _unscoped_reason.get() is not None:
+            return None
+        if state.is_column_load and _scope.get() is None:
+            # Refreshing attributes of an object this session already loaded, by its
+            # primary key (after a commit expired it): it was scoped when first loaded.
+            return None
+        scope = _scope.get()
+        if scope is not None and scope.everything:
+            return None
+        if scope is None:
+            if any(_is_scoped_entity(m) for m in state.all_mappers):
+                names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
+                raise ScopeError(f"tenant data ({names}) queried with no tenant scope")
+            scope = Scope()  # joins to tenant data see nothing
+        if not state.is_column_load:
+            state.statement = state.statement.options(
+                with_loader_criteria(
+                    TenantScoped,
+                    lambda cls: cls.__scope_criteria__(),
+                    include_aliases=True,
+                )
+            )
+        if state.parameters is None:
+            state.parameters = {}
+        return state.invoke_statement(params=scope.params)
+
+    return _apply_scope

@@ -1,0 +1,63 @@
+"""The tenant tree (region > municipality > school), regulations and their inheritance,
+tenant admin panels and the demo tenants."""
+from flask import g, url_for
+from flask_babel import lazy_gettext as _l
+
+from core import register_home, register_nav
+from core.accounts.service import scope_established
+from core.errors import as_http_error
+from core.extensions import api as api_ext
+
+
+def init_app(app):
+    from tenants import api as tenants_api
+    from tenants import cli, models, service, views  # noqa: F401 - models register their tables
+
+    app.register_blueprint(views.bp)
+    api_ext.register_blueprint(tenants_api.blp)
+    cli.init_app(app)
+    app.jinja_env.globals["kind_label"] = service.kind_label
+
+    app.register_error_handler(service.TenantError, lambda e: as_http_error(e.status, e.errors))
+    app.register_error_handler(service.Forbidden, lambda e: as_http_error(403))
+
+    scope_established.connect(_resolve_home_settings, app)
+    register_home(app, _home)
+    register_nav(app, _nav)
+
+
+def _resolve_home_settings(app, membership):
+    """The acting tenant's time zone and language for this request (DL-5)."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from tenants import service
+    from tenants.models import Tenant
+
+    if membership is None or membership.tenant_id is None:
+        return
+    tenant = db.session.execute(select(Tenant).where(Tenant.id == membership.tenant_id)).scalar_one_or_none()
+    if tenant is None:
+        return
+    g.home_tenant = tenant
+    resolved = service.inherited(tenant)
+    g.tenant_timezone, g.tenant_locale = resolved["timezone"], resolved["locale"]
+
+
+def _home(membership):
+    if membership is None:
+        return None
+    if membership.tenant_id is None:
+        return url_for("tenants.index")
+    return url_for("tenants.show", tenant_id=membership.tenant_id)
+
+
+def _nav(membership):
+    if membership is None:
+        return []
+    items = []
+    if membership.tenant_id is None:
+        items.append((_l("Regions"), url_for("tenants.index")))
+    else:
+        items.append((_l("My organisation"), url_for("tenants.show", tenant_id=membership.tenant_id)))
+    return items

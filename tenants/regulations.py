@@ -1,0 +1,387 @@
+"""The regulation document (../shared/REGULATIONS.md, "The regulation document").
+
+Platform defaults, the typed schema that validates a document or a partial override, the
+key paths with their human names, the bounds a tenant below may only tighten, and the
+resolution of the effective document with provenance per key path.
+"""
+from __future__ import annotations
+
+import copy
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from datetime import date
+
+import marshmallow as ma
+from flask_babel import lazy_gettext as _l
+
+from core.i18n import between
+
+# Platform defaults. Every key here is part of the contract; features add keys, never rename.
+DEFAULTS: dict = {
+    "calendar": {
+        "year_start": "09-01",
+        "year_end": "08-31",
+        "periods": [
+            {"levels": [1, 9], "kind": "quarter"},
+            {"levels": [10, 11], "kind": "half_year"},
+        ],
+    },
+    "grading": {  # GR-1, GR-2
+        "scale": ["1", "2", "3", "4", "5"],
+        "passing": ["3", "4", "5"],  # MO-2 progress rate
+        "quality": ["4", "5"],  # MO-2 quality rate
+        "ungraded_levels": [1],  # GR-2
+        "work_types": [
+            {"code": "У", "name": "Устный ответ", "kind": "oral"},
+            {"code": "КР", "name": "Контрольная работа", "kind": "written"},
+            {"code": "ПР", "name": "Практическая работа", "kind": "written"},
+            {"code": "ДЗ", "name": "Домашняя работа", "kind": "written"},
+        ],
+        "final_mark_rule": "mean",
+        "min_grades_per_period": 3,  # MO-1 grade accumulation norm
+    },
+    "deadlines": {  # DL-1..DL-4, in the school's local time (DL-5)
+        "topic": {"rule": "end_of_lesson_day"},  # DL-1
+        "attendance": {"rule": "end_of_lesson_day"},  # DL-1
+        "homework": {"rule": "after_last_lesson", "hours": 1},  # DL-2
+        "grade": {  # DL-3
+            "oral": {"days": 1, "levels": [2, 9]},
+            "written": {"days": 3, "levels": [2, 9]},
+        },
+        "results_visible_days": 3,  # DL-4
+        "lock_after_period_days": 5,
+    },
+    "printing": {  # PR-1, PR-3
+        "periods": [
+            {"levels": [1, 9], "every": "quarter"},
+            {"levels": [10, 11], "every": "half_year"},
+        ],
+        "summary_level_groups": [[1, 4], [5, 9], [10, 11]],
+    },
+    "retention": {"journal_years": 5, "final_marks_years": 25},  # RT-1
+    "informing": {"paper_interval_days": 14, "parent_checks_per_week": 2},  # IN-2, IN-4
+    "disclosure": {"checklist": []},  # WD-1..WD-4: filled by the disclosure module
+    "services": {"catalogue": []},  # SV-1: filled by the e-services module
+}
+
+# Values a tenant below may only tighten: "down" may only decrease, "up" only increase.
+BOUNDS = {
+    "deadlines.*.hours": "down",
+    "deadlines.grade.*.days": "down",
+    "deadlines.results_visible_days": "down",
+    "deadlines.lock_after_period_days": "down",
+    "informing.paper_interval_days": "down",
+    "retention.*_years": "up",
+    "informing.parent_checks_per_week": "up",
+}
+
+LABELS = {
+    "calendar.year_start": _l("School year starts (MM-DD)"),
+    "calendar.year_end": _l("School year ends (MM-DD)"),
+    "calendar.periods": _l("Reporting periods by grade level"),
+    "grading.scale": _l("Grading scale"),
+    "grading.passing": _l("Passing marks (progress rate)"),
+    "grading.quality": _l("Quality marks (quality rate)"),
+    "grading.ungraded_levels": _l("Ungraded grade levels"),
+    "grading.work_types": _l("Work types"),
+    "grading.final_mark_rule": _l("Suggested final mark rule"),
+    "grading.min_grades_per_period": _l("Minimum grades per pupil and subject in a period"),
+    "deadlines.topic.rule": _l("Lesson topic: deadline rule"),
+    "deadlines.topic.hours": _l("Lesson topic: hours after the last lesson"),
+    "deadlines.attendance.rule": _l("Attendance: deadline rule"),
+    "deadlines.attendance.hours": _l("Attendance: hours after the last lesson"),
+    "deadlines.homework.rule": _l("Homework: deadline rule"),
+    "deadlines.homework.hours": _l("Homework: hours after the last lesson"),
+    "deadlines.grade.oral.days": _l("Oral answer grades: days to enter"),
+    "deadlines.grade.oral.levels": _l("Oral answer grades: grade levels bound"),
+    "deadlines.grade.written.days": _l("Written work grades: days to enter"),
+    "deadlines.grade.written.levels": _l("Written work grades: grade levels bound"),
+    "deadlines.results_visible_days": _l("Final and exam results visible within (days)"),
+    "deadlines.lock_after_period_days": _l("A period locks this many days after it ends"),
+    "printing.periods": _l("Printout periods by grade level"),
+    "printing.summary_level_groups": _l("Summary sheet level groups"),
+    "retention.journal_years": _l("Keep journal data (years)"),
+    "retention.final_marks_years": _l("Keep final marks (years)"),
+    "informing.paper_interval_days": _l("Paper printout for parents at least every (days)"),
+    "informing.parent_checks_per_week": _l("Parents check progress at least (times a week)"),
+    "disclosure.checklist": _l("Website disclosure checklist"),
+    "services.catalogue": _l("E-service catalogue"),
+}
+
+# Schema -----------------------------------------------------------------------------------
+
+MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+PERIOD_KINDS = ("quarter", "trimester", "half_year", "year")
+DEADLINE_RULES = ("end_of_lesson_day", "after_last_lesson")
+
+
+class _Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+def _level():
+    return ma.fields.Integer(validate=between(1, 11))
+
+
+def _level_range(**kwargs):
+    return ma.fields.List(_level(), validate=_valid_range, **kwargs)
+
+
+def _valid_range(value):
+    if len(value) != 2 or value[0] > value[1]:
+        raise ma.ValidationError(_l("A grade level range is two levels, lowest first (e.g. [2, 9])."))
+
+
+def _month_day(value):
+    if not MONTH_DAY.match(value or ""):
+        raise ma.ValidationError(_l("Use the form MM-DD (e.g. 09-01)."))
+
+
+class PeriodSchema(_Strict):
+    levels = _level_range(required=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(PERIOD_KINDS))
+
+
+class CalendarSchema(_Strict):
+    year_start = ma.fields.String(validate=_month_day)
+    year_end = ma.fields.String(validate=_month_day)
+    periods = ma.fields.List(ma.fields.Nested(PeriodSchema), validate=ma.validate.Length(min=1))
+
+
+class WorkTypeSchema(_Strict):
+    code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=8))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(("oral", "written")))
+
+
+class GradingSchema(_Strict):
+    scale = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=8)),
+                           validate=ma.validate.Length(min=2))
+    passing = ma.fields.List(ma.fields.String())
+    quality = ma.fields.List(ma.fields.String())
+    ungraded_levels = ma.fields.List(_level())
+    work_types = ma.fields.List(ma.fields.Nested(WorkTypeSchema), validate=ma.validate.Length(min=1))
+    final_mark_rule = ma.fields.String(validate=ma.validate.OneOf(("mean", "weighted")))
+    min_grades_per_period = ma.fields.Integer(validate=between(0, 100))
+
+
+class DeadlineRuleSchema(_Strict):
+    rule = ma.fields.String(validate=ma.validate.OneOf(DEADLINE_RULES))
+    hours = ma.fields.Integer(validate=between(0, 72))
+
+
+class GradeDeadlineSchema(_Strict):
+    days = ma.fields.Integer(validate=between(0, 60))
+    levels = _level_range()
+
+
+class GradeDeadlinesSchema(_Strict):
+    oral = ma.fields.Nested(GradeDeadlineSchema)
+    written = ma.fields.Nested(GradeDeadlineSchema)
+
+
+class DeadlinesSchema(_Strict):
+    topic = ma.fields.Nested(DeadlineRuleSchema)
+    attendance = ma.fields.Nested(DeadlineRuleSchema)
+    homework = ma.fields.Nested(DeadlineRuleSchema)
+    grade = ma.fields.Nested(GradeDeadlinesSchema)
+    results_visible_days = ma.fields.Integer(validate=between(0, 60))
+    lock_after_period_days = ma.fields.Integer(validate=between(0, 120))
+
+
+class PrintPeriodSchema(_Strict):
+    levels = _level_range(required=True)
+    every = ma.fields.String(required=True, validate=ma.validate.OneOf(PERIOD_KINDS))
+
+
+class PrintingSchema(_Strict):
+    periods = ma.fields.List(ma.fields.Nested(PrintPeriodSchema))
+    summary_level_groups = ma.fields.List(_level_range())
+
+
+class RetentionSchema(_Strict):
+    journal_years = ma.fields.Integer(validate=between(1, 100))
+    final_marks_years = ma.fields.Integer(validate=between(1, 100))
+
+
+class InformingSchema(_Strict):
+    paper_interval_days = ma.fields.Integer(validate=between(1, 120))
+    parent_checks_per_week = ma.fields.Integer(validate=between(0, 7))
+
+
+class DisclosureSchema(_Strict):
+    checklist = ma.fields.List(ma.fields.Dict())
+
+
+class ServicesSchema(_Strict):
+    catalogue = ma.fields.List(ma.fields.Dict())
+
+
+class RegulationSchema(_Strict):
+    """The whole document (``partial=True`` for one tenant's overrides)."""
+
+    calendar = ma.fields.Nested(CalendarSchema)
+    grading = ma.fields.Nested(GradingSchema)
+    deadlines = ma.fields.Nested(DeadlinesSchema)
+    printing = ma.fields.Nested(PrintingSchema)
+    retention = ma.fields.Nested(RetentionSchema)
+    informing = ma.fields.Nested(InformingSchema)
+    disclosure = ma.fields.Nested(DisclosureSchema)
+    services = ma.fields.Nested(ServicesSchema)
+
+
+def validate_document(document: dict, *, partial: bool) -> dict:
+    """Errors keyed by dotted path (``deadlines.grade.oral.days``); empty when valid."""
+    from core.apispec import flatten_errors
+
+    try:
+        RegulationSchema().load(document, partial=partial)
+    except ma.ValidationError as error:
+        return flatten_errors(error.messages)
+    if partial:
+        return {}
+    return _consistency_errors(document)
+
+
+def _consistency_errors(doc: dict) -> dict:
+    errors = {}
+    grading = doc["grading"]
+    scale = set(grading["scale"])
+    if not set(grading["passing"]) <= scale:
+        errors["grading.passing"] = [str(_l("Every passing mark must be on the grading scale."))]
+    if not set(grading["quality"]) <= set(grading["passing"]):
+        errors["grading.quality"] = [str(_l("Every quality mark must also be a passing mark."))]
+    for key in ("topic", "attendance", "homework"):
+        rule = doc["deadlines"][key]
+        if rule.get("rule") == "after_last_lesson" and rule.get("hours") is None:
+            errors[f"deadlines.{key}.hours"] = [str(_l("Set the hours for this rule."))]
+    codes = [w["code"] for w in grading["work_types"]]
+    if len(codes) != len(set(codes)):
+        errors["grading.work_types"] = [str(_l("Work type codes must be unique."))]
+    return errors
+
+
+# Key paths ------------------------------------------------------------------------------
+
+def leaves(document: dict, prefix: str = "") -> dict:
+    """``{dotted path: value}`` for every leaf; a list is one value (replaced whole)."""
+    out = {}
+    for key, value in document.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict) and value:
+            out.update(leaves(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def known_paths() -> list[str]:
+    paths = set(leaves(DEFAULTS))
+    # Optional keys of the deadline rules (hours of a day-end rule) are leaves too.
+    for key in ("topic", "attendance", "homework"):
+        paths.add(f"deadlines.{key}.hours")
+    return sorted(paths, key=_path_order)
+
+
+def _path_order(path):
+    top = list(DEFAULTS).index(path.split(".")[0])
+    return (top, path)
+
+
+def is_known_prefix(path: str) -> bool:
+    return any(p == path or p.startswith(path + ".") for p in known_paths())
+
+
+def covers(lock: str, path: str) -> bool:
+    return path == lock or path.startswith(lock + ".")
+
+
+def bound_of(path: str) -> str | None:
+    for pattern, direction in BOUNDS.items():
+        if fnmatch.fnmatchcase(path, pattern):
+            return direction
+    return None
+
+
+def within_bound(direction: str, value, limit) -> bool:
+    return value <= limit if direction == "down" else value >= limit
+
+
+def set_path(document: dict, path: str, value):
+    node = document
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def nest(flat: dict) -> dict:
+    document: dict = {}
+    for path, value in flat.items():
+        set_path(document, path, value)
+    return document
+
+
+# Resolution -------------------------------------------------------------------------------
+
+@dataclass
+class Source:
+    value: object
+    tenant_id: int | None = None
+    tenant_name: str | None = None
+    effective_from: date | None = None
+    act: str | None = None
+    locked_by: int | None = None
+
+    def as_dict(self):
+        return {
+            "value": self.value,
+            "tenant_id": self.tenant_id,
+            "tenant_name": self.tenant_name,
+            "effective_from": self.effective_from.isoformat() if self.effective_from else None,
+            "act": self.act,
+            "locked_by": self.locked_by,
+        }
+
+
+@dataclass
+class Effective:
+    on: date
+    document: dict
+    provenance: dict[str, Source] = field(default_factory=dict)
+
+    def value(self, path):
+        return self.provenance[path].value
+
+
+def resolve(chain, versions_by_tenant, on: date) -> Effective:
+    """Merge the versions in force along ``chain`` (root first) over the platform defaults.
+
+    A key locked above is not overridden below; a bounded value set above is only
+    tightened below (a looser value below, e.g. one set before the parent tightened it,
+    gives way to the parent's).
+    """
+    document = copy.deepcopy(DEFAULTS)
+    provenance = {path: Source(value) for path, value in leaves(DEFAULTS).items()}
+    for tenant in chain:
+        version = versions_by_tenant.get(tenant.id)
+        if version is None:
+            continue
+        for path, value in leaves(version.values).items():
+            source = provenance.get(path)
+            if source is not None and source.locked_by is not None:
+                continue
+            direction = bound_of(path)
+            if (direction and source is not None and source.tenant_id is not None
+                    and not within_bound(direction, value, source.value)):
+                continue
+            provenance[path] = Source(value, tenant.id, tenant.name, version.effective_from,
+                                      version.act)
+            set_path(document, path, copy.deepcopy(value))
+        for lock in version.locked or ():
+            for path, source in provenance.items():
+                if covers(lock, path) and source.locked_by is None:
+                    source.locked_by = tenant.id
+    return Effective(on=on, document=document, provenance=provenance)

@@ -1,0 +1,313 @@
+"""The rules of the tenant tree and of regulations. Views and API routes call these."""
+from __future__ import annotations
+
+import re
+import zoneinfo
+from datetime import date
+
+from flask import current_app, g
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from core import audit
+from core.accounts import service as accounts
+from core.orm import get_or_404
+from core.extensions import db
+from tenants import regulations
+from tenants.models import KINDS, PARENT_KINDS, RegulationVersion, Tenant
+
+
+class TenantError(ValueError):
+    """A refused change. ``errors`` maps field paths to messages; ``status`` is 422 or 409."""
+
+    def __init__(self, errors: dict, status: int = 422):
+        super().__init__(errors)
+        self.errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
+        self.status = status
+
+
+class Forbidden(Exception):
+    """The caller sees the object but may not do this (403)."""
+
+
+# Reading ----------------------------------------------------------------------------------
+
+def load(tenant_id: int) -> Tenant:
+    return get_or_404(Tenant, tenant_id)
+
+
+def chain_of(tenant: Tenant) -> list[Tenant]:
+    """The tenant and its ancestors, root first: one query whatever the depth."""
+    rows = db.session.execute(select(Tenant).where(Tenant.id.in_(tenant.path_ids))).scalars().all()
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in tenant.path_ids if i in by_id]
+
+
+def inherited(tenant: Tenant, chain: list[Tenant] | None = None) -> dict:
+    """Time zone and locale, each the nearest one set along the path."""
+    chain = chain if chain is not None else chain_of(tenant)
+    resolved = {"timezone": None, "locale": None}
+    for node in chain:
+        for key in resolved:
+            if getattr(node, key):
+                resolved[key] = getattr(node, key)
+    resolved["timezone"] = resolved["timezone"] or current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    resolved["locale"] = resolved["locale"] or current_app.config["BABEL_DEFAULT_LOCALE"]
+    return resolved
+
+
+def inherited_many(tenants: list[Tenant]) -> dict[int, dict]:
+    """``inherited`` for a page of tenants with one query for all their ancestors."""
+    needed = {i for t in tenants for i in t.path_ids} - {t.id for t in tenants}
+    known = {t.id: t for t in tenants}
+    if needed:
+        known.update({t.id: t for t in db.session.execute(
+            select(Tenant).where(Tenant.id.in_(needed))).scalars()})
+    return {t.id: inherited(t, [known[i] for i in t.path_ids if i in known]) for t in tenants}
+
+
+def children_query(parent: Tenant | None, *, kind=None, q=None, include_inactive=True):
+    stmt = select(Tenant)
+    stmt = stmt.where(Tenant.parent_id.is_(None) if parent is None else Tenant.parent_id == parent.id)
+    return _filtered(stmt, kind=kind, q=q, include_inactive=include_inactive)
+
+
+def visible_query(*, kind=None, parent_id=None, q=None, include_inactive=True):
+    stmt = select(Tenant)
+    if parent_id is not None:
+        stmt = stmt.where(Tenant.parent_id == parent_id)
+    return _filtered(stmt, kind=kind, q=q, include_inactive=include_inactive)
+
+
+def _filtered(stmt, *, kind, q, include_inactive):
+    if kind:
+        stmt = stmt.where(Tenant.kind == kind)
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Tenant.name).like(like), func.lower(Tenant.short_name).like(like),
+                              Tenant.slug.like(like)))
+    if not include_inactive:
+        stmt = stmt.where(Tenant.is_active.is_(True))
+    return stmt.order_by(Tenant.kind, Tenant.name)
+
+
+# Permissions ------------------------------------------------------------------------------
+
+def can_administer(tenant: Tenant) -> bool:
+    return accounts.administers(g.get("membership"), tenant.path)
+
+
+def can_create_child(parent: Tenant | None, kind: str) -> bool:
+    membership = g.get("membership")
+    if parent is None:
+        return kind == "region" and accounts.is_platform_admin(membership)
+    return kind in _child_kinds(parent) and accounts.administers(membership, parent.path)
+
+
+def _child_kinds(parent: Tenant) -> list[str]:
+    return [kind for kind, parents in PARENT_KINDS.items() if parent.kind in parents]
+
+
+def creatable_kinds(parent: Tenant | None) -> list[str]:
+    kinds = ["region"] if parent is None else _child_kinds(parent)
+    return [k for k in kinds if can_create_child(parent, k)]
+
+
+def require(allowed: bool):
+    if not allowed:
+        raise Forbidden()
+
+
+# Writing ----------------------------------------------------------------------------------
+
+_TRANSLIT = str.maketrans({
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh", "з": "z",
+    "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p", "р": "r",
+    "с": "s", "т": "t", "у": "u", "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh",
+    "щ": "shch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+})
+
+
+def slugify(text: str) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", (text or "").lower().translate(_TRANSLIT)).strip("-")
+    return slug[:80] or "tenant"
+
+
+def _validate_fields(data: dict, errors: dict):
+    tz = data.get("timezone")
+    if tz and tz not in zoneinfo.available_timezones():
+        errors["timezone"] = _("Unknown time zone: %(tz)s.", tz=tz)
+    locale = data.get("locale")
+    if locale and locale not in current_app.config["LANGUAGES"]:
+        errors["locale"] = _("Unsupported language: %(locale)s.", locale=locale)
+    url = data.get("website_url")
+    if url and not re.match(r"^https?://[^\s/]+", url):
+        errors["website_url"] = _("Enter a full address starting with http:// or https://.")
+    if "name" in data and not (data.get("name") or "").strip():
+        errors["name"] = _("Enter the name.")
+
+
+def create_tenant(*, kind, name, parent_id=None, short_name=None, slug=None, timezone=None,
+                  locale=None, website_url=None, reason=None) -> Tenant:
+    errors = {}
+    if kind not in KINDS:
+        raise TenantError({"kind": _("Choose region, municipality or school.")})
+    parent = load(parent_id) if parent_id is not None else None
+    if (parent.kind if parent else None) not in PARENT_KINDS[kind]:
+        errors["parent_id"] = _("A %(kind)s cannot be placed here.", kind=kind_label(kind))
+    data = {"name": name, "timezone": timezone, "locale": locale, "website_url": website_url}
+    _validate_fields(data, errors)
+    if errors:
+        raise TenantError(errors)
+    require(can_create_child(parent, kind))
+    slug = slugify(slug or short_name or name)
+    if db.session.execute(select(func.count()).select_from(Tenant).where(
+            Tenant.parent_id.is_(None) if parent is None else Tenant.parent_id == parent.id,
+            Tenant.slug == slug)).scalar_one():
+        raise TenantError({"slug": _("Another tenant here already uses the slug %(slug)s.", slug=slug)},
+                          status=409)
+    tenant = Tenant(kind=kind, name=name.strip(), short_name=(short_name or None), slug=slug,
+                    parent_id=parent.id if parent else None, timezone=timezone or None,
+                    locale=locale or None, website_url=website_url or None, is_active=True,
+                    depth=(parent.depth + 1) if parent else 0, path="")
+    db.session.add(tenant)
+    db.session.flush()
+    tenant.path = f"{parent.path if parent else '/'}{tenant.id}/"
+    db.session.flush()
+    audit.record(tenant_id=tenant.id, action="tenant.create", obj_type="tenant", obj_id=tenant.id,
+                 after=snapshot(tenant), reason=reason)
+    return tenant
+
+
+EDITABLE = ("name", "short_name", "timezone", "locale", "website_url", "is_active")
+
+
+def update_tenant(tenant: Tenant, changes: dict, reason=None) -> Tenant:
+    require(can_administer(tenant))
+    changes = {k: v for k, v in changes.items() if k in EDITABLE}
+    if "is_active" in changes and not _administers_above(tenant):
+        raise Forbidden()
+    errors = {}
+    _validate_fields(changes, errors)
+    if errors:
+        raise TenantError(errors)
+    before = snapshot(tenant)
+    for key, value in changes.items():
+        setattr(tenant, key, value.strip() if isinstance(value, str) else value)
+        if isinstance(value, str) and not value.strip() and key != "name":
+            setattr(tenant, key, None)
+    after = snapshot(tenant)
+    if after != before:
+        db.session.flush()
+        audit.record(tenant_id=tenant.id, action="tenant.update", obj_type="tenant", obj_id=tenant.id,
+                     before=before, after=after, reason=reason)
+    return tenant
+
+
+def _administers_above(tenant: Tenant) -> bool:
+    """Deactivating a tenant is its parent's decision (a school cannot switch itself off)."""
+    membership = g.get("membership")
+    return accounts.is_platform_admin(membership) or (
+        accounts.administers(membership, tenant.path) and membership.tenant_path != tenant.path)
+
+
+def snapshot(tenant: Tenant) -> dict:
+    return {k: getattr(tenant, k) for k in ("kind", "name", "short_name", "slug", "parent_id", "path",
+                                            "timezone", "locale", "website_url", "is_active")}
+
+
+def kind_label(kind):
+    return {"region": _("region"), "municipality": _("municipality"), "school": _("school")}.get(kind, kind)
+
+
+# Regulations -----------------------------------------------------------------------------
+
+def effective(tenant: Tenant, on: date | None = None) -> regulations.Effective:
+    """The regulation in force for ``tenant`` on ``on``, with provenance: two queries
+    whatever the depth of the tree (its chain, then every version along it)."""
+    on = on or date.today()
+    chain = chain_of(tenant)
+    return _effective_for_chain(chain, on)
+
+
+def _effective_for_chain(chain, on):
+    rows = db.session.execute(
+        select(RegulationVersion)
+        .where(RegulationVersion.tenant_id.in_([t.id for t in chain]),
+               RegulationVersion.effective_from <= on)
+        .order_by(RegulationVersion.tenant_id, RegulationVersion.effective_from)
+    ).scalars()
+    latest = {}
+    for row in rows:
+        latest[row.tenant_id] = row  # ordered by date: the last one is in force
+    return regulations.resolve(chain, latest, on)
+
+
+def versions_of(tenant: Tenant) -> list[RegulationVersion]:
+    return db.session.execute(
+        select(RegulationVersion).where(RegulationVersion.tenant_id == tenant.id)
+        .order_by(RegulationVersion.effective_from.desc())
+    ).scalars().all()
+
+
+def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
+                locked: list | None = None) -> RegulationVersion:
+    """Store a new version of ``tenant``'s overrides after checking, key by key, that it is
+    valid, touches nothing locked above, and only tightens bounded values set above."""
+    require(can_administer(tenant))
+    locked = list(locked or [])
+    values = values or {}
+    errors = {}
+    if not (act or "").strip():
+        errors["act"] = _("Name the normative act that sets these values.")
+    for index, lock in enumerate(locked):
+        if not isinstance(lock, str) or not regulations.is_known_prefix(lock):
+            errors[f"locked.{index}"] = _("Unknown key path: %(path)s.", path=lock)
+    errors.update(regulations.validate_document(values, partial=True))
+    if errors:
+        raise TenantError(errors)
+
+    chain = chain_of(tenant)
+    above = _effective_for_chain(chain[:-1], effective_from)
+    for path, value in regulations.leaves(values).items():
+        source = above.provenance.get(path)
+        if source is None:
+            continue
+        if source.locked_by is not None:
+            errors[path] = _("Locked by %(tenant)s: this value cannot be changed here.",
+                                         tenant=_tenant_name(chain, source.locked_by))
+            continue
+        direction = regulations.bound_of(path)
+        if direction and source.tenant_id is not None and not regulations.within_bound(direction, value, source.value):
+            message = (_("May not exceed %(limit)s, the value set by %(tenant)s (%(act)s).")
+                       if direction == "down" else
+                       _("May not be less than %(limit)s, the value set by %(tenant)s (%(act)s)."))
+            errors[path] = message % {"limit": source.value, "tenant": source.tenant_name,
+                                                  "act": source.act}
+    if not errors:
+        merged = regulations.nest({**regulations.leaves(above.document), **regulations.leaves(values)})
+        errors.update(regulations.validate_document(merged, partial=False))
+    if errors:
+        raise TenantError(errors)
+    if db.session.execute(select(func.count()).select_from(RegulationVersion).where(
+            RegulationVersion.tenant_id == tenant.id,
+            RegulationVersion.effective_from == effective_from)).scalar_one():
+        raise TenantError({"effective_from": _("A version from this date already exists.")}, status=409)
+    version = RegulationVersion(tenant_id=tenant.id, effective_from=effective_from, act=act.strip(),
+                                values=values, locked=locked, created_by_id=_actor_id())
+    db.session.add(version)
+    db.session.flush()
+    audit.record(tenant_id=tenant.id, action="regulation.version", obj_type="regulation_version",
+                 obj_id=version.id, after={"effective_from": effective_from.isoformat(), "act": version.act,
+                                           "values": values, "locked": locked})
+    return version
+
+
+def _tenant_name(chain, tenant_id):
+    return next((t.name for t in chain if t.id == tenant_id), str(tenant_id))
+
+
+def _actor_id():
+    from core.audit import current_actor_id
+
+    return current_actor_id()

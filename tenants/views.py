@@ -1,0 +1,277 @@
+"""Tenant admin panels: the tree, a tenant's page, its regulations, accounts and audit log."""
+import json
+from datetime import date
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import func, select
+
+from core.accounts import service as accounts
+from core.accounts.models import ROLE_LABELS, ROLES_BY_KIND, Membership, User
+from core.audit import AuditEntry
+from core.orm import get_or_404
+from core.extensions import db
+from tenants import regulations, service
+from tenants.models import Tenant
+
+bp = Blueprint("tenants", __name__, template_folder="templates")
+PAGE_SIZE = 25
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+def _page(stmt):
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    return rows, {"page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "total": total}
+
+
+@bp.route("/tenants")
+def index():
+    if not accounts.is_platform_admin(g.membership):
+        if g.membership and g.membership.tenant_id:
+            return redirect(url_for("tenants.show", tenant_id=g.membership.tenant_id))
+        abort(404)
+    rows, pager = _page(service.children_query(None, q=request.args.get("q")))
+    return render_template("tenants/index.html", tenants=rows, pager=pager,
+                           can_create=service.can_create_child(None, "region"), errors={}, form={})
+
+
+@bp.route("/tenants", methods=["POST"])
+def create_region():
+    return _create_child(None)
+
+
+@bp.route("/tenants/<int:tenant_id>")
+def show(tenant_id):
+    tenant = service.load(tenant_id)
+    chain = service.chain_of(tenant)
+    rows, pager = _page(service.children_query(tenant, q=request.args.get("q")))
+    return render_template("tenants/show.html", tenant=tenant, chain=chain, children=rows, pager=pager,
+                           resolved=service.inherited(tenant, chain), kinds=service.creatable_kinds(tenant),
+                           can_admin=service.can_administer(tenant), errors={}, form={})
+
+
+@bp.route("/tenants/<int:tenant_id>/children", methods=["POST"])
+def create_child(tenant_id):
+    return _create_child(service.load(tenant_id))
+
+
+def _create_child(parent):
+    form = request.form
+    try:
+        child = service.create_tenant(
+            kind=form.get("kind", ""), name=form.get("name", ""), parent_id=parent.id if parent else None,
+            short_name=form.get("short_name") or None, timezone=form.get("timezone") or None,
+            locale=form.get("locale") or None, website_url=form.get("website_url") or None)
+    except service.TenantError as error:
+        db.session.rollback()
+        flash(_("The tenant was not created: check the fields marked below."), "error")
+        if parent is None:
+            rows, pager = _page(service.children_query(None))
+            return render_template("tenants/index.html", tenants=rows, pager=pager, can_create=True,
+                                   errors=error.errors, form=form), error.status
+        chain = service.chain_of(parent)
+        rows, pager = _page(service.children_query(parent))
+        return render_template("tenants/show.html", tenant=parent, chain=chain, children=rows, pager=pager,
+                               resolved=service.inherited(parent, chain), kinds=service.creatable_kinds(parent),
+                               can_admin=service.can_administer(parent), errors=error.errors,
+                               form=form), error.status
+    db.session.commit()
+    flash(_("Created: %(name)s.", name=child.name))
+    return redirect(url_for("tenants.show", tenant_id=child.id))
+
+
+@bp.route("/tenants/<int:tenant_id>/edit", methods=["POST"])
+def edit(tenant_id):
+    tenant = service.load(tenant_id)
+    form = request.form
+    changes = {k: form.get(k, "") for k in ("name", "short_name", "timezone", "locale", "website_url")}
+    if "is_active" in form:
+        changes["is_active"] = form.get("is_active") == "1"
+    try:
+        service.update_tenant(tenant, changes)
+    except service.TenantError as error:
+        db.session.rollback()
+        for field, messages in error.errors.items():
+            flash(f"{field}: {' '.join(messages)}", "error")
+        return redirect(url_for("tenants.show", tenant_id=tenant.id))
+    db.session.commit()
+    flash(_("Saved."))
+    return redirect(url_for("tenants.show", tenant_id=tenant.id))
+
+
+# Regulations -----------------------------------------------------------------------------
+
+def _regulation_page(tenant, on, errors=None, form=None, status=200):
+    chain = service.chain_of(tenant)
+    result = service.effective(tenant, on)
+    versions = service.versions_of(tenant)
+    current = next((v for v in versions if v.effective_from <= on), None)
+    own = regulations.leaves(current.values) if current else {}
+    names = {t.id: t.name for t in chain}
+    rows = []
+    for path in regulations.known_paths():
+        source = result.provenance.get(path)
+        rows.append({"path": path, "label": regulations.LABELS.get(path, path),
+                     "source": source, "own": own.get(path),
+                     "locked_here": bool(current and any(regulations.covers(lock, path) for lock in current.locked)),
+                     "locked_by_name": names.get(source.locked_by) if source and source.locked_by else None,
+                     "bound": regulations.bound_of(path)})
+    return render_template("tenants/regulations.html", tenant=tenant, chain=chain, on=on, rows=rows,
+                           versions=versions, can_admin=service.can_administer(tenant), errors=errors or {},
+                           form=form, to_text=_to_text), status
+
+
+def _to_text(value):
+    if value is None:
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+@bp.route("/tenants/<int:tenant_id>/regulations")
+def regulations_page(tenant_id):
+    tenant = service.load(tenant_id)
+    on = _parse_date(request.args.get("on")) or date.today()
+    return _regulation_page(tenant, on)
+
+
+@bp.route("/tenants/<int:tenant_id>/regulations", methods=["POST"])
+def add_version(tenant_id):
+    tenant = service.load(tenant_id)
+    form = request.form
+    errors = {}
+    effective_from = _parse_date(form.get("effective_from"))
+    if effective_from is None:
+        errors["effective_from"] = [_("Enter the date the act takes effect (DD.MM.YYYY or YYYY-MM-DD).")]
+    values, locked = {}, []
+    for path in regulations.known_paths():
+        raw = (form.get(f"v:{path}") or "").strip()
+        if raw:
+            try:
+                regulations.set_path(values, path, _parse_value(path, raw))
+            except ValueError:
+                errors[path] = [_("Not a valid value.")]
+        if form.get(f"lock:{path}"):
+            locked.append(path)
+    if not errors:
+        try:
+            service.add_version(tenant, effective_from=effective_from, act=form.get("act", ""),
+                                values=values, locked=locked)
+        except service.TenantError as error:
+            db.session.rollback()
+            errors = error.errors
+            status = error.status
+        else:
+            db.session.commit()
+            flash(_("The new version of the regulation is saved."))
+            return redirect(url_for("tenants.regulations_page", tenant_id=tenant.id,
+                                    on=effective_from.isoformat()))
+    else:
+        status = 422
+    flash(_("The version was not saved: check the fields marked below."), "error")
+    return _regulation_page(tenant, effective_from or date.today(), errors, form, status)
+
+
+def _parse_value(path, raw):
+    default = regulations.leaves(regulations.DEFAULTS).get(path)
+    if isinstance(default, (list, dict)):
+        return json.loads(raw)
+    if isinstance(default, int) or path.endswith(".hours"):
+        return int(raw)
+    return raw
+
+
+def _parse_date(raw):
+    if not raw:
+        return None
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            from datetime import datetime
+
+            return datetime.strptime(raw.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+# Accounts --------------------------------------------------------------------------------
+
+def _require_admin(tenant):
+    if not service.can_administer(tenant):
+        abort(403)
+
+
+@bp.route("/tenants/<int:tenant_id>/users")
+def users(tenant_id, errors=None, form=None, status=200):
+    tenant = service.load(tenant_id)
+    _require_admin(tenant)
+    stmt = (select(Membership).join(User, User.id == Membership.user_id)
+            .where(Membership.tenant_id == tenant.id).order_by(User.full_name))
+    q = request.args.get("q")
+    if q:
+        like = f"%{q.strip().lower()}%"
+        stmt = stmt.where(func.lower(User.full_name).like(like) | User.login.like(like))
+    rows, pager = _page(stmt)
+    people = {u.id: u for u in db.session.execute(
+        select(User).where(User.id.in_({m.user_id for m in rows}))).scalars()} if rows else {}
+    return render_template("tenants/users.html", tenant=tenant, chain=service.chain_of(tenant),
+                           memberships=rows, people=people, pager=pager,
+                           roles=[(r, ROLE_LABELS[r]) for r in ROLES_BY_KIND[tenant.kind]],
+                           errors=errors or {}, form=form or {}), status
+
+
+@bp.route("/tenants/<int:tenant_id>/users", methods=["POST"])
+def create_user(tenant_id):
+    tenant = service.load(tenant_id)
+    _require_admin(tenant)
+    form = request.form
+    try:
+        user = accounts.create_user(login=form.get("login", ""), password=form.get("password", ""),
+                                    full_name=form.get("full_name", ""), email=form.get("email") or None)
+        accounts.grant(user, role=form.get("role", ""), tenant_id=tenant.id, tenant_path=tenant.path,
+                       tenant_kind=tenant.kind, reason="account created by an admin")
+    except accounts.AccountError as error:
+        db.session.rollback()
+        return users(tenant_id, errors={error.field: error.message}, form=form, status=error.status)
+    db.session.commit()
+    flash(_("Account %(login)s created.", login=user.login))
+    return redirect(url_for("tenants.users", tenant_id=tenant.id))
+
+
+@bp.route("/tenants/<int:tenant_id>/users/<int:user_id>/password", methods=["POST"])
+def reset_password(tenant_id, user_id):
+    tenant = service.load(tenant_id)
+    _require_admin(tenant)
+    user = get_or_404(User, user_id)
+    if not accounts.may_manage_user(g.membership, user):
+        abort(403)
+    try:
+        accounts.reset_password(user, request.form.get("password", ""), reason=request.form.get("reason"))
+    except accounts.AccountError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("tenants.users", tenant_id=tenant.id))
+    db.session.commit()
+    flash(_("The password of %(login)s has been reset.", login=user.login))
+    return redirect(url_for("tenants.users", tenant_id=tenant.id))
+
+
+@bp.route("/tenants/<int:tenant_id>/audit")
+def audit_log(tenant_id):
+    tenant = service.load(tenant_id)
+    _require_admin(tenant)
+    stmt = select(AuditEntry).where(AuditEntry.tenant_id == tenant.id).order_by(AuditEntry.seq.desc())
+    rows, pager = _page(stmt)
+    actors = {u.id: u for u in db.session.execute(
+        select(User).where(User.id.in_({e.actor_id for e in rows if e.actor_id}))).scalars()} if rows else {}
+    return render_template("tenants/audit.html", tenant=tenant, chain=service.chain_of(tenant), entries=rows,
+                           actors=actors, pager=pager)

@@ -1,0 +1,274 @@
+"""Fixtures shared by every test.
+
+The suite runs once per database: SQLite by default, PostgreSQL with
+``TABEL_TEST_DATABASE=postgresql`` (a fresh database per run on 127.0.0.1:5432). With
+``CI=true`` an unreachable PostgreSQL fails the run instead of skipping it.
+
+The schema comes from the migrations (not ``create_all``), so every run also proves them.
+Each test starts from empty tables; factories (``make_tenant``, ``make_user`` ...) return
+callables, as in Indico's test fixtures.
+"""
+import contextlib
+import os
+import secrets
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+
+from core import create_app
+from core.accounts import service as accounts
+from core.extensions import db
+from core.tenancy import reset_scope
+
+PG_ADMIN_URL = os.environ.get("TABEL_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PASSWORD = "correct-horse-1"
+
+
+def _pg_database():
+    import psycopg
+
+    name = f"tabel_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.exit(f"PostgreSQL is required in CI and unreachable: {error}", returncode=3)
+        pytest.skip(f"PostgreSQL unreachable: {error}", allow_module_level=True)
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_pg_database(name):
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def database_url():
+    kind = os.environ.get("TABEL_TEST_DATABASE", "sqlite")
+    if kind == "postgresql":
+        name, url = _pg_database()
+        yield url
+        _drop_pg_database(name)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            yield f"sqlite:///{Path(tmp) / 'tabel-test.db'}"
+
+
+def app_config(database_url, **extra):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": secrets.token_hex(16),
+        "DATABASE_URL": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": False,
+        "LOG_LEVEL": "WARNING",
+        # argon2 at its lowest cost: the suite hashes hundreds of passwords
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+    }
+    config.update(extra)
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    from flask_migrate import upgrade
+
+    app = create_app(app_config(database_url))
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def db_kind(database_url):
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    """Empty every table after each test (a live server in e2e tests sees committed rows,
+    so per-test rollback would not do)."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+    reset_scope()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context acting as the platform (for factories and direct checks)."""
+    with app.test_request_context():
+        with accounts.as_platform("test setup"):
+            yield
+        db.session.remove()
+
+
+@pytest.fixture
+def make_tenant(app):
+    from tenants import service
+
+    def make(name, kind=None, parent=None, **fields):
+        kind = kind or ("region" if parent is None else "municipality" if parent["kind"] == "region" else "school")
+        with app.test_request_context(), accounts.as_platform("test factory"):
+            tenant = service.create_tenant(kind=kind, name=name, parent_id=parent["id"] if parent else None,
+                                           **fields)
+            db.session.commit()
+            data = {"id": tenant.id, "kind": tenant.kind, "name": tenant.name, "path": tenant.path}
+            db.session.remove()
+        return data
+
+    return make
+
+
+@pytest.fixture
+def make_user(app):
+    def make(login, role, tenant=None, password=PASSWORD, full_name=None, **fields):
+        with app.test_request_context(), accounts.as_platform("test factory"):
+            user = accounts.create_user(login=login, password=password, full_name=full_name or login.title(),
+                                        **fields)
+            membership = accounts.grant(user, role=role, tenant_id=tenant["id"] if tenant else None,
+                                        tenant_path=tenant["path"] if tenant else None,
+                                        tenant_kind=tenant["kind"] if tenant else None)
+            db.session.commit()
+            data = {"id": user.id, "login": user.login, "password": password, "membership_id": membership.id}
+            db.session.remove()
+        return data
+
+    return make
+
+
+@pytest.fixture
+def add_role(app):
+    def add(user, role, tenant):
+        from core.accounts.models import User
+        from sqlalchemy import select
+
+        with app.test_request_context(), accounts.as_platform("test factory"):
+            row = db.session.execute(select(User).where(User.id == user["id"])).scalar_one()
+            membership = accounts.grant(row, role=role, tenant_id=tenant["id"], tenant_path=tenant["path"],
+                                        tenant_kind=tenant["kind"])
+            db.session.commit()
+            membership_id = membership.id
+            db.session.remove()
+        return membership_id
+
+    return add
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def login(app):
+    """Sign a test client in through the real login form."""
+
+    def do(client, user, password=None):
+        response = client.post("/login", data={"login": user["login"], "password": password or user["password"]})
+        assert response.status_code == 302, response.data
+        return client
+
+    return do
+
+
+@pytest.fixture
+def token(client):
+    def issue(user, membership_id=None):
+        body = {"login": user["login"], "password": user["password"]}
+        if membership_id:
+            body["membership_id"] = membership_id
+        response = client.post("/api/v1/auth/token", json=body)
+        assert response.status_code == 200, response.json
+        return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+    return issue
+
+
+@pytest.fixture
+def region_tree(make_tenant, make_user):
+    """Two regions, each with a municipality and a school, and an admin at every level."""
+    tree = {}
+    for key, region_name, tz in (("a", "Мурманская область", "Europe/Moscow"),
+                                 ("b", "Томская область", "Asia/Tomsk")):
+        region = make_tenant(region_name, timezone=tz)
+        municipality = make_tenant(f"Город {key.upper()}", parent=region)
+        school = make_tenant(f"Школа {key.upper()} № 1", parent=municipality,
+                             website_url=f"https://school-{key}.example")
+        tree[key] = {
+            "region": region, "municipality": municipality, "school": school,
+            "region_admin": make_user(f"region-{key}", "region_admin", region),
+            "municipality_admin": make_user(f"muni-{key}", "municipality_admin", municipality),
+            "school_admin": make_user(f"school-{key}", "school_admin", school),
+            "teacher": make_user(f"teacher-{key}", "teacher", school),
+        }
+    tree["platform_admin"] = make_user("root", "platform_admin")
+    return tree
+
+
+class QueryCounter:
+    def __init__(self):
+        self.statements = []
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter: ...`` counts the SQL statements sent."""
+
+    @contextlib.contextmanager
+    def counting():
+        counter = QueryCounter()
+
+        def before(conn, cursor, statement, *args):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE")):
+                counter.statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting
+
+
+@pytest.fixture
+def raw_sql(app):
+    """Run SQL straight on the database, bypassing the ORM (for tampering tests)."""
+
+    def run(statement, **params):
+        with app.app_context(), db.engine.begin() as conn:
+            result = conn.execute(text(statement), params)
+            return result.fetchall() if result.returns_rows else None
+
+    return run
+
+
+@pytest.fixture
+def as_platform(app):
+    @contextlib.contextmanager
+    def acting():
+        with app.test_request_context(), accounts.as_platform("test"):
+            yield
+            db.session.remove()
+
+    return acting
