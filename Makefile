@@ -24,7 +24,7 @@ test-install: $(VENV)/.test-installed
 
 # Compiled catalogs are build output, not sources.
 translations: install
-	@$(VENV)/bin/pybabel compile -q -d core/translations
+	@$(VENV)/bin/pybabel -q compile -d core/translations
 
 instance/config.py:
 	@mkdir -p instance

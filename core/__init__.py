@@ -30,7 +30,6 @@ def create_app(config=None):
     # 3. request handling: language, sessions, CSRF, rate limits, errors
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone,
                    default_translation_directories=str(config_module.PROJECT_ROOT / "core" / "translations"))
-    i18n.translate_marshmallow()
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
@@ -112,7 +111,22 @@ def _register_core(app):
         user = current_user._get_current_object() if current_user.is_authenticated else None
         wanted = g.get("token_membership_id") if bearer else session.get("membership_id")
         accounts.establish(user, wanted)
+        _load_url_objects(user)
         return None
+
+    def _load_url_objects(user):
+        """Load, then check, then process (STYLE.md 4): every object named in the URL is
+        loaded through the tenant scope before the body is parsed, so an out-of-scope id
+        answers 404 whatever the request carries."""
+        loaders = app.extensions.get("tabel.url_loaders", {})
+        g.loaded = {}
+        if not user:
+            return
+        for name, value in (request.view_args or {}).items():
+            if name in loaders:
+                g.loaded[name] = loaders[name](value)
+
+    register_url_loader(app, "user_id", _load_visible_user)
 
     @app.after_request
     def _finish_request(response):
@@ -172,6 +186,18 @@ def _needs_csrf(bearer):
     if is_api_request():
         return "_user_id" in session
     return True
+
+
+def register_url_loader(app, name, loader):
+    """``loader(value)`` returns the object for URL parameter ``name`` or aborts with 404."""
+    app.extensions.setdefault("tabel.url_loaders", {})[name] = loader
+
+
+def _load_visible_user(user_id):
+    from core.accounts.models import User
+    from core.orm import get_or_404
+
+    return get_or_404(User, user_id)
 
 
 def register_home(app, provider):

@@ -5,11 +5,20 @@ from flask_login import current_user
 
 
 def select_locale():
+    """The user's saved choice (or, signed out, the language switch), then, for API calls,
+    the Accept-Language the client sends on purpose; then the language the tenant set;
+    then what the browser prefers; then Russian."""
+    from core.apispec import is_api_request
+
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("lang") in languages:
         return session["lang"]
+    if is_api_request() and request.headers.get("Accept-Language"):
+        match = request.accept_languages.best_match(languages)
+        if match:
+            return match
     tenant_locale = getattr(g, "tenant_locale", None)
     if tenant_locale in languages:
         return tenant_locale
@@ -70,3 +79,8 @@ def between(min=None, max=None):
     else:
         message = _l("Must be at most {max}.")
     return validate.Range(min=min, max=max, error=message)
+
+
+# Schemas copy the default messages when their fields are built, at import time, so the
+# messages are replaced as soon as the core is imported, before any schema module.
+translate_marshmallow()

@@ -3,7 +3,7 @@ tenant admin panels and the demo tenants."""
 from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 
-from core import register_home, register_nav
+from core import register_home, register_nav, register_url_loader
 from core.accounts.service import scope_established
 from core.errors import as_http_error
 from core.extensions import api as api_ext
@@ -22,6 +22,7 @@ def init_app(app):
     app.register_error_handler(service.Forbidden, lambda e: as_http_error(403))
 
     scope_established.connect(_resolve_home_settings, app)
+    register_url_loader(app, "tenant_id", service.load)
     register_home(app, _home)
     register_nav(app, _nav)
 
@@ -40,8 +41,10 @@ def _resolve_home_settings(app, membership):
     if tenant is None:
         return
     g.home_tenant = tenant
-    resolved = service.inherited(tenant)
-    g.tenant_timezone, g.tenant_locale = resolved["timezone"], resolved["locale"]
+    chain = service.chain_of(tenant)
+    g.tenant_timezone = service.inherited(tenant, chain)["timezone"]
+    # Only a language some tenant chose outranks the browser's; the platform default does not.
+    g.tenant_locale = next((t.locale for t in reversed(chain) if t.locale), None)
 
 
 def _home(membership):

@@ -5,7 +5,7 @@ import re
 import zoneinfo
 from datetime import date
 
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
@@ -33,6 +33,11 @@ class Forbidden(Exception):
 # Reading ----------------------------------------------------------------------------------
 
 def load(tenant_id: int) -> Tenant:
+    """The tenant if the caller's scope shows it, else 404 (the URL loader has usually
+    loaded it already for this request)."""
+    cached = g.get("loaded", {}).get("tenant_id") if has_request_context() else None
+    if cached is not None and cached.id == tenant_id:
+        return cached
     return get_or_404(Tenant, tenant_id)
 
 
@@ -154,12 +159,12 @@ def create_tenant(*, kind, name, parent_id=None, short_name=None, slug=None, tim
         raise TenantError({"kind": _("Choose region, municipality or school.")})
     parent = load(parent_id) if parent_id is not None else None
     if (parent.kind if parent else None) not in PARENT_KINDS[kind]:
-        errors["parent_id"] = _("A %(kind)s cannot be placed here.", kind=kind_label(kind))
+        raise TenantError({"parent_id": _("A %(kind)s cannot be placed here.", kind=kind_label(kind))})
+    require(can_create_child(parent, kind))
     data = {"name": name, "timezone": timezone, "locale": locale, "website_url": website_url}
     _validate_fields(data, errors)
     if errors:
         raise TenantError(errors)
-    require(can_create_child(parent, kind))
     slug = slugify(slug or short_name or name)
     if db.session.execute(select(func.count()).select_from(Tenant).where(
             Tenant.parent_id.is_(None) if parent is None else Tenant.parent_id == parent.id,

@@ -76,10 +76,21 @@ def app_config(database_url, **extra):
     return config
 
 
+def _compile_translations():
+    """The catalogs are compiled by `make`; a bare `pytest` compiles them too."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent / "core" / "translations"
+    pybabel = Path(sys.executable).with_name("pybabel")
+    subprocess.run([str(pybabel), "-q", "compile", "-d", str(root)], check=True)
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     from flask_migrate import upgrade
 
+    _compile_translations()
     app = create_app(app_config(database_url))
     with app.app_context():
         upgrade()

@@ -1,0 +1,105 @@
+"""Every route, probed by users of another tenant: 404 (or 403 where the object is
+visible), never the other tenant's data, never a 500 (ARCHITECTURE.md, Tenancy).
+
+The probe walks ``app.url_map``, so a new route is covered without editing this test. A
+route with a URL parameter this test cannot fill fails loudly: add the parameter to
+``victim_values`` with an object of the victim tenant.
+"""
+import re
+
+import pytest
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+# Routes that serve no tenant data at all.
+PUBLIC_ENDPOINTS = {"static", "healthz", "readyz", "api_docs", "api-docs.openapi_json", "accounts.login",
+                    "accounts.logout", "accounts.set_language", "home"}
+
+
+@pytest.fixture
+def victim(region_tree):
+    """Region B and its people: what region A's users must never reach."""
+    b = region_tree["b"]
+    return {
+        "values": {
+            "tenant_id": b["school"]["id"],
+            "user_id": b["teacher"]["id"],
+        },
+        "markers": [b["school"]["name"], b["region"]["name"], b["municipality"]["name"],
+                    "teacher-b", "school-b", "muni-b", "region-b"],
+    }
+
+
+def attackers(tree):
+    a = tree["a"]
+    return [a["region_admin"], a["municipality_admin"], a["school_admin"], a["teacher"]]
+
+
+def fill(rule, values):
+    missing = [arg for arg in rule.arguments if arg not in values]
+    assert not missing, f"{rule.rule}: add a victim value for {missing} to the probe"
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule.rule)
+
+
+def probe_targets(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in PUBLIC_ENDPOINTS:
+            continue
+        for method in sorted(set(rule.methods) & set(METHODS)):
+            yield rule, method
+
+
+@pytest.mark.parametrize("auth", ["session", "token"])
+def test_other_tenants_users_never_reach_victim_data(app, region_tree, victim, client, login, token, auth):
+    targets = list(probe_targets(app))
+    assert len(targets) > 15, "the probe found suspiciously few routes"
+    failures = []
+    for attacker in attackers(region_tree):
+        if auth == "session":
+            http = app.test_client()
+            login(http, attacker)
+            headers = {}
+        else:
+            http = client
+            headers = token(attacker)
+        for rule, method in targets:
+            url = fill(rule, victim["values"])
+            body = {"parent_id": victim["values"]["tenant_id"], "kind": "school", "name": "x",
+                    "version": 1, "effective_from": "2024-01-01", "act": "x", "values": {},
+                    "login": "intruder", "full_name": "x", "password": "long-enough-1", "role": "teacher"}
+            response = http.open(url, method=method, headers=headers,
+                                 json=body if url.startswith("/api/") else None,
+                                 data=None if url.startswith("/api/") else {k: str(v) for k, v in body.items()})
+            text = response.get_data(as_text=True)
+            leaked = [m for m in victim["markers"] if m in text]
+            where = f"{attacker['login']} {method} {url} -> {response.status_code}"
+            if response.status_code >= 500:
+                failures.append(f"{where}: server error")
+            elif rule.arguments and response.status_code not in (404, 403, 405):
+                failures.append(f"{where}: expected 404")
+            elif leaked:
+                failures.append(f"{where}: leaked {leaked}")
+    assert not failures, "\n".join(failures)
+
+
+def test_posting_under_a_victim_parent_creates_nothing(app, region_tree, client, token, as_platform):
+    from sqlalchemy import func, select
+
+    from core.extensions import db
+    from tenants.models import Tenant
+
+    victim_municipality = region_tree["b"]["municipality"]
+    for attacker in attackers(region_tree)[:3]:
+        response = client.post("/api/v1/tenants", headers=token(attacker),
+                               json={"kind": "school", "name": "Чужая школа", "parent_id": victim_municipality["id"]})
+        assert response.status_code == 404
+    with as_platform():
+        assert db.session.execute(select(func.count()).select_from(Tenant).where(
+            Tenant.name == "Чужая школа")).scalar_one() == 0
+
+
+def test_anonymous_callers_get_401_from_the_api_and_the_login_page_from_pages(app, region_tree):
+    http = app.test_client()
+    school = region_tree["a"]["school"]["id"]
+    assert http.get(f"/api/v1/tenants/{school}").status_code == 401
+    page = http.get(f"/tenants/{school}")
+    assert page.status_code == 302 and "/login" in page.headers["Location"]
