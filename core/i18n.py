@@ -8,9 +8,13 @@ def select_locale():
     """The user's saved choice (or, signed out, the language switch), then, for API calls,
     the Accept-Language the client sends on purpose; then the language the tenant set;
     then what the browser prefers; then Russian."""
+    from flask import has_request_context
+
     from core.apispec import is_api_request
 
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # CLI commands and jobs
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("lang") in languages:
@@ -26,7 +30,7 @@ def select_locale():
 
 
 def select_timezone():
-    return getattr(g, "tenant_timezone", None) or current_app.config["BABEL_DEFAULT_TIMEZONE"]
+    return g.get("tenant_timezone") or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 
 
 def translate_marshmallow():

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_l
 
 log = logging.getLogger("tabel.tenancy")
 
-NOTHING = "\x00"  # a path prefix no tenant has: the scope of "no tenant data at all"
+NOTHING = "!none"  # a path prefix no tenant has (paths start with "/"): no tenant data at all
 
 
 class ScopeError(RuntimeError):

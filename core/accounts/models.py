@@ -64,11 +64,11 @@ class User(TenantScoped, db.Model):
 
     @classmethod
     def __scope_criteria__(cls):
+        # An alias of its own, so the subquery never correlates with a query on memberships.
+        member = Membership.__table__.alias("scope_member")
         visible_member = exists(
-            select(Membership.id).where(
-                Membership.user_id == cls.id, Membership.tenant_id.in_(subtree_ids())
-            )
-        )
+            select(member.c.id).where(member.c.user_id == cls.id, member.c.tenant_id.in_(subtree_ids()))
+        ).correlate_except(member)
         return or_(cls.id == bindparam("scope_user"), visible_member)
 
     # Flask-Login

@@ -1,0 +1,173 @@
+"""Accounts: sign-in, tokens, roles and context, administration below one's tenant."""
+import pytest
+
+from tests.conftest import app_config
+
+
+def test_sign_in_lands_on_the_home_tenant(client, login, region_tree):
+    a = region_tree["a"]
+    login(client, a["school_admin"])
+    page = client.get("/", follow_redirects=True)
+    assert page.status_code == 200
+    assert a["school"]["name"] in page.get_data(as_text=True)
+
+
+def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, region_tree):
+    known = client.post("/login", data={"login": "school-a", "password": "wrong-password"})
+    unknown = client.post("/login", data={"login": "nobody", "password": "wrong-password"})
+    assert known.status_code == unknown.status_code == 401
+    assert "Неверный логин или пароль" in known.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_login_is_rate_limited(database_url, app, region_tree):
+    from core import create_app
+
+    from core.extensions import limiter
+
+    limited = create_app(app_config(database_url, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute"))
+    try:
+        http = limited.test_client()
+        codes = [http.post("/login", data={"login": "school-a", "password": "bad"}).status_code for _ in range(5)]
+        assert codes[:3] == [401, 401, 401]
+        assert codes[3:] == [429, 429]
+        api = [http.post("/api/v1/auth/token", json={"login": "school-a", "password": "bad"}).status_code
+               for _ in range(4)]
+        assert api[-1] == 429
+    finally:
+        # One Limiter object serves every app of this process; the rest of the suite runs unlimited.
+        limiter.reset()
+        limiter.enabled = False
+
+
+def test_sign_out_ends_the_session(client, login, region_tree):
+    login(client, region_tree["a"]["school_admin"])
+    assert client.get("/account").status_code == 200
+    client.post("/logout")
+    assert client.get("/account").status_code == 302
+
+
+def test_token_authenticates_api_calls(client, region_tree):
+    response = client.post("/api/v1/auth/token", json={"login": "region-a", "password": region_tree["a"]["region_admin"]["password"]})
+    assert response.status_code == 200
+    body = response.json
+    assert body["token_type"] == "Bearer" and body["expires_in"] > 0
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status_code == 200
+    assert me.json["login"] == "region-a"
+    assert [m["role"] for m in me.json["memberships"]] == ["region_admin"]
+
+
+def test_bad_or_missing_token_gets_401_problem(client, region_tree):
+    for headers in ({}, {"Authorization": "Bearer forged.token.value"}):
+        response = client.get("/api/v1/me", headers=headers)
+        assert response.status_code == 401
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_token_request_validation_names_the_field(client):
+    response = client.post("/api/v1/auth/token", json={"login": "x"})
+    assert response.status_code == 422
+    assert "password" in response.json["errors"]
+
+
+def test_password_reset_ends_old_tokens_and_sessions(client, token, login, app, region_tree):
+    a = region_tree["a"]
+    teacher_headers = token(a["teacher"])
+    teacher_browser = login(app.test_client(), a["teacher"])
+    admin = token(a["school_admin"])
+    response = client.post(f"/api/v1/users/{a['teacher']['id']}/password", headers=admin,
+                           json={"password": "new-password-2", "reason": "forgotten"})
+    assert response.status_code == 200, response.json
+    assert client.get("/api/v1/me", headers=teacher_headers).status_code == 401
+    assert teacher_browser.get("/account").status_code == 302
+    fresh = client.post("/api/v1/auth/token", json={"login": "teacher-a", "password": "new-password-2"})
+    assert fresh.status_code == 200
+
+
+def test_admins_manage_only_accounts_below_them(client, token, region_tree):
+    a = region_tree["a"]
+    school_admin = token(a["school_admin"])
+    body = {"password": "new-password-2"}
+    # Accounts above the admin's tenant are not even visible to them.
+    assert client.post(f"/api/v1/users/{a['region_admin']['id']}/password", headers=school_admin, json=body).status_code == 404
+    assert client.post(f"/api/v1/users/{a['municipality_admin']['id']}/password", headers=school_admin, json=body).status_code == 404
+    # A colleague at the same level is visible but not theirs to manage.
+    peer = client.post(f"/api/v1/tenants/{a['school']['id']}/users", headers=token(a["municipality_admin"]),
+                       json={"login": "deputy", "full_name": "Завуч", "password": "deputy-pass-1", "role": "school_admin"})
+    assert client.post(f"/api/v1/users/{peer.json['user_id']}/password", headers=school_admin, json=body).status_code == 403
+    assert client.post(f"/api/v1/users/{a['teacher']['id']}/password", headers=token(a["teacher"]), json=body).status_code == 403
+    assert client.post(f"/api/v1/users/{a['school_admin']['id']}/password", headers=token(a["region_admin"]), json=body).status_code == 200
+
+
+def test_an_admin_creates_accounts_in_their_subtree(client, token, region_tree):
+    a = region_tree["a"]
+    headers = token(a["municipality_admin"])
+    url = f"/api/v1/tenants/{a['school']['id']}/users"
+    created = client.post(url, headers=headers, json={"login": "Novikova", "full_name": "Новикова Мария",
+                                                      "password": "pupil-pass-1", "role": "pupil"})
+    assert created.status_code == 201, created.json
+    assert created.json["login"] == "novikova"
+    listed = client.get(url, headers=headers)
+    assert "novikova" in {m["login"] for m in listed.json}
+    assert client.post("/api/v1/auth/token", json={"login": "novikova", "password": "pupil-pass-1"}).status_code == 200
+    duplicate = client.post(url, headers=headers, json={"login": "novikova", "full_name": "X", "password": "pupil-pass-1", "role": "pupil"})
+    assert duplicate.status_code == 409 and "login" in duplicate.json["errors"]
+    wrong_role = client.post(url, headers=headers, json={"login": "x1", "full_name": "X", "password": "pupil-pass-1", "role": "region_admin"})
+    assert wrong_role.status_code == 422 and "role" in wrong_role.json["errors"]
+    short = client.post(url, headers=headers, json={"login": "x2", "full_name": "X", "password": "short", "role": "pupil"})
+    assert short.status_code == 422 and "password" in short.json["errors"]
+    assert client.post(url, headers=token(a["teacher"]), json={"login": "x3", "full_name": "X", "password": "pupil-pass-1", "role": "pupil"}).status_code == 403
+
+
+def test_one_person_holds_several_roles_and_switches_context(client, login, add_role, region_tree):
+    """A teacher who is also a parent at another school acts in one role at a time."""
+    a = region_tree["a"]
+    teacher = a["teacher"]
+    guardian_membership = add_role(teacher, "guardian", region_tree["a"]["school"])
+    login(client, teacher)
+    me = client.get("/api/v1/me").json
+    assert {m["role"] for m in me["memberships"]} == {"teacher", "guardian"}
+    assert me["active_membership_id"] == teacher["membership_id"]
+    response = client.post("/account/context", data={"membership_id": guardian_membership})
+    assert response.status_code == 302
+    assert client.get("/api/v1/me").json["active_membership_id"] == guardian_membership
+    assert client.post("/account/context", data={"membership_id": 999999}).status_code == 302
+    assert client.get("/api/v1/me").json["active_membership_id"] == guardian_membership
+
+
+def test_forms_need_the_csrf_token(database_url, app, region_tree):
+    from core import create_app
+
+    strict = create_app(app_config(database_url, WTF_CSRF_ENABLED=True))
+    http = strict.test_client()
+    assert http.post("/login", data={"login": "school-a", "password": region_tree["a"]["school_admin"]["password"]}).status_code == 400
+    page = http.get("/login").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    assert http.post("/login", data={"login": "school-a", "password": region_tree["a"]["school_admin"]["password"],
+                                     "csrf_token": csrf}).status_code == 302
+    # API writes with a Bearer token need no CSRF token; with the session cookie they do.
+    token = strict.test_client().post("/api/v1/auth/token", json={
+        "login": "region-a", "password": region_tree["a"]["region_admin"]["password"]}).json["access_token"]
+    body = {"effective_from": "2020-09-01", "act": "Приказ", "values": {}}
+    url = f"/api/v1/tenants/{region_tree['a']['school']['id']}/regulation-versions"
+    assert http.post(url, json=body).status_code == 400
+    assert http.post(url, json=body, headers={"Authorization": f"Bearer {token}"}).status_code == 201
+
+
+def test_create_admin_command_makes_a_platform_admin(app, client):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "create-admin", "operator", "--password", "operator-pass-1"])
+    assert result.exit_code == 0, result.output
+    token = client.post("/api/v1/auth/token", json={"login": "operator", "password": "operator-pass-1"}).json["access_token"]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json
+    assert [m["role"] for m in me["memberships"]] == ["platform_admin"]
+    again = runner.invoke(args=["users", "create-admin", "operator", "--password", "operator-pass-1"])
+    assert again.exit_code != 0 and "login" in again.output
+
+
+@pytest.mark.parametrize("password", ["short", ""])
+def test_create_admin_refuses_weak_passwords(app, password):
+    result = app.test_cli_runner().invoke(args=["users", "create-admin", "weak", "--password", password])
+    assert result.exit_code != 0
