@@ -15,9 +15,15 @@ from core.extensions import api, babel, csrf, db, limiter, login_manager, migrat
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def create_app(config=None):
-    app = Flask(__name__, instance_relative_config=True, static_folder="static",
-                template_folder="templates")
+def create_app(config=None, instance_path=None):
+    """``instance_path`` (or ``TABEL_INSTANCE_PATH``) holds config.py, the SQLite file and
+    local storage; ``instance/`` at the project root by default."""
+    import os
+
+    instance_path = instance_path or os.environ.get("TABEL_INSTANCE_PATH") or str(
+        config_module.PROJECT_ROOT / "instance")
+    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
+                static_folder="static", template_folder="templates")
     # 1. configuration: defaults, instance file, environment, then the caller's mapping
     config_module.load_config(app, config)
     config_module.validate(app)
