@@ -56,7 +56,7 @@ bench: install
 # Refresh the message catalogs after changing user-facing text.
 messages: install
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o core/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i core/translations/messages.pot -d core/translations
+	$(VENV)/bin/pybabel update --no-fuzzy-matching -i core/translations/messages.pot -d core/translations
 
 clean:
 	rm -rf $(VENV) *.egg-info

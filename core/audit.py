@@ -77,7 +77,7 @@ def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
     """
     if actor_id is None:
         actor_id = current_actor_id()
-    with unscoped("audit: previous link of the tenant's chain"):
+    with unscoped("audit: previous link of the tenant's chain", routine=True):
         last = db.session.execute(
             select(AuditEntry.seq, AuditEntry.hash)
             .where(AuditEntry.tenant_id.is_(None) if tenant_id is None else AuditEntry.tenant_id == tenant_id)

@@ -84,11 +84,15 @@ def scoped(scope: Scope):
 
 
 @contextlib.contextmanager
-def unscoped(reason: str):
-    """Read across tenants. Every use is logged with its reason, so it can be audited."""
+def unscoped(reason: str, *, routine: bool = False):
+    """Read across tenants. Every use is logged with its reason, so it can be audited.
+
+    ``routine`` marks the platform's own bookkeeping (the previous link of an audit chain,
+    the uniqueness of a login), logged at DEBUG so that real cross-tenant work stands out.
+    """
     if not reason:
         raise ValueError("unscoped() needs a reason")
-    log.info("unscoped access: %s", reason)
+    log.log(logging.DEBUG if routine else logging.INFO, "unscoped access: %s", reason)
     token = _unscoped_reason.set(reason)
     try:
         yield

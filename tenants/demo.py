@@ -76,7 +76,7 @@ ACCOUNTS = [
 
 
 def is_empty() -> bool:
-    with unscoped("demo: is the database empty"):
+    with unscoped("demo: is the database empty", routine=True):
         return db.session.execute(select(func.count()).select_from(Tenant)).scalar_one() == 0
 
 

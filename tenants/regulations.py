@@ -278,16 +278,16 @@ def leaves(document: dict, prefix: str = "") -> dict:
 
 
 def known_paths() -> list[str]:
-    paths = set(leaves(DEFAULTS))
-    # Optional keys of the deadline rules (hours of a day-end rule) are leaves too.
-    for key in ("topic", "attendance", "homework"):
-        paths.add(f"deadlines.{key}.hours")
-    return sorted(paths, key=_path_order)
-
-
-def _path_order(path):
-    top = list(DEFAULTS).index(path.split(".")[0])
-    return (top, path)
+    """Every key path, in the order of the document (the admin page lists them so)."""
+    paths = []
+    for path in leaves(DEFAULTS):
+        paths.append(path)
+        # The hours of a deadline rule are optional; they follow their rule.
+        if path.startswith("deadlines.") and path.endswith(".rule"):
+            hours = path[: -len("rule")] + "hours"
+            if hours not in leaves(DEFAULTS):
+                paths.append(hours)
+    return list(dict.fromkeys(paths))
 
 
 def is_known_prefix(path: str) -> bool:

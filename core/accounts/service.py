@@ -75,7 +75,7 @@ def validate_password(password: str):
 def authenticate(login: str, password: str) -> User | None:
     """The active user with this login and password, or None. Same answer for an unknown
     login and a wrong password."""
-    with unscoped("sign-in: find the account by login"):
+    with unscoped("sign-in: find the account by login", routine=True):
         user = db.session.execute(
             select(User).where(User.login == normalise_login(login))
         ).scalar_one_or_none()
@@ -200,7 +200,7 @@ def may_manage_user(membership: Membership | None, user: User) -> bool:
         return True
     if membership is None or membership.role not in ADMIN_ROLES:
         return False
-    with unscoped("account administration: every role of the account"):
+    with unscoped("account administration: every role of the account", routine=True):
         roles = db.session.execute(
             select(Membership.tenant_path, Membership.role).where(Membership.user_id == user.id)
         ).all()
@@ -214,7 +214,7 @@ def may_manage_user(membership: Membership | None, user: User) -> bool:
 # Administration --------------------------------------------------------------------------
 
 def login_taken(login: str) -> bool:
-    with unscoped("account administration: logins are unique across the platform"):
+    with unscoped("account administration: logins are unique across the platform", routine=True):
         return db.session.execute(
             select(func.count()).select_from(User).where(User.login == normalise_login(login))
         ).scalar_one() > 0
