@@ -1,5 +1,6 @@
 """The JSON API's shared conventions (../shared/API.md): problem+json errors, pagination,
 version checks. Every feature's ``api.py`` builds on these."""
+import marshmallow as ma
 from flask import jsonify, request
 from flask_smorest import Api as _SmorestApi
 from flask_smorest import Blueprint as _SmorestBlueprint
@@ -78,3 +79,14 @@ def check_version(obj, sent_version, dump):
         from flask_babel import gettext as _
 
         abort_conflict(dump(obj), _("The object was changed by someone else. Reload it and try again."))
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """Stored naive in UTC; sent as ISO 8601 with its offset (API.md)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            from datetime import timezone
+
+            value = value.replace(tzinfo=timezone.utc)
+        return super()._serialize(value, attr, obj, **kwargs)

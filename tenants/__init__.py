@@ -23,6 +23,7 @@ def init_app(app):
 
     scope_established.connect(_resolve_home_settings, app)
     register_url_loader(app, "tenant_id", service.load)
+    app.context_processor(_membership_tenant_names)
     register_home(app, _home)
     register_nav(app, _nav)
 
@@ -64,3 +65,21 @@ def _nav(membership):
     else:
         items.append((_l("My organisation"), url_for("tenants.show", tenant_id=membership.tenant_id)))
     return items
+
+
+def _membership_tenant_names():
+    """Names of the tenants of the signed-in user's own roles (the account page lists them,
+    whichever role is acting)."""
+    memberships = g.get("memberships") or []
+    ids = {m.tenant_id for m in memberships if m.tenant_id}
+    if not ids:
+        return {"tenant_names": {}}
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.tenancy import unscoped
+    from tenants.models import Tenant
+
+    with unscoped("account page: names of the user's own tenants", routine=True):
+        rows = db.session.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(ids))).all()
+    return {"tenant_names": dict(rows)}

@@ -1,5 +1,7 @@
 import marshmallow as ma
 
+from core.apispec import UtcDateTime
+
 from tenants.models import KINDS
 
 
@@ -83,7 +85,7 @@ class RegulationVersionSchema(ma.Schema):
     act = ma.fields.String(required=True, metadata={"description": "e.g. «Приказ № 189 от 05.06.2017»"})
     values = ma.fields.Dict(load_default=dict, metadata={"description": "A partial regulation document"})
     locked = ma.fields.List(ma.fields.String(), load_default=list)
-    created_at = ma.fields.DateTime(dump_only=True)
+    created_at = UtcDateTime(dump_only=True)
 
 
 class MemberSchema(ma.Schema):
