@@ -55,7 +55,7 @@ bench: install
 
 # Refresh the message catalogs after changing user-facing text.
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o core/translations/messages.pot .
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ -o core/translations/messages.pot .
 	$(VENV)/bin/pybabel update --no-fuzzy-matching -i core/translations/messages.pot -d core/translations
 
 clean:

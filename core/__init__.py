@@ -78,12 +78,22 @@ def _register_core(app):
     from core.accounts import api as accounts_api
     from core.accounts import service as accounts
     from core.accounts import views as accounts_views
-    from core import cli, docs
+    from core import cli, docs, storage, tasks
+    from core.jobs import api as jobs_api
+    from core.jobs import celery as jobs_celery
+    from core.jobs import cli as jobs_cli
+    from core.jobs import views as jobs_views
 
     app.register_blueprint(accounts_views.bp)
     api.register_blueprint(accounts_api.blp)
+    app.register_blueprint(jobs_views.bp)
+    api.register_blueprint(jobs_api.blp)
+    jobs_celery.init_app(app)
+    storage.init_app(app)
     docs.init_app(app)
     cli.init_app(app)
+    jobs_cli.init_app(app)
+    tasks.init_app(app)
 
     @login_manager.user_loader
     def _load_user(user_key):
@@ -133,6 +143,8 @@ def _register_core(app):
                 g.loaded[name] = loaders[name](value)
 
     register_url_loader(app, "user_id", _load_visible_user)
+    register_url_loader(app, "job_id", _load_visible_job)
+    register_nav(app, _jobs_nav)
 
     @app.after_request
     def _finish_request(response):
@@ -204,6 +216,23 @@ def _load_visible_user(user_id):
     from core.orm import get_or_404
 
     return get_or_404(User, user_id)
+
+
+def _load_visible_job(job_id):
+    from core.jobs.models import Job
+    from core.orm import get_or_404
+
+    return get_or_404(Job, job_id)
+
+
+def _jobs_nav(membership):
+    from flask_babel import lazy_gettext as _l
+
+    from core.accounts.models import ADMIN_ROLES
+
+    if membership is not None and membership.role in ADMIN_ROLES:
+        return [(_l("Jobs"), url_for("jobs.index"))]
+    return []
 
 
 def register_home(app, provider):

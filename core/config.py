@@ -36,6 +36,19 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     DEMO_PASSWORD = "demo12345"
+    # Object storage (core/storage.py): local files under the instance folder by default.
+    STORAGE = {"backend": "local", "root": "storage"}
+    STORAGE_REGIONS = {}  # region id -> its own storage settings (PD-3)
+    # Jobs (core/jobs): None means Celery's SQLAlchemy transport on instance/broker.sqlite.
+    CELERY_BROKER_URL = None
+    CELERY_QUEUE = "tabel"
+    CELERY_VISIBILITY_TIMEOUT = 3600  # seconds before an unacknowledged job is redelivered
+    CELERY_TASK_ALWAYS_EAGER = False
+    CELERY_BEAT_SCHEDULE = {
+        # RT-2: recompute every audit chain each night.
+        "audit-verify": {"task": "tabel.enqueue_periodic", "schedule": 24 * 3600, "args": ["audit_verify"]},
+    }
+    DEMO_JOB_STEP_SECONDS = 0.0  # the demo statistics job pauses per tenant so progress is visible
 
 
 def _coerce(raw: str):

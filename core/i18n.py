@@ -4,6 +4,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalog; it is stored as is and translated when shown."""
+    return message
+
+
 def select_locale():
     """The user's saved choice (or, signed out, the language switch), then, for API calls,
     the Accept-Language the client sends on purpose; then the language the tenant set;

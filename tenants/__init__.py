@@ -11,7 +11,7 @@ from core.extensions import api as api_ext
 
 def init_app(app):
     from tenants import api as tenants_api
-    from tenants import cli, models, service, views  # noqa: F401 - models register their tables
+    from tenants import cli, models, service, tasks, views  # noqa: F401 - models and tasks register themselves
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(tenants_api.blp)

@@ -1,5 +1,5 @@
 """/api/v1/tenants: the tree, regulations with provenance, and accounts in a tenant."""
-from flask import g
+from flask import g, url_for
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
@@ -9,11 +9,12 @@ from core.accounts import service as accounts
 from core.accounts.models import Membership, User
 from core.accounts.schemas import PasswordResetSchema, UserSchema
 from core.apispec import Blueprint, check_version
+from core.jobs.schemas import JobSchema
 from core.orm import get_or_404
 from core.extensions import db
 from tenants import service
 from tenants.schemas import (ChildrenArgs, EffectiveSchema, MemberCreateSchema, MemberSchema, OnArgs,
-                             RegulationVersionSchema, TenantCreateSchema, TenantListArgs, TenantSchema,
+                             RegulationVersionSchema, StatsSchema, TenantCreateSchema, TenantListArgs, TenantSchema,
                              TenantUpdateSchema)
 
 blp = Blueprint("tenants_api", __name__, description="The tenant tree and its regulations")
@@ -165,6 +166,23 @@ def _attach_users(memberships):
     users = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(ids))).scalars()} if ids else {}
     for m in memberships:
         m.user = users[m.user_id]
+
+
+@blp.route("/tenants/<int:tenant_id>/statistics")
+class TenantStatistics(MethodView):
+    @blp.response(200, StatsSchema)
+    def get(self, tenant_id):
+        """The subtree's counts as last computed (404 before the first run)."""
+        stats = service.statistics(service.load(tenant_id))
+        if stats is None:
+            abort(404)
+        return stats
+
+    @blp.response(202, JobSchema)
+    def post(self, tenant_id):
+        """Recompute the counts in the background; follow the job at its Location."""
+        job = service.start_statistics(service.load(tenant_id))
+        return job, 202, {"Location": url_for("jobs_api.get_job", job_id=job.id)}
 
 
 @blp.route("/users/<int:user_id>/password", methods=["POST"])

@@ -74,3 +74,17 @@ class RegulationVersion(TenantOwned, db.Model):
     locked: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+
+
+class TenantStats(TenantOwned, db.Model):
+    """Counts over a tenant's subtree, recomputed by the ``tenant_stats`` job."""
+
+    __tablename__ = "tenant_stats"
+    __table_args__ = (UniqueConstraint("tenant_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    municipalities: Mapped[int] = mapped_column(Integer, default=0)
+    schools: Mapped[int] = mapped_column(Integer, default=0)
+    accounts: Mapped[int] = mapped_column(Integer, default=0)
+    computed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("job.id"))

@@ -104,3 +104,12 @@ class MemberCreateSchema(ma.Schema):
     email = ma.fields.Email(load_default=None)
     password = ma.fields.String(required=True, load_only=True)
     role = ma.fields.String(required=True)
+
+
+class StatsSchema(ma.Schema):
+    tenant_id = ma.fields.Integer()
+    municipalities = ma.fields.Integer()
+    schools = ma.fields.Integer()
+    accounts = ma.fields.Integer()
+    computed_at = UtcDateTime()
+    job_id = ma.fields.Integer(allow_none=True)

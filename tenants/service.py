@@ -316,3 +316,27 @@ def _actor_id():
     from core.audit import current_actor_id
 
     return current_actor_id()
+
+
+# Statistics ------------------------------------------------------------------------------
+
+def statistics(tenant: Tenant):
+    from tenants.models import TenantStats
+
+    return db.session.execute(select(TenantStats).where(TenantStats.tenant_id == tenant.id)).scalar_one_or_none()
+
+
+def running_statistics_job(tenant: Tenant):
+    from core.jobs.models import FINISHED, Job
+
+    return db.session.execute(
+        select(Job).where(Job.tenant_id == tenant.id, Job.kind == "tenant_stats", Job.status.not_in(FINISHED))
+        .order_by(Job.id.desc()).limit(1)).scalar_one_or_none()
+
+
+def start_statistics(tenant: Tenant):
+    """Recompute the subtree's statistics in the background (admins of the tenant)."""
+    from core.jobs import enqueue
+
+    require(can_administer(tenant))
+    return running_statistics_job(tenant) or enqueue("tenant_stats", tenant=tenant)

@@ -55,7 +55,25 @@ def show(tenant_id):
     rows, pager = _page(service.children_query(tenant, q=request.args.get("q")))
     return render_template("tenants/show.html", tenant=tenant, chain=chain, children=rows, pager=pager,
                            resolved=service.inherited(tenant, chain), kinds=service.creatable_kinds(tenant),
-                           can_admin=service.can_administer(tenant), errors={}, form={})
+                           can_admin=service.can_administer(tenant), errors={}, form={},
+                           **_statistics_context(tenant))
+
+
+def _statistics_context(tenant):
+    from core.jobs.service import message_of
+
+    return {"stats": service.statistics(tenant), "stats_job": service.running_statistics_job(tenant),
+            "message_of": message_of}
+
+
+@bp.route("/tenants/<int:tenant_id>/statistics", methods=["POST"])
+def start_statistics(tenant_id):
+    tenant = service.load(tenant_id)
+    try:
+        service.start_statistics(tenant)
+    except service.Forbidden:
+        abort(403)
+    return redirect(url_for("tenants.show", tenant_id=tenant.id) + "#statistics")
 
 
 @bp.route("/tenants/<int:tenant_id>/children", methods=["POST"])
@@ -82,7 +100,7 @@ def _create_child(parent):
         return render_template("tenants/show.html", tenant=parent, chain=chain, children=rows, pager=pager,
                                resolved=service.inherited(parent, chain), kinds=service.creatable_kinds(parent),
                                can_admin=service.can_administer(parent), errors=error.errors,
-                               form=form), error.status
+                               form=form, **_statistics_context(parent)), error.status
     db.session.commit()
     flash(_("Created: %(name)s.", name=child.name))
     return redirect(url_for("tenants.show", tenant_id=child.id))

@@ -71,6 +71,8 @@ def app_config(database_url, **extra):
         # argon2 at its lowest cost: the suite hashes hundreds of passwords
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 1024,
+        # Jobs run at once inside the request; tests/core/test_workers.py runs real workers.
+        "CELERY_TASK_ALWAYS_EAGER": True,
     }
     config.update(extra)
     return config

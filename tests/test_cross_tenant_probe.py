@@ -12,17 +12,26 @@ import pytest
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 # Routes that serve no tenant data at all.
 PUBLIC_ENDPOINTS = {"static", "healthz", "readyz", "api_docs", "api-docs.openapi_json", "accounts.login",
-                    "accounts.logout", "accounts.set_language", "home"}
+                    "accounts.logout", "accounts.set_language", "home",
+                    # a signed, expiring download link: whoever holds it may download (like S3's)
+                    "storage_download"}
 
 
 @pytest.fixture
-def victim(region_tree):
-    """Region B and its people: what region A's users must never reach."""
+def victim(region_tree, as_platform):
+    """Region B and its people and objects: what region A's users must never reach."""
+    from core.extensions import db
+    from core.jobs import enqueue
+    from tenants.models import Tenant
+
     b = region_tree["b"]
+    with as_platform():
+        job_id = enqueue("tenant_stats", tenant=db.session.get(Tenant, b["school"]["id"])).id
     return {
         "values": {
             "tenant_id": b["school"]["id"],
             "user_id": b["teacher"]["id"],
+            "job_id": job_id,
         },
         "markers": [b["school"]["name"], b["region"]["name"], b["municipality"]["name"],
                     "teacher-b", "school-b", "muni-b", "region-b"],

@@ -54,7 +54,7 @@ def test_every_user_facing_string_is_in_the_catalog(tmp_path):
     root = Path(__file__).resolve().parents[2]
     pot = tmp_path / "messages.pot"
     subprocess.run([str(Path(sys.executable).with_name("pybabel")), "-q", "extract", "-F", str(root / "babel.cfg"),
-                    "-k", "_l", "-k", "lazy_gettext", "-o", str(pot), str(root)], check=True, capture_output=True)
+                    "-k", "_l", "-k", "lazy_gettext", "-k", "N_", "-o", str(pot), str(root)], check=True, capture_output=True)
     from babel.messages.pofile import read_po
 
     with open(pot, "rb") as fh:

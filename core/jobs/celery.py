@@ -1,0 +1,84 @@
+"""The Celery application, configured from the Flask config.
+
+Production: a Redis broker (``CELERY_BROKER_URL=redis://...``), workers on as many machines
+as needed, periodic work from celery beat with RedBeat's single-scheduler lock. Embedded
+default: Celery's SQLAlchemy transport on a SQLite file under ``instance/``, no server.
+
+Messages are acknowledged after the task ends (``acks_late``) and rejected back to the
+queue when a worker dies, so a job interrupted by a crash runs again on another worker;
+``core.jobs.service.run`` makes that second run resume rather than repeat.
+"""
+from celery import Celery, Task
+
+_flask_app = None  # the app a worker process serves (set by init_app)
+
+
+class FlaskTask(Task):
+    """Runs in an application context, with a fresh session and no scope afterwards."""
+
+    def __call__(self, *args, **kwargs):
+        from flask import g, has_app_context
+
+        from core.extensions import db
+        from core.tenancy import current_scope, reset_scope, set_scope
+
+        if has_app_context():
+            # Eager mode (CELERY_TASK_ALWAYS_EAGER): the task runs inside the caller's
+            # request; give the caller back its scope and role afterwards.
+            scope, membership = current_scope(), g.get("membership")
+            try:
+                return self.run(*args, **kwargs)
+            finally:
+                set_scope(scope)
+                g.membership = membership
+        with _flask_app.app_context():
+            g.membership = None
+            try:
+                return self.run(*args, **kwargs)
+            finally:
+                db.session.remove()
+                reset_scope()
+
+
+celery_app = Celery("tabel", task_cls=FlaskTask)
+
+
+@celery_app.task(name="tabel.run_job", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def run_job(self, job_id):
+    from core.jobs.service import run
+
+    def retry(countdown):
+        raise self.retry(countdown=countdown)
+
+    run(job_id, retry=retry)
+
+
+def init_app(app):
+    broker = app.config.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{app.instance_path}/broker.sqlite"
+    if broker.startswith("sqla+sqlite:///"):
+        import os
+
+        os.makedirs(app.instance_path, exist_ok=True)
+    transport = {}
+    if broker.startswith(("redis://", "rediss://")):
+        transport["visibility_timeout"] = int(app.config.get("CELERY_VISIBILITY_TIMEOUT", 3600))
+    celery_app.conf.update(
+        broker_url=broker,
+        result_backend=None,  # results live on the Job row
+        task_ignore_result=True,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        task_default_queue=app.config.get("CELERY_QUEUE", "tabel"),
+        broker_transport_options=transport,
+        broker_connection_retry_on_startup=True,
+        timezone="UTC",
+        beat_schedule=app.config.get("CELERY_BEAT_SCHEDULE", {}),
+        redbeat_redis_url=app.config.get("REDBEAT_REDIS_URL") or (broker if broker.startswith("redis") else None),
+        redbeat_lock_timeout=300,
+    )
+
+    global _flask_app
+    _flask_app = app
+    app.extensions["celery"] = celery_app
+    return celery_app
