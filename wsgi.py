@@ -1,4 +1,6 @@
-"""The entry point for gunicorn (``wsgi:app``) and the ``flask`` command."""
+"""Entry points: ``wsgi:app`` for gunicorn and ``flask``, ``wsgi:celery`` for workers
+(``celery -A wsgi:celery worker``)."""
 from core import create_app
 
 app = create_app()
+celery = app.extensions["celery"]

@@ -62,6 +62,7 @@ def init_app(app):
     transport = {}
     if broker.startswith(("redis://", "rediss://")):
         transport["visibility_timeout"] = int(app.config.get("CELERY_VISIBILITY_TIMEOUT", 3600))
+    transport.update(app.config.get("CELERY_BROKER_TRANSPORT_OPTIONS") or {})
     celery_app.conf.update(
         broker_url=broker,
         result_backend=None,  # results live on the Job row
