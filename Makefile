@@ -36,9 +36,11 @@ migrate: install instance/config.py
 demo: migrate
 	@$(FLASK) demo load
 
+# The web server and a job worker (embedded broker: no server needed). The demo's
+# statistics job pauses briefly per tenant so that its progress bar visibly moves.
 serve:
-	@echo "Tabel is serving on http://127.0.0.1:$(PORT)  (Ctrl+C stops it)"
-	@$(VENV)/bin/gunicorn -c infra/gunicorn.conf.py -b 127.0.0.1:$(PORT) wsgi:app
+	@echo "Tabel is serving on http://127.0.0.1:$(PORT) with a job worker  (Ctrl+C stops both)"
+	@WEB_PORT=$(PORT) TABEL_DEMO_JOB_STEP_SECONDS=$${TABEL_DEMO_JOB_STEP_SECONDS:-0.3} $(VENV)/bin/honcho start -f Procfile
 
 run: install translations demo serve
 

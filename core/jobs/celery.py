@@ -79,6 +79,12 @@ def init_app(app):
         redbeat_lock_timeout=300,
     )
 
+    if celery_app._pool is not None:
+        # A second app in one process (tests) may name another broker: drop the old
+        # connections so the next message goes where this app's config says.
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
     global _flask_app
     _flask_app = app
     app.extensions["celery"] = celery_app

@@ -9,16 +9,36 @@ from werkzeug.serving import make_server
 CHROMIUM = os.environ.get("TABEL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
+class LiveServer:
+    """An app served on a free loopback port from a thread."""
+
+    def __init__(self, app):
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
 @pytest.fixture
-def live_server(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
+def serve():
+    servers = []
+
+    def start(app):
+        servers.append(LiveServer(app))
+        return servers[-1].url
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def live_server(app, serve):
+    return serve(app)
 
 
 @pytest.fixture(scope="session")
@@ -39,9 +59,20 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def new_page(browser):
+    contexts = []
+
+    def make(base_url):
+        contexts.append(browser.new_context(base_url=base_url, locale="ru-RU", viewport={"width": 1280, "height": 900}))
+        page = contexts[-1].new_page()
+        page.set_default_timeout(10_000)
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page, live_server):
+    return new_page(live_server)
