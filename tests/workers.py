@@ -35,6 +35,15 @@ class Workers:
         self.processes.append(process)
         return process
 
+    def start_beat(self, name):
+        log = open(self.tmp_path / f"{name}.log", "wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "wsgi:celery", "beat", "--loglevel=INFO",
+             f"--schedule={self.tmp_path / (name + '-schedule')}", "--max-interval=1"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.processes.append(process)
+        return process
+
     def send(self, job_id):
         client = Celery(broker=self.broker)
         client.conf.broker_transport_options = ({"visibility_timeout": 2} if self.broker.startswith("redis") else {})

@@ -75,9 +75,17 @@ def init_app(app):
         broker_connection_retry_on_startup=True,
         timezone="UTC",
         beat_schedule=app.config.get("CELERY_BEAT_SCHEDULE", {}),
-        redbeat_redis_url=app.config.get("REDBEAT_REDIS_URL") or (broker if broker.startswith("redis") else None),
-        redbeat_lock_timeout=300,
     )
+    redbeat_url = app.config.get("REDBEAT_REDIS_URL") or (broker if broker.startswith("redis") else None)
+    if redbeat_url:
+        # Production: any number of beat processes may run; RedBeat's lock in Redis lets
+        # exactly one of them send the periodic work.
+        celery_app.conf.update(
+            beat_scheduler="redbeat.RedBeatScheduler",
+            redbeat_redis_url=redbeat_url,
+            redbeat_key_prefix=app.config.get("REDBEAT_KEY_PREFIX", "redbeat"),
+            redbeat_lock_timeout=int(app.config.get("REDBEAT_LOCK_TIMEOUT", 60)),
+        )
 
     if celery_app._pool is not None:
         # A second app in one process (tests) may name another broker: drop the old

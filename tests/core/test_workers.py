@@ -111,3 +111,25 @@ def test_killing_a_worker_mid_job_finishes_the_job_once_on_another(app, region_t
     finished = raw_sql("SELECT COUNT(*) AS n FROM audit_entry WHERE action = 'job.succeeded' AND object_id = :id",
                        id=str(job_id))[0].n
     assert finished == 1
+
+
+def test_two_beat_processes_send_periodic_work_once(app, workers, raw_sql, redis_broker):
+    """RedBeat's lock: with two schedulers running, each tick is sent by one of them."""
+    import json
+
+    pool = workers(redis_broker)
+    pool.env["TABEL_CELERY_BEAT_SCHEDULE"] = json.dumps(
+        {"test-tick": {"task": "tabel.enqueue_periodic", "schedule": 1.0, "args": ["audit_verify"]}})
+    pool.env["TABEL_REDBEAT_KEY_PREFIX"] = f"redbeat-{pool.queue}"
+    pool.env["TABEL_REDBEAT_LOCK_TIMEOUT"] = "5"
+    pool.env["TABEL_CELERY_QUEUE"] = pool.queue
+    pool.start("worker")
+    pool.start_beat("beat-1")
+    pool.start_beat("beat-2")
+    time.sleep(8)
+    pool.stop()
+    ticks = raw_sql("SELECT COUNT(*) AS n FROM job WHERE kind = 'audit_verify'")[0].n
+    logs = pool.logs()
+    # One scheduler sends about one tick a second; two unlocked ones would send twice that.
+    assert 3 <= ticks <= 10, f"{ticks} ticks\n{logs}"
+    assert raw_sql("SELECT COUNT(*) AS n FROM job WHERE kind = 'audit_verify' AND status = 'succeeded'")[0].n >= 3
