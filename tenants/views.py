@@ -293,3 +293,56 @@ def audit_log(tenant_id):
         select(User).where(User.id.in_({e.actor_id for e in rows if e.actor_id}))).scalars()} if rows else {}
     return render_template("tenants/audit.html", tenant=tenant, chain=service.chain_of(tenant), entries=rows,
                            actors=actors, pager=pager)
+
+
+# Onboarding --------------------------------------------------------------------------------
+
+@bp.route("/tenants/<int:tenant_id>/onboarding/template.xlsx")
+def onboarding_template(tenant_id):
+    from flask import Response
+
+    from core import tabular
+    from tenants import onboarding
+
+    service.load(tenant_id)
+    return Response(tabular.template_xlsx(onboarding.COLUMNS, str(onboarding.TITLE)),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": "attachment; filename=onboarding.xlsx"})
+
+
+@bp.route("/tenants/<int:tenant_id>/onboarding", methods=["GET", "POST"])
+def onboarding_page(tenant_id):
+    from core import tabular
+    from core.uploads import load_upload, save_upload
+    from tenants import onboarding
+
+    region = service.load(tenant_id)
+    if region.kind != "region" or not service.can_create_child(region, "municipality"):
+        abort(403)
+    context = {"tenant": region, "chain": service.chain_of(region), "parsed": None, "report": None, "error": None,
+               "upload": None}
+    if request.method == "POST":
+        try:
+            if request.form.get("action") == "commit":
+                filename, data = load_upload(region, request.form.get("upload", ""))
+                parsed, report = onboarding.commit(region, filename, data, issued_by_id=g.membership.user_id)
+                if report is None:
+                    db.session.rollback()
+                    context["parsed"] = parsed
+                    return render_template("tenants/onboarding.html", **context), 422
+                db.session.commit()
+                context["report"] = report
+            else:
+                upload = request.files.get("file")
+                if upload is None or not upload.filename:
+                    context["error"] = _("Choose a file.")
+                    return render_template("tenants/onboarding.html", **context), 422
+                data = upload.read()
+                context["parsed"] = onboarding.preview(region, upload.filename, data)
+                if not context["parsed"].errors:
+                    context["upload"] = save_upload(region, upload.filename, data)
+        except tabular.ImportFileError as error:
+            db.session.rollback()
+            context["error"] = str(error)
+            return render_template("tenants/onboarding.html", **context), 422
+    return render_template("tenants/onboarding.html", **context)

@@ -352,3 +352,56 @@ def s3_server(tmp_path_factory):
     except subprocess.TimeoutExpired:
         process.kill()
     log.close()
+
+
+@pytest.fixture
+def make_roster(app):
+    """A school with a current year, bell schedule, subjects, staff, class 5а with pupils
+    and guardians, and a weekly timetable. Returns the ids."""
+    import datetime as dt
+
+    def make(school, pupils=3, year=None):
+        from blueprints.roster import service
+        from blueprints.roster.models import Guardian, GuardianLink, Pupil
+        from tenants.models import Tenant
+
+        start = year or (dt.date.today().year if dt.date.today().month >= 9 else dt.date.today().year - 1)
+        with app.test_request_context(), accounts.as_platform("test factory"):
+            tenant = db.session.get(Tenant, school["id"])
+            academic_year = service.create_year(tenant, start)
+            service.set_bell_schedule(tenant, [(n, dt.time(8 + n, 0), dt.time(8 + n, 45)) for n in range(1, 7)])
+            maths = service.add_subject(tenant, "Математика", "Матем.")
+            russian = service.add_subject(tenant, "Русский язык", "Рус. яз.")
+            teacher, _ = service.upsert_staff(tenant, last_name="Морозова", first_name="Анна", middle_name="Сергеевна",
+                                              position="учитель", login=f"morozova-{school['id']}")
+            other, _ = service.upsert_staff(tenant, last_name="Иванов", first_name="Пётр", position="учитель",
+                                            login=f"ivanov-{school['id']}")
+            school_class = service.create_class(academic_year, 5, "а", teacher.id)
+            ids = []
+            for n in range(pupils):
+                pupil = Pupil(last_name=f"Ученик{n:03d}", first_name="Иван", birth_date=dt.date(start - 11, 3, 1),
+                              file_number=f"F-{school['id']}-{n}", tenant_id=tenant.id, region_id=tenant.path_ids[0])
+                db.session.add(pupil)
+                db.session.flush()
+                service.enrol(pupil, school_class, academic_year.starts_on)
+                guardian = Guardian(last_name=f"Родитель{n:03d}", first_name="Ольга", phone="+79000000000",
+                                    tenant_id=tenant.id, region_id=tenant.path_ids[0])
+                db.session.add(guardian)
+                db.session.flush()
+                db.session.add(GuardianLink(pupil_id=pupil.id, guardian_id=guardian.id, relation="мать",
+                                            tenant_id=tenant.id, region_id=tenant.path_ids[0]))
+                ids.append(pupil.id)
+            for weekday in range(1, 6):
+                service.add_timetable_entry(academic_year, weekday=weekday, period=1, school_class=school_class,
+                                            subject=maths, teacher=teacher)
+                service.add_timetable_entry(academic_year, weekday=weekday, period=2, school_class=school_class,
+                                            subject=russian, teacher=other)
+            term = service.terms_of(academic_year)[0]
+            db.session.commit()
+            data = {"year_id": academic_year.id, "class_id": school_class.id, "pupil_ids": ids, "term_id": term.id,
+                    "subject_id": maths.id, "teacher_id": teacher.id, "other_teacher_id": other.id,
+                    "year_start": academic_year.starts_on}
+            db.session.remove()
+        return data
+
+    return make

@@ -14,27 +14,38 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PUBLIC_ENDPOINTS = {"static", "healthz", "readyz", "api_docs", "api-docs.openapi_json", "accounts.login",
                     "accounts.logout", "accounts.set_language", "home",
                     # a signed, expiring download link: whoever holds it may download (like S3's)
-                    "storage_download"}
+                    "storage_download", "accounts.login_with_code"}
 
 
 @pytest.fixture
-def victim(region_tree, as_platform):
+def victim(region_tree, as_platform, make_roster):
     """Region B and its people and objects: what region A's users must never reach."""
     from core.extensions import db
     from core.jobs import enqueue
     from tenants.models import Tenant
 
     b = region_tree["b"]
+    roster = make_roster(b["school"])
     with as_platform():
         job_id = enqueue("tenant_stats", tenant=db.session.get(Tenant, b["school"]["id"])).id
     return {
         "values": {
             "tenant_id": b["school"]["id"],
+            "school_id": b["school"]["id"],
             "user_id": b["teacher"]["id"],
             "job_id": job_id,
+            "year_id": roster["year_id"],
+            "term_id": roster["term_id"],
+            "class_id": roster["class_id"],
+            "pupil_id": roster["pupil_ids"][0],
+            "subject_id": roster["subject_id"],
+            # not ids: the probe still must get 404 for the victim's school
+            "kind": "pupils",
+            "fmt": "xlsx",
         },
         "markers": [b["school"]["name"], b["region"]["name"], b["municipality"]["name"],
-                    "teacher-b", "school-b", "muni-b", "region-b"],
+                    "teacher-b", "school-b", "muni-b", "region-b", "Ученик000", "Родитель000",
+                    f"F-{b['school']['id']}-0", "Морозова"],
     }
 
 

@@ -110,3 +110,25 @@ class Membership(TenantScoped, db.Model):
     @property
     def rank(self):
         return ROLES.index(self.role)
+
+
+class SignInCode(TenantScoped, db.Model):
+    """A one-time code issued to a person to set their password (AC-3).
+
+    The rows are the issuance register: who issued a code to whom, in which tenant, when,
+    and when it was used. Only a hash of the code is kept."""
+
+    __tablename__ = "sign_in_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), index=True)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    @classmethod
+    def __scope_criteria__(cls):
+        return cls.tenant_id.in_(subtree_ids())

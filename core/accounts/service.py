@@ -294,3 +294,57 @@ def as_platform(reason: str):
             yield
     finally:
         g.membership = previous
+
+
+# One-time sign-in codes (AC-3) ------------------------------------------------------------
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud and typed
+CODE_DAYS = 14
+
+
+def _code_hash(code: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(code.replace("-", "").strip().upper().encode()).hexdigest()
+
+
+def issue_code(user: User, *, tenant_id, issued_by_id=None, days=CODE_DAYS) -> str:
+    """A new one-time code for ``user`` (earlier unused ones stop working); returns the code,
+    which is shown once and never stored."""
+    import datetime as dt
+    import secrets
+
+    from core.accounts.models import SignInCode
+
+    now = utcnow()
+    with unscoped("sign-in codes: retire the person's earlier codes", routine=True):
+        for old in db.session.execute(select(SignInCode).where(SignInCode.user_id == user.id,
+                                                               SignInCode.used_at.is_(None))).scalars():
+            old.expires_at = min(old.expires_at, now)
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    code = "-".join(raw[i:i + 4] for i in range(0, 12, 4))
+    db.session.add(SignInCode(user_id=user.id, tenant_id=tenant_id, code_hash=_code_hash(code),
+                              issued_by_id=issued_by_id, issued_at=now, expires_at=now + dt.timedelta(days=days)))
+    audit.record(tenant_id=tenant_id, action="code.issue", obj_type="user", obj_id=user.id,
+                 after={"login": user.login, "days": days})
+    return code
+
+
+def redeem_code(login: str, code: str, new_password: str) -> User:
+    """Set a password with a one-time code; the code is used up."""
+    from core.accounts.models import SignInCode
+
+    validate_password(new_password)
+    with unscoped("sign-in codes: redeem", routine=True):
+        user = db.session.execute(select(User).where(User.login == normalise_login(login))).scalar_one_or_none()
+        row = None if user is None else db.session.execute(select(SignInCode).where(
+            SignInCode.user_id == user.id, SignInCode.code_hash == _code_hash(code or ""),
+            SignInCode.used_at.is_(None), SignInCode.expires_at > utcnow())).scalar_one_or_none()
+        if row is None or not user.is_active:
+            raise AccountError("code", _("The code is wrong, used or expired. Ask for a new one."), status=422)
+        row.used_at = utcnow()
+        user.password_hash = hash_password(new_password)
+        user.session_version = (user.session_version or 1) + 1
+        audit.record(tenant_id=row.tenant_id, action="code.use", obj_type="user", obj_id=user.id,
+                     after={"login": user.login}, actor_id=user.id)
+    return user

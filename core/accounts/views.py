@@ -41,6 +41,30 @@ def _safe_next(target):
     return None
 
 
+@bp.route("/login/code", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login_with_code():
+    """First sign-in with a one-time code from an administrator: choose a password."""
+    error = None
+    if request.method == "POST":
+        try:
+            user = service.redeem_code(request.form.get("login", ""), request.form.get("code", ""),
+                                       request.form.get("password", ""))
+        except service.AccountError as problem:
+            db.session.rollback()
+            error = problem.message
+        else:
+            db.session.commit()
+            session.clear()
+            login_user(user)
+            service.establish(user, None)
+            if g.membership is not None:
+                session["membership_id"] = g.membership.id
+            flash(_("Your password is set. Welcome!"))
+            return redirect(url_for("home"))
+    return render_template("accounts/code.html", error=error), 422 if error else 200
+
+
 @bp.route("/logout", methods=["POST"])
 def logout():
     logout_user()

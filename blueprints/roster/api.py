@@ -1,0 +1,328 @@
+"""/api/v1/schools/{school_id}/...: the school's structure; single objects at their own paths."""
+from flask import g, request
+from flask.views import MethodView
+from flask_login import current_user
+from flask_smorest import abort
+from sqlalchemy import func, or_, select
+
+from core import tabular
+from core.apispec import Blueprint
+from core.extensions import db
+from blueprints.roster import imports, service
+from blueprints.roster.models import (Assignment, Enrolment, Lesson, Pupil, Staff,
+                                      TimetableEntry)
+from blueprints.roster.schemas import (AssignmentSchema, BellScheduleSchema, ClassSchema, ImportArgs,
+                                       ImportResultSchema, LessonListArgs, LessonSchema, PupilListArgs, PupilSchema,
+                                       RolloverResultSchema, RolloverSchema, StaffSchema, SubjectSchema, TermSchema, TimetableEntrySchema,
+                                       YearCreateSchema, YearSchema)
+
+blp = Blueprint("roster_api", __name__, description="School structure: years, classes, pupils, staff, timetable")
+
+
+@blp.before_request
+def _authenticated():
+    if not current_user.is_authenticated:
+        abort(401)
+
+
+def school():
+    return g.loaded["school_id"]
+
+
+def read_allowed(tenant):
+    if not service.can_read(tenant):
+        abort(403)
+
+
+def manage_allowed(tenant):
+    if not service.can_manage(tenant):
+        abort(403)
+
+
+def year_of(tenant, year_id=None):
+    if year_id is not None:
+        year = service.year_of(tenant, year_id)
+    else:
+        year = service.current_year(tenant)
+    if year is None:
+        abort(422, errors={"year_id": ["Create an academic year first."]})
+    return year
+
+
+def page(stmt, pagination_parameters):
+    pagination_parameters.item_count = db.session.execute(
+        select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    size, number = pagination_parameters.page_size, pagination_parameters.page
+    return db.session.execute(stmt.limit(size).offset((number - 1) * size)).scalars().all()
+
+
+@blp.route("/schools/<int:school_id>/years")
+class Years(MethodView):
+    @blp.response(200, YearSchema(many=True))
+    def get(self, school_id):
+        read_allowed(school())
+        return service.years(school())
+
+    @blp.arguments(YearCreateSchema)
+    @blp.response(201, YearSchema)
+    def post(self, data, school_id):
+        """A year with its terms, from the calendar regulation in force on its first day."""
+        year = service.create_year(school(), data["start_year"])
+        db.session.commit()
+        return year
+
+
+@blp.route("/years/<int:year_id>/terms")
+@blp.response(200, TermSchema(many=True))
+def terms(year_id):
+    year = g.loaded["year_id"]
+    read_allowed(service.school_of_row(year))
+    return service.terms_of(year)
+
+
+@blp.route("/terms/<int:term_id>", methods=["PATCH"])
+@blp.arguments(TermSchema(only=("starts_on", "ends_on")))
+@blp.response(200, TermSchema)
+def update_term(data, term_id):
+    term = service.update_term(g.loaded["term_id"], data["starts_on"], data["ends_on"])
+    db.session.commit()
+    return term
+
+
+@blp.route("/terms/<int:term_id>/lessons", methods=["POST"])
+@blp.response(201, TermSchema)
+def generate_lessons(term_id):
+    """Generate the term's dated lessons from the weekly timetable (existing ones are kept)."""
+    term = g.loaded["term_id"]
+    added = service.generate_lessons(term)
+    db.session.commit()
+    return term, 201, {"X-Lessons-Added": str(added)}
+
+
+@blp.route("/schools/<int:school_id>/classes")
+class Classes(MethodView):
+    @blp.response(200, ClassSchema(many=True))
+    def get(self, school_id):
+        read_allowed(school())
+        year = year_of(school(), request.args.get("year_id", type=int))
+        return service.classes_of(year)
+
+    @blp.arguments(ClassSchema)
+    @blp.response(201, ClassSchema)
+    def post(self, data, school_id):
+        year = year_of(school(), data["year_id"])
+        row = service.create_class(year, data["grade"], data["letter"], data.get("class_teacher_id"))
+        db.session.commit()
+        return row
+
+
+@blp.route("/classes/<int:class_id>/pupils")
+@blp.response(200, PupilSchema(many=True))
+def class_pupils(class_id):
+    """The class list with each pupil's guardians: two queries whatever the class size."""
+    school_class = g.loaded["class_id"]
+    read_allowed(service.school_of_row(school_class))
+    pupils = service.class_roster(school_class)
+    guardians = service.guardians_by_pupil([p.id for p in pupils])
+    for pupil in pupils:
+        pupil.guardians = guardians.get(pupil.id, [])
+    return pupils
+
+
+@blp.route("/schools/<int:school_id>/pupils")
+class Pupils(MethodView):
+    @blp.arguments(PupilListArgs, location="query")
+    @blp.response(200, PupilSchema(many=True))
+    @blp.paginate()
+    def get(self, args, school_id, pagination_parameters):
+        read_allowed(school())
+        stmt = select(Pupil).where(Pupil.tenant_id == school().id).order_by(Pupil.last_name, Pupil.first_name)
+        if args.get("class_id"):
+            stmt = stmt.join(Enrolment, Enrolment.pupil_id == Pupil.id).where(Enrolment.class_id == args["class_id"])
+        if args.get("q"):
+            like = f"%{args['q'].strip().lower()}%"
+            stmt = stmt.where(or_(func.lower(Pupil.last_name).like(like), Pupil.file_number.like(like)))
+        pupils = page(stmt, pagination_parameters)
+        guardians = service.guardians_by_pupil([p.id for p in pupils])
+        for pupil in pupils:
+            pupil.guardians = guardians.get(pupil.id, [])
+        return pupils
+
+
+@blp.route("/pupils/<int:pupil_id>")
+@blp.response(200, PupilSchema)
+def get_pupil(pupil_id):
+    pupil = g.loaded["pupil_id"]
+    read_allowed(service.school_of_row(pupil))
+    pupil.guardians = service.guardians_by_pupil([pupil.id]).get(pupil.id, [])
+    return pupil
+
+
+@blp.route("/schools/<int:school_id>/staff")
+class StaffList(MethodView):
+    @blp.response(200, StaffSchema(many=True))
+    @blp.paginate()
+    def get(self, school_id, pagination_parameters):
+        read_allowed(school())
+        return page(select(Staff).where(Staff.tenant_id == school().id).order_by(Staff.last_name), pagination_parameters)
+
+    @blp.arguments(StaffSchema)
+    @blp.response(201, StaffSchema)
+    def post(self, data, school_id):
+        manage_allowed(school())
+        row, created = service.upsert_staff(school(), **data)
+        if not created:
+            abort(409, errors={"login": ["A staff member with this login exists."]})
+        db.session.commit()
+        return row
+
+
+@blp.route("/schools/<int:school_id>/subjects")
+class Subjects(MethodView):
+    @blp.response(200, SubjectSchema(many=True))
+    def get(self, school_id):
+        return service.subjects_for(school())
+
+    @blp.arguments(SubjectSchema)
+    @blp.response(201, SubjectSchema)
+    def post(self, data, school_id):
+        row = service.add_subject(school(), data["name"], data.get("short_name"))
+        db.session.commit()
+        return row
+
+
+@blp.route("/schools/<int:school_id>/assignments")
+class Assignments(MethodView):
+    @blp.response(200, AssignmentSchema(many=True))
+    def get(self, school_id):
+        read_allowed(school())
+        year = year_of(school(), request.args.get("year_id", type=int))
+        return db.session.execute(select(Assignment).where(Assignment.year_id == year.id)).scalars().all()
+
+    @blp.arguments(AssignmentSchema)
+    @blp.response(201, AssignmentSchema)
+    def post(self, data, school_id):
+        manage_allowed(school())
+        school_class = service.class_of(school(), data["class_id"])
+        year = service.year_of(school(), school_class.year_id)
+        row = service.assign(year, school_class, service.subject_of(school(), data["subject_id"]),
+                             service.staff_of(school(), data["teacher_id"]), data.get("subgroup", ""))
+        db.session.commit()
+        return row
+
+
+@blp.route("/schools/<int:school_id>/bell-schedule")
+class BellSchedule(MethodView):
+    @blp.response(200, BellScheduleSchema)
+    def get(self, school_id):
+        return {"periods": service.bell_schedule(school())}
+
+    @blp.arguments(BellScheduleSchema)
+    @blp.response(200, BellScheduleSchema)
+    def put(self, data, school_id):
+        service.set_bell_schedule(school(), [(p["number"], p["starts_at"], p["ends_at"]) for p in data["periods"]])
+        db.session.commit()
+        return {"periods": service.bell_schedule(school())}
+
+
+@blp.route("/schools/<int:school_id>/timetable")
+class Timetable(MethodView):
+    @blp.response(200, TimetableEntrySchema(many=True))
+    def get(self, school_id):
+        read_allowed(school())
+        year = year_of(school(), request.args.get("year_id", type=int))
+        return db.session.execute(select(TimetableEntry).where(TimetableEntry.year_id == year.id)
+                                  .order_by(TimetableEntry.weekday, TimetableEntry.period)).scalars().all()
+
+    @blp.arguments(TimetableEntrySchema)
+    @blp.response(201, TimetableEntrySchema)
+    def post(self, data, school_id):
+        manage_allowed(school())
+        school_class = service.class_of(school(), data["class_id"])
+        year = service.year_of(school(), school_class.year_id)
+        row = service.add_timetable_entry(
+            year, weekday=data["weekday"], period=data["period"], school_class=school_class,
+            subject=service.subject_of(school(), data["subject_id"]), teacher=service.staff_of(school(), data["teacher_id"]),
+            subgroup=data.get("subgroup", ""), room=data.get("room"))
+        db.session.commit()
+        return row
+
+
+@blp.route("/schools/<int:school_id>/lessons")
+@blp.arguments(LessonListArgs, location="query")
+@blp.response(200, LessonSchema(many=True))
+@blp.paginate()
+def lessons(args, school_id, pagination_parameters):
+    read_allowed(school())
+    stmt = select(Lesson).where(Lesson.tenant_id == school().id).order_by(Lesson.on, Lesson.period)
+    for key, column in (("class_id", Lesson.class_id), ("term_id", Lesson.term_id), ("teacher_id", Lesson.teacher_id)):
+        if args.get(key):
+            stmt = stmt.where(column == args[key])
+    if args.get("from_"):
+        stmt = stmt.where(Lesson.on >= args["from_"])
+    if args.get("to"):
+        stmt = stmt.where(Lesson.on <= args["to"])
+    return page(stmt, pagination_parameters)
+
+
+@blp.route("/schools/<int:school_id>/imports/<kind>", methods=["POST"])
+@blp.arguments(ImportArgs, location="query")
+@blp.response(200, ImportResultSchema)
+def run_import(args, school_id, kind):
+    """Check (``commit=false``) or import a CSV/XLSX file sent as ``file`` (multipart).
+    Nothing is written while any row is rejected: 422 with ``errors`` keyed
+    ``rows.N.column``."""
+    if kind not in imports.KINDS:
+        abort(404)
+    manage_allowed(school())
+    upload = request.files.get("file")
+    if upload is None:
+        abort(422, errors={"file": ["Send the file as multipart field «file»."]})
+    year = year_of(school(), args.get("year_id"))
+    try:
+        parsed, summary = imports.run(kind, school(), year, upload.filename, upload.read(), commit=args["commit"],
+                                      issued_by_id=g.membership.user_id)
+    except tabular.ImportFileError as error:
+        abort(422, errors={"file": [str(error)]})
+    if parsed.errors and args["commit"]:
+        db.session.rollback()
+        abort(422, errors=parsed.errors_by_path(), message=str(len(parsed.rejected_rows)))
+    if summary is not None:
+        db.session.commit()
+    return {"rows": len(parsed.rows), "rejected": len(parsed.rejected_rows),
+            "errors": [e.as_dict() for e in parsed.errors], "committed": summary is not None, "summary": summary}
+
+
+@blp.route("/schools/<int:school_id>/rollover", methods=["POST"])
+@blp.arguments(RolloverSchema)
+@blp.response(200, RolloverResultSchema)
+def rollover(data, school_id):
+    """Draft next year's classes, enrolments and assignments from the current year (MO-5)."""
+    year = year_of(school())
+    summary = service.rollover(school(), year, data["final_grade"])
+    db.session.commit()
+    return {"summary": summary}
+
+
+@blp.route("/years/<int:year_id>/confirm", methods=["POST"])
+@blp.response(200, YearSchema)
+def confirm(year_id):
+    year = service.confirm_year(g.loaded["year_id"])
+    db.session.commit()
+    return year
+
+
+@blp.route("/classes/<int:class_id>")
+@blp.response(200, ClassSchema)
+def get_class(class_id):
+    school_class = g.loaded["class_id"]
+    read_allowed(service.school_of_row(school_class))
+    return school_class
+
+
+@blp.route("/subjects/<int:subject_id>")
+@blp.response(200, SubjectSchema)
+def get_subject(subject_id):
+    return g.loaded["subject_id"]
+
+

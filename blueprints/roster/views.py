@@ -1,0 +1,271 @@
+"""The school admin panel: years and terms, classes, pupils, staff, subjects, bell
+schedule, timetable, imports and the year rollover."""
+import datetime as dt
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import func, or_, select
+
+from core import tabular
+from core.extensions import db
+from core.uploads import load_upload, save_upload
+from blueprints.roster import imports, service
+from blueprints.roster.models import Enrolment, Lesson, Pupil, SchoolClass, Staff, TimetableEntry
+from tenants import service as tenants
+
+bp = Blueprint("roster", __name__, template_folder="templates")
+PAGE_SIZE = 50
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+def _school():
+    school = g.loaded["school_id"]
+    if not service.can_read(school):
+        abort(403)
+    return school
+
+
+def _manager(school):
+    if not service.can_manage(school):
+        abort(403)
+
+
+def _render(template, school, **context):
+    return render_template(template, school=school, chain=tenants.chain_of(school), can_manage=service.can_manage(school),
+                           **context)
+
+
+def _fail(error: service.RosterError):
+    db.session.rollback()
+    for field, messages in error.errors.items():
+        flash(f"{field}: {' '.join(messages)}", "error")
+
+
+@bp.route("/schools/<int:school_id>/panel")
+def school_panel(school_id):
+    school = _school()
+    year = service.current_year(school)
+    terms = service.terms_of(year) if year else []
+    counts = dict(db.session.execute(select(Lesson.term_id, func.count()).where(Lesson.tenant_id == school.id)
+                                     .group_by(Lesson.term_id)).all())
+    classes = service.classes_of(year) if year else []
+    sizes = dict(db.session.execute(select(Enrolment.class_id, func.count()).where(
+        Enrolment.tenant_id == school.id, Enrolment.to_on.is_(None)).group_by(Enrolment.class_id)).all())
+    return _render("roster/panel.html", school, year=year, years=service.years(school), terms=terms, counts=counts,
+                   classes=classes, sizes=sizes, kinds=imports.TITLES)
+
+
+@bp.route("/schools/<int:school_id>/years", methods=["POST"])
+def create_year(school_id):
+    school = _school()
+    try:
+        service.create_year(school, request.form.get("start_year", type=int) or dt.date.today().year)
+        db.session.commit()
+        flash(_("The academic year is created with its terms."))
+    except service.RosterError as error:
+        _fail(error)
+    return redirect(url_for("roster.school_panel", school_id=school.id))
+
+
+@bp.route("/terms/<int:term_id>/generate", methods=["POST"])
+def generate(term_id):
+    term = g.loaded["term_id"]
+    school = service.school_of_row(term)
+    try:
+        added = service.generate_lessons(term)
+        db.session.commit()
+        flash(_("Lessons added: %(n)s.", n=added))
+    except tenants.Forbidden:
+        abort(403)
+    return redirect(url_for("roster.school_panel", school_id=school.id))
+
+
+@bp.route("/schools/<int:school_id>/classes", methods=["POST"])
+def create_class(school_id):
+    school = _school()
+    _manager(school)
+    year = service.current_year(school)
+    try:
+        if year is None:
+            raise service.RosterError({"year": _("Create an academic year first.")})
+        service.create_class(year, request.form.get("grade", type=int), request.form.get("letter", ""))
+        db.session.commit()
+    except service.RosterError as error:
+        _fail(error)
+    return redirect(url_for("roster.school_panel", school_id=school.id))
+
+
+@bp.route("/classes/<int:class_id>/list")
+def class_page(class_id):
+    school_class = g.loaded["class_id"]
+    school = service.school_of_row(school_class)
+    if not service.can_read(school):
+        abort(403)
+    pupils = service.class_roster(school_class)
+    guardians = service.guardians_by_pupil([p.id for p in pupils])
+    teacher = db.session.get(Staff, school_class.class_teacher_id) if school_class.class_teacher_id else None
+    return _render("roster/class.html", school, school_class=school_class, pupils=pupils, guardians=guardians,
+                   teacher=teacher)
+
+
+@bp.route("/schools/<int:school_id>/pupils")
+def pupils(school_id):
+    school = _school()
+    stmt = select(Pupil).where(Pupil.tenant_id == school.id).order_by(Pupil.last_name, Pupil.first_name)
+    q = (request.args.get("q") or "").strip().lower()
+    if q:
+        stmt = stmt.where(or_(func.lower(Pupil.last_name).like(f"%{q}%"), func.lower(Pupil.file_number).like(f"%{q}%")))
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    class_names = dict(db.session.execute(
+        select(Enrolment.pupil_id, SchoolClass.grade.concat(SchoolClass.letter)).join(
+            SchoolClass, SchoolClass.id == Enrolment.class_id)
+        .where(Enrolment.pupil_id.in_([p.id for p in rows]), Enrolment.to_on.is_(None))).all()) if rows else {}
+    return _render("roster/pupils.html", school, pupils=rows, class_names=class_names,
+                   pager={"page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "total": total})
+
+
+@bp.route("/schools/<int:school_id>/staff")
+def staff(school_id):
+    school = _school()
+    rows = db.session.execute(select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name)).scalars().all()
+    return _render("roster/staff.html", school, staff=rows, subjects=service.subjects_for(school))
+
+
+@bp.route("/schools/<int:school_id>/subjects", methods=["POST"])
+def add_subject(school_id):
+    school = _school()
+    try:
+        service.add_subject(school, request.form.get("name", ""), request.form.get("short_name"))
+        db.session.commit()
+    except service.RosterError as error:
+        _fail(error)
+    except tenants.Forbidden:
+        abort(403)
+    return redirect(url_for("roster.staff", school_id=school.id))
+
+
+@bp.route("/schools/<int:school_id>/bells", methods=["GET", "POST"])
+def bells(school_id):
+    school = _school()
+    if request.method == "POST":
+        _manager(school)
+        periods = []
+        try:
+            for number in range(1, 9):
+                start, end = request.form.get(f"start{number}"), request.form.get(f"end{number}")
+                if start and end:
+                    periods.append((number, dt.time.fromisoformat(start), dt.time.fromisoformat(end)))
+            service.set_bell_schedule(school, periods)
+            db.session.commit()
+            flash(_("The bell schedule is saved."))
+        except ValueError as error:
+            if isinstance(error, service.RosterError):
+                _fail(error)
+            else:
+                flash(_("Times are written as 08:30."), "error")
+        return redirect(url_for("roster.bells", school_id=school.id))
+    return _render("roster/bells.html", school, periods={p.number: p for p in service.bell_schedule(school)})
+
+
+@bp.route("/schools/<int:school_id>/timetable")
+def timetable(school_id):
+    school = _school()
+    year = service.current_year(school)
+    classes = service.classes_of(year) if year else []
+    selected = next((c for c in classes if c.id == request.args.get("class_id", type=int)), classes[0] if classes else None)
+    grid, names = {}, {}
+    if selected:
+        entries = db.session.execute(select(TimetableEntry).where(TimetableEntry.class_id == selected.id)).scalars().all()
+        for entry in entries:
+            grid.setdefault((entry.weekday, entry.period), []).append(entry)
+        names = {s.id: s.name for s in service.subjects_for(school)}
+        names.update({("t", s.id): s.short_name for s in db.session.execute(
+            select(Staff).where(Staff.tenant_id == school.id)).scalars()})
+    return _render("roster/timetable.html", school, classes=classes, selected=selected, grid=grid, names=names,
+                   weekdays=service.WEEKDAYS, periods=service.bell_schedule(school))
+
+
+@bp.route("/schools/<int:school_id>/imports/<kind>/template.<fmt>")
+def import_template(school_id, kind, fmt):
+    _school()
+    if kind not in imports.KINDS or fmt not in ("xlsx", "csv"):
+        abort(404)
+    columns = imports.KINDS[kind]
+    if fmt == "csv":
+        return Response(tabular.template_csv(columns), mimetype="text/csv",
+                        headers={"Content-Disposition": f"attachment; filename={kind}.csv"})
+    return Response(tabular.template_xlsx(columns, imports.TITLES[kind]),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename={kind}.xlsx"})
+
+
+@bp.route("/schools/<int:school_id>/imports/<kind>", methods=["GET", "POST"])
+def import_page(school_id, kind):
+    school = _school()
+    _manager(school)
+    if kind not in imports.KINDS:
+        abort(404)
+    year = service.current_year(school)
+    context = {"kind": kind, "title": imports.TITLES[kind], "parsed": None, "summary": None, "error": None,
+               "upload": None, "year": year}
+    status = 200
+    if request.method == "POST":
+        try:
+            if year is None:
+                raise tabular.ImportFileError(_("Create an academic year first."))
+            if request.form.get("action") == "commit":
+                filename, data = load_upload(school, request.form.get("upload", ""))
+                commit = True
+            else:
+                upload = request.files.get("file")
+                if upload is None or not upload.filename:
+                    raise tabular.ImportFileError(_("Choose a file."))
+                filename, data, commit = upload.filename, upload.read(), False
+            parsed, summary = imports.run(kind, school, year, filename, data, commit=commit,
+                                          issued_by_id=g.membership.user_id)
+            context.update(parsed=parsed, summary=summary)
+            if summary is not None:
+                db.session.commit()
+            else:
+                db.session.rollback()
+                if not parsed.errors:
+                    context["upload"] = save_upload(school, filename, data)
+                else:
+                    status = 422
+        except tabular.ImportFileError as error:
+            db.session.rollback()
+            context["error"], status = str(error), 422
+    return _render("roster/import.html", school, **context), status
+
+
+@bp.route("/schools/<int:school_id>/rollover", methods=["POST"])
+def rollover(school_id):
+    school = _school()
+    _manager(school)
+    year = service.current_year(school)
+    if year is None:
+        abort(404)
+    summary = service.rollover(school, year, request.form.get("final_grade", 11, type=int))
+    db.session.commit()
+    flash(_("Next year is drafted: %(classes)s classes, %(promoted)s pupils promoted, %(graduated)s graduated.",
+            **summary))
+    return redirect(url_for("roster.school_panel", school_id=school.id))
+
+
+@bp.route("/years/<int:year_id>/confirm", methods=["POST"])
+def confirm_year(year_id):
+    year = g.loaded["year_id"]
+    school = service.school_of_row(year)
+    _manager(school)
+    service.confirm_year(year)
+    db.session.commit()
+    flash(_("The year %(name)s is confirmed.", name=year.name))
+    return redirect(url_for("roster.school_panel", school_id=school.id))
