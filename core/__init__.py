@@ -31,6 +31,7 @@ def create_app(config=None, instance_path=None):
     # 2. data: the session, its tenant scoping hook, migrations
     db.init_app(app)
     tenancy.install()
+    _unicode_lower_on_sqlite()
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
     # 3. request handling: language, sessions, CSRF, rate limits, errors
@@ -52,6 +53,24 @@ def create_app(config=None, instance_path=None):
         importlib.import_module(name).init_app(app)
     app.extensions["tabel.modules"] = list(app.config["MODULES"])
     return app
+
+
+def _unicode_lower_on_sqlite():
+    """SQLite's lower() folds ASCII only; Russian names are searched case-insensitively, so
+    SQLite connections get Python's lower() (PostgreSQL's already folds Cyrillic)."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if getattr(_unicode_lower_on_sqlite, "installed", False):
+        return
+
+    @event.listens_for(Engine, "connect")
+    def _register(dbapi_connection, _record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            dbapi_connection.create_function("lower", 1, lambda v: v.lower() if isinstance(v, str) else v,
+                                             deterministic=True)
+
+    _unicode_lower_on_sqlite.installed = True
 
 
 class _RequestIdFilter(logging.Filter):

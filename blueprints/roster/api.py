@@ -13,7 +13,7 @@ from blueprints.roster.models import (Assignment, Enrolment, Lesson, Pupil, Staf
                                       TimetableEntry)
 from blueprints.roster.schemas import (AssignmentSchema, BellScheduleSchema, ClassSchema, ImportArgs,
                                        ImportResultSchema, LessonListArgs, LessonSchema, PupilListArgs, PupilSchema,
-                                       RolloverResultSchema, RolloverSchema, StaffSchema, SubjectSchema, TermSchema, TimetableEntrySchema,
+                                       RolloverResultSchema, RolloverSchema, StaffSchema, SubjectSchema, TermDatesSchema, TermSchema, TimetableEntrySchema,
                                        YearCreateSchema, YearSchema)
 
 blp = Blueprint("roster_api", __name__, description="School structure: years, classes, pupils, staff, timetable")
@@ -81,7 +81,7 @@ def terms(year_id):
 
 
 @blp.route("/terms/<int:term_id>", methods=["PATCH"])
-@blp.arguments(TermSchema(only=("starts_on", "ends_on")))
+@blp.arguments(TermDatesSchema)
 @blp.response(200, TermSchema)
 def update_term(data, term_id):
     term = service.update_term(g.loaded["term_id"], data["starts_on"], data["ends_on"])

@@ -27,6 +27,11 @@ class TermSchema(ma.Schema):
     ends_on = ma.fields.Date(required=True)
 
 
+class TermDatesSchema(ma.Schema):
+    starts_on = ma.fields.Date(required=True)
+    ends_on = ma.fields.Date(required=True)
+
+
 class ClassSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     year_id = ma.fields.Integer(required=True)

@@ -1,0 +1,168 @@
+"""School structure: years and terms from the regulation, classes, timetable rules,
+lesson generation and the year rollover (MO-5)."""
+import datetime as dt
+
+import pytest
+
+
+@pytest.fixture
+def api(client, token):
+    def call(user, method, url, **kwargs):
+        return client.open(url, method=method, headers=token(user), **kwargs)
+
+    return call
+
+
+def test_a_year_gets_its_terms_from_the_calendar_regulation(api, region_tree):
+    """Default calendar: quarters for grades 1-9, half-years for 10-11 (REGULATIONS.md)."""
+    a = region_tree["a"]
+    school = a["school"]["id"]
+    year = api(a["school_admin"], "POST", f"/api/v1/schools/{school}/years", json={"start_year": 2026})
+    assert year.status_code == 201, year.json
+    assert (year.json["name"], year.json["starts_on"], year.json["ends_on"]) == ("2026/2027", "2026-09-01", "2027-08-31")
+    terms = api(a["school_admin"], "GET", f"/api/v1/years/{year.json['id']}/terms").json
+    assert [(t["kind"], t["number"], t["level_from"], t["level_to"]) for t in terms] == [
+        ("quarter", 1, 1, 9), ("quarter", 2, 1, 9), ("quarter", 3, 1, 9), ("quarter", 4, 1, 9),
+        ("half_year", 1, 10, 11), ("half_year", 2, 10, 11)]
+    assert terms[0]["starts_on"] == "2026-09-01" and terms[3]["ends_on"] == "2027-05-31"
+    assert all(terms[i]["ends_on"] < terms[i + 1]["starts_on"] for i in range(3))
+    assert api(a["school_admin"], "POST", f"/api/v1/schools/{school}/years", json={"start_year": 2026}).status_code == 409
+
+
+def test_a_regions_trimesters_shape_its_schools_terms(api, region_tree):
+    a = region_tree["a"]
+    api(a["region_admin"], "POST", f"/api/v1/tenants/{a['region']['id']}/regulation-versions", json={
+        "effective_from": "2020-09-01", "act": "Приказ о триместрах",
+        "values": {"calendar": {"periods": [{"levels": [1, 11], "kind": "trimester"}]}}})
+    year = api(a["school_admin"], "POST", f"/api/v1/schools/{a['school']['id']}/years", json={"start_year": 2026}).json
+    terms = api(a["school_admin"], "GET", f"/api/v1/years/{year['id']}/terms").json
+    assert [(t["kind"], t["number"]) for t in terms] == [("trimester", 1), ("trimester", 2), ("trimester", 3)]
+
+
+def test_term_dates_stay_inside_the_year(api, region_tree, make_roster):
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    url = f"/api/v1/terms/{roster['term_id']}"
+    start = roster["year_start"]
+    ok = api(a["school_admin"], "PATCH", url, json={"starts_on": str(start), "ends_on": str(start + dt.timedelta(days=60))})
+    assert ok.status_code == 200
+    bad = api(a["school_admin"], "PATCH", url, json={"starts_on": str(start - dt.timedelta(days=1)),
+                                                     "ends_on": str(start + dt.timedelta(days=60))})
+    assert bad.status_code == 422 and "starts_on" in bad.json["errors"]
+
+
+def test_timetable_refuses_a_double_booked_teacher_and_lessons_outside_the_bells(api, region_tree, make_roster):
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    url = f"/api/v1/schools/{a['school']['id']}/timetable"
+    new_class = api(a["school_admin"], "POST", f"/api/v1/schools/{a['school']['id']}/classes",
+                    json={"year_id": roster["year_id"], "grade": 6, "letter": "б"}).json
+    base = {"class_id": new_class["id"], "subject_id": roster["subject_id"], "teacher_id": roster["teacher_id"]}
+    twice = api(a["school_admin"], "POST", url, json={**base, "weekday": 1, "period": 1})
+    assert twice.status_code == 409 and "teacher" in twice.json["errors"]
+    outside = api(a["school_admin"], "POST", url, json={**base, "weekday": 1, "period": 7})
+    assert outside.status_code == 422 and "period" in outside.json["errors"]
+    fine = api(a["school_admin"], "POST", url, json={**base, "weekday": 1, "period": 3, "room": "21"})
+    assert fine.status_code == 201
+    class_busy = api(a["school_admin"], "POST", url, json={**base, "teacher_id": roster["other_teacher_id"],
+                                                           "weekday": 1, "period": 3})
+    assert class_busy.status_code == 409 and "class" in class_busy.json["errors"]
+
+
+def test_lessons_are_generated_for_the_term_skipping_holidays_and_only_once(api, region_tree, make_roster, as_platform):
+    from blueprints.roster import service
+    from blueprints.roster.models import AcademicYear, Term
+    from core.extensions import db
+
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    with as_platform():
+        term = db.session.get(Term, roster["term_id"])
+        year = db.session.get(AcademicYear, roster["year_id"])
+        service.add_holiday(year, "Осенние каникулы", term.ends_on - dt.timedelta(days=6), term.ends_on)
+        db.session.commit()
+        first, last = term.starts_on, term.ends_on - dt.timedelta(days=7)
+    weekdays = sum(1 for n in range((last - first).days + 1) if (first + dt.timedelta(days=n)).isoweekday() <= 5)
+    response = api(a["school_admin"], "POST", f"/api/v1/terms/{roster['term_id']}/lessons")
+    assert response.status_code == 201
+    assert int(response.headers["X-Lessons-Added"]) == weekdays * 2  # two lessons a day, Monday to Friday
+    again = api(a["school_admin"], "POST", f"/api/v1/terms/{roster['term_id']}/lessons")
+    assert again.headers["X-Lessons-Added"] == "0"
+    lessons = api(a["school_admin"], "GET", f"/api/v1/schools/{a['school']['id']}/lessons?class_id={roster['class_id']}&page_size=3").json
+    assert [(l["on"], l["period"], l["starts_at"]) for l in lessons[:2]][0][2] == "09:00:00"
+    assert api(a["teacher"], "POST", f"/api/v1/terms/{roster['term_id']}/lessons").status_code == 403
+
+
+def test_class_list_and_pupils_api_make_a_fixed_number_of_queries(client, login, token, region_tree, make_roster,
+                                                                    make_tenant, count_queries):
+    a = region_tree["a"]
+    small = make_roster(a["school"], pupils=3)
+    big_school = make_tenant("Большая школа", parent=a["municipality"])
+    big = make_roster(big_school, pupils=30)
+    login(client, a["municipality_admin"])
+    counts = {}
+    for name, roster in (("small", small), ("big", big)):
+        with count_queries() as page:
+            assert client.get(f"/classes/{roster['class_id']}/list").status_code == 200
+        with count_queries() as api_call:
+            assert len(client.get(f"/api/v1/classes/{roster['class_id']}/pupils").json) == len(roster["pupil_ids"])
+        counts[name] = (page.count, api_call.count)
+    assert counts["small"] == counts["big"], counts
+
+
+def test_pupils_and_guardians_cannot_read_the_school_lists(client, token, region_tree, make_roster, make_user):
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    parent = make_user("parent-a", "guardian", a["school"])
+    headers = token(parent)
+    assert client.get(f"/api/v1/classes/{roster['class_id']}/pupils", headers=headers).status_code == 403
+    assert client.get(f"/api/v1/schools/{a['school']['id']}/pupils", headers=headers).status_code == 403
+
+
+def test_rollover_promotes_graduates_and_drafts_next_year(api, region_tree, make_roster, as_platform):
+    from blueprints.roster import service
+    from blueprints.roster.models import AcademicYear, Pupil
+    from core.extensions import db
+    from tenants.models import Tenant
+
+    a = region_tree["a"]
+    roster = make_roster(a["school"], pupils=4)
+    with as_platform():
+        school = db.session.get(Tenant, a["school"]["id"])
+        year = db.session.get(AcademicYear, roster["year_id"])
+        senior = service.create_class(year, 11, "а")
+        pupil = Pupil(last_name="Выпускник", first_name="Олег", birth_date=dt.date(year.starts_on.year - 17, 1, 1),
+                      file_number="G-1", tenant_id=school.id, region_id=school.path_ids[0])
+        db.session.add(pupil)
+        db.session.flush()
+        service.enrol(pupil, senior, year.starts_on)
+        db.session.commit()
+    first = api(a["school_admin"], "POST", f"/api/v1/schools/{a['school']['id']}/rollover", json={})
+    assert first.status_code == 200, first.json
+    summary = first.json["summary"]
+    assert (summary["classes"], summary["promoted"], summary["graduated"]) == (1, 4, 1)
+    assert summary["assignments"] == 2  # maths and Russian move with 5а to 6а, as drafts
+    again = api(a["school_admin"], "POST", f"/api/v1/schools/{a['school']['id']}/rollover", json={}).json["summary"]
+    assert (again["classes"], again["promoted"], again["assignments"]) == (0, 0, 0)
+    new_classes = api(a["school_admin"], "GET",
+                      f"/api/v1/schools/{a['school']['id']}/classes?year_id={summary['year_id']}").json
+    assert [(c["name"], c["is_draft"]) for c in new_classes] == [("6а", True)]
+    assert len(api(a["school_admin"], "GET", f"/api/v1/classes/{new_classes[0]['id']}/pupils").json) == 4
+    confirmed = api(a["school_admin"], "POST", f"/api/v1/years/{summary['year_id']}/confirm")
+    assert confirmed.json["status"] == "active"
+    classes = api(a["school_admin"], "GET", f"/api/v1/schools/{a['school']['id']}/classes?year_id={summary['year_id']}").json
+    assert classes[0]["is_draft"] is False
+
+
+def test_school_panel_pages(client, login, region_tree, make_roster):
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    login(client, a["school_admin"])
+    panel = client.get(f"/schools/{a['school']['id']}/panel").get_data(as_text=True)
+    assert "5а" in panel and "Морозова" not in panel
+    assert "Ученик000" in client.get(f"/classes/{roster['class_id']}/list").get_data(as_text=True)
+    assert "Ученик001" in client.get(f"/schools/{a['school']['id']}/pupils?q=ученик001").get_data(as_text=True)
+    assert "Математика" in client.get(f"/schools/{a['school']['id']}/timetable").get_data(as_text=True)
+    generated = client.post(f"/terms/{roster['term_id']}/generate")
+    assert generated.status_code == 302
+    assert "Морозова" in client.get(f"/schools/{a['school']['id']}/staff").get_data(as_text=True)
