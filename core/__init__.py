@@ -238,10 +238,16 @@ def _load_visible_user(user_id):
 
 
 def _load_visible_job(job_id):
+    from flask import abort
+
     from core.jobs.models import Job
+    from core.jobs.service import may_see
     from core.orm import get_or_404
 
-    return get_or_404(Job, job_id)
+    job = get_or_404(Job, job_id)
+    if not may_see(job):
+        abort(403)
+    return job
 
 
 def _jobs_nav(membership):

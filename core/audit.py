@@ -7,6 +7,7 @@ point, which ``flask audit verify`` reports (RT-2, PR-4).
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,9 +30,12 @@ class AuditEntry(TenantScoped, db.Model):
     """
 
     __tablename__ = "audit_entry"
-    __table_args__ = (UniqueConstraint("tenant_id", "seq"),)
+    # ``chain`` is the tenant id, or 0 for the platform: never NULL, so that the unique
+    # constraint holds for the platform chain too and concurrent writers cannot fork it.
+    __table_args__ = (UniqueConstraint("chain", "seq"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    chain: Mapped[int] = mapped_column(Integer)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenant.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -64,7 +68,15 @@ class AuditEntry(TenantScoped, db.Model):
             "prev_hash": self.prev_hash,
         }
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+        # Keyed: whoever can write to the database but lacks the key cannot re-hash a
+        # rewritten chain so that it verifies.
+        return hmac.new(_key(), blob.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _key() -> bytes:
+    from flask import current_app
+
+    return str(current_app.config.get("AUDIT_KEY") or current_app.config["SECRET_KEY"]).encode("utf-8")
 
 
 def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
@@ -80,11 +92,12 @@ def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
     with unscoped("audit: previous link of the tenant's chain", routine=True):
         last = db.session.execute(
             select(AuditEntry.seq, AuditEntry.hash)
-            .where(AuditEntry.tenant_id.is_(None) if tenant_id is None else AuditEntry.tenant_id == tenant_id)
+            .where(AuditEntry.chain == (tenant_id or 0))
             .order_by(AuditEntry.seq.desc())
             .limit(1)
         ).first()
     entry = AuditEntry(
+        chain=tenant_id or 0,
         tenant_id=tenant_id,
         seq=(last.seq + 1) if last else 1,
         at=utcnow(),
@@ -132,14 +145,15 @@ def verify() -> tuple[int, list[Break]]:
     breaks: list[Break] = []
     with unscoped("audit verify: every tenant's chain"):
         rows = db.session.execute(
-            select(AuditEntry).order_by(AuditEntry.tenant_id, AuditEntry.seq)
+            select(AuditEntry).order_by(AuditEntry.chain, AuditEntry.seq)
+            .execution_options(populate_existing=True)
         ).scalars()
         chain_key = object()
         expected_prev, expected_seq, broken = GENESIS, 1, False
         for entry in rows:
             checked += 1
-            if entry.tenant_id != chain_key:
-                chain_key, expected_prev, expected_seq, broken = entry.tenant_id, GENESIS, 1, False
+            if entry.chain != chain_key:
+                chain_key, expected_prev, expected_seq, broken = entry.chain, GENESIS, 1, False
             if broken:
                 continue
             problem = None

@@ -36,6 +36,8 @@ class Defaults:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     DEMO_PASSWORD = "demo12345"
+    # The key of the audit log's hash chain; keep it outside the database (SECRET_KEY if unset).
+    AUDIT_KEY = None
     # Object storage (core/storage.py): local files under the instance folder by default.
     STORAGE = {"backend": "local", "root": "storage"}
     STORAGE_REGIONS = {}  # region id -> its own storage settings (PD-3)

@@ -86,10 +86,25 @@ def handle_unexpected(error: Exception):
     return handle_http_exception(InternalServerError())
 
 
+def handle_conflict(error):
+    """Two writers raced (a duplicate key, a stale row version): the later one gets 409 and
+    may reload and retry; nothing of its transaction was kept."""
+    from core.extensions import db
+
+    db.session.rollback()
+    log.warning("write conflict: %s", error.__class__.__name__)
+    return as_http_error(409, message=_("Someone else changed the same data at the same moment. Reload and try again."))
+
+
 def init_app(app):
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
     from core.accounts.service import AccountError
 
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(IntegrityError, handle_conflict)
+    app.register_error_handler(StaleDataError, handle_conflict)
     app.register_error_handler(
         AccountError, lambda e: as_http_error(e.status, {e.field: [str(e.message)]}))
     if not app.config.get("PROPAGATE_EXCEPTIONS"):

@@ -21,7 +21,15 @@ def get_or_404(model, ident):
 
     Always a SELECT (never the identity map), so the scope criteria apply.
     """
+    if not valid_id(ident):
+        abort(404)
     row = db.session.execute(select(model).where(model.id == ident)).scalar_one_or_none()
     if row is None:
         abort(404)
     return row
+
+
+def valid_id(ident) -> bool:
+    """Ids are positive and fit a 32-bit column: anything else cannot exist (and would
+    overflow the database driver)."""
+    return isinstance(ident, int) and 0 < ident < 2 ** 31

@@ -114,8 +114,9 @@ class LocalStorage(Storage):
 
     META = ".meta.json"
 
-    def __init__(self, root: str | os.PathLike):
+    def __init__(self, root: str | os.PathLike, name: str = "default"):
         self.root = Path(root)
+        self.name = name  # which configured store: download links name it
 
     def _path(self, key: str) -> Path:
         _check_key(key)
@@ -196,7 +197,7 @@ class LocalStorage(Storage):
         from flask import url_for
 
         self.head(key)
-        token = _download_serializer().dumps({"k": key, "f": filename, "t": expires_in})
+        token = _download_serializer().dumps({"k": key, "f": filename, "t": expires_in, "s": self.name})
         return url_for("storage_download", token=token)
 
 
@@ -310,11 +311,11 @@ class S3Storage(Storage):
         return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
 
-def build(settings: dict, instance_path: str) -> Storage:
+def build(settings: dict, instance_path: str, name: str = "default") -> Storage:
     backend = settings.get("backend", "local")
     if backend == "local":
         root = Path(settings.get("root") or "storage")
-        return LocalStorage(root if root.is_absolute() else Path(instance_path) / root)
+        return LocalStorage(root if root.is_absolute() else Path(instance_path) / root, name)
     if backend == "s3":
         return S3Storage(bucket=settings["bucket"], endpoint_url=settings.get("endpoint_url"),
                          access_key=settings.get("access_key"), secret_key=settings.get("secret_key"),
@@ -330,7 +331,7 @@ def storage_for(region_id: int | None = None) -> Storage:
     key = str(region_id) if region_id is not None and str(region_id) in regions else "default"
     if key not in cache:
         settings = regions[key] if key != "default" else current_app.config["STORAGE"]
-        cache[key] = build(settings, current_app.instance_path)
+        cache[key] = build(settings, current_app.instance_path, key)
     return cache[key]
 
 
@@ -351,12 +352,14 @@ def init_app(app):
             _download_serializer().loads(token, max_age=payload["t"])
         except (BadSignature, SignatureExpired):
             abort(404)
-        store = storage_for(None)
+        name = payload.get("s", "default")
+        store = storage_for(None if name == "default" else int(name))
         try:
             obj = store.head(payload["k"])
         except NotFound:
             abort(404)
-        headers = {"Content-Length": str(obj.size)}
-        if payload.get("f"):
-            headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(payload['f'])}"
+        # Always a download, never rendered on this origin (an uploaded page cannot run here).
+        filename = payload.get("f") or payload["k"].rsplit("/", 1)[-1]
+        headers = {"Content-Length": str(obj.size), "X-Content-Type-Options": "nosniff",
+                   "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}
         return Response(store.stream(payload["k"]), mimetype=obj.content_type, headers=headers)

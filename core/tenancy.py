@@ -160,6 +160,27 @@ def _is_scoped_entity(mapper) -> bool:
     return mapper is not None and issubclass(mapper.class_, TenantScoped)
 
 
+def _scoped_tables() -> set:
+    tables, todo = set(), list(TenantScoped.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        todo.extend(cls.__subclasses__())
+        if hasattr(cls, "__table__"):
+            tables.add(cls.__table__)
+    return tables
+
+
+def _core_statement_on_tenant_tables(state) -> bool:
+    """A Core statement (``select(table)``) gets no loader criteria, so it may not read
+    tenant tables except in an unscoped block or the platform's scope."""
+    from sqlalchemy.sql.util import find_tables
+
+    if state.is_orm_statement:
+        return False
+    found = find_tables(state.statement, include_aliases=True, include_joins=True, include_selects=True)
+    return bool(set(found) & _scoped_tables())
+
+
 def install(session_class=Session):
     """Attach the scoping hook to every ORM session."""
 
@@ -176,6 +197,9 @@ def install(session_class=Session):
         scope = _scope.get()
         if scope is not None and scope.everything:
             return None
+        if _core_statement_on_tenant_tables(state):
+            raise ScopeError("tenant tables read through a Core statement: query the ORM entity so the scope "
+                             "applies, or use unscoped(reason)")
         if scope is None:
             if any(_is_scoped_entity(m) for m in state.all_mappers):
                 names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))

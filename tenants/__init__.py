@@ -29,7 +29,8 @@ def init_app(app):
 
 
 def _resolve_home_settings(app, membership):
-    """The acting tenant's time zone and language for this request (DL-5)."""
+    """The acting tenant's time zone and language for this request (DL-5). A role in a
+    deactivated tenant (or under one) gives no access: the request goes on without it."""
     from sqlalchemy import select
 
     from core.extensions import db
@@ -43,6 +44,12 @@ def _resolve_home_settings(app, membership):
         return
     g.home_tenant = tenant
     chain = service.chain_of(tenant)
+    if not all(node.is_active for node in chain):
+        from core.tenancy import Scope, set_scope
+
+        g.membership = None
+        set_scope(Scope(user_id=membership.user_id))
+        return
     g.tenant_timezone = service.inherited(tenant, chain)["timezone"]
     # Only a language some tenant chose outranks the browser's; the platform default does not.
     g.tenant_locale = next((t.locale for t in reversed(chain) if t.locale), None)

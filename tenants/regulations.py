@@ -122,7 +122,7 @@ class _Strict(ma.Schema):
 
 
 def _level():
-    return ma.fields.Integer(validate=between(1, 11))
+    return ma.fields.Integer(strict=True, validate=between(1, 11))
 
 
 def _level_range(**kwargs):
@@ -164,16 +164,16 @@ class GradingSchema(_Strict):
     ungraded_levels = ma.fields.List(_level())
     work_types = ma.fields.List(ma.fields.Nested(WorkTypeSchema), validate=ma.validate.Length(min=1))
     final_mark_rule = ma.fields.String(validate=ma.validate.OneOf(("mean", "weighted")))
-    min_grades_per_period = ma.fields.Integer(validate=between(0, 100))
+    min_grades_per_period = ma.fields.Integer(strict=True, validate=between(0, 100))
 
 
 class DeadlineRuleSchema(_Strict):
     rule = ma.fields.String(validate=ma.validate.OneOf(DEADLINE_RULES))
-    hours = ma.fields.Integer(validate=between(0, 72))
+    hours = ma.fields.Integer(strict=True, validate=between(0, 72))
 
 
 class GradeDeadlineSchema(_Strict):
-    days = ma.fields.Integer(validate=between(0, 60))
+    days = ma.fields.Integer(strict=True, validate=between(0, 60))
     levels = _level_range()
 
 
@@ -187,8 +187,8 @@ class DeadlinesSchema(_Strict):
     attendance = ma.fields.Nested(DeadlineRuleSchema)
     homework = ma.fields.Nested(DeadlineRuleSchema)
     grade = ma.fields.Nested(GradeDeadlinesSchema)
-    results_visible_days = ma.fields.Integer(validate=between(0, 60))
-    lock_after_period_days = ma.fields.Integer(validate=between(0, 120))
+    results_visible_days = ma.fields.Integer(strict=True, validate=between(0, 60))
+    lock_after_period_days = ma.fields.Integer(strict=True, validate=between(0, 120))
 
 
 class PrintPeriodSchema(_Strict):
@@ -202,13 +202,13 @@ class PrintingSchema(_Strict):
 
 
 class RetentionSchema(_Strict):
-    journal_years = ma.fields.Integer(validate=between(1, 100))
-    final_marks_years = ma.fields.Integer(validate=between(1, 100))
+    journal_years = ma.fields.Integer(strict=True, validate=between(1, 100))
+    final_marks_years = ma.fields.Integer(strict=True, validate=between(1, 100))
 
 
 class InformingSchema(_Strict):
-    paper_interval_days = ma.fields.Integer(validate=between(1, 120))
-    parent_checks_per_week = ma.fields.Integer(validate=between(0, 7))
+    paper_interval_days = ma.fields.Integer(strict=True, validate=between(1, 120))
+    parent_checks_per_week = ma.fields.Integer(strict=True, validate=between(0, 7))
 
 
 class DisclosureSchema(_Strict):
@@ -233,16 +233,31 @@ class RegulationSchema(_Strict):
 
 
 def validate_document(document: dict, *, partial: bool) -> dict:
-    """Errors keyed by dotted path (``deadlines.grade.oral.days``); empty when valid."""
+    """Errors keyed by dotted path (``deadlines.grade.oral.days``); empty when valid.
+
+    Numbers must be JSON numbers (``"5"`` is refused, so bounds compare numbers), and an
+    override may not hold an empty section (it would silently erase what is inherited)."""
     from core.apispec import flatten_errors
 
+    errors = {path: [str(_l("An empty section changes nothing; leave it out."))]
+              for path in _empty_sections(document)}
     try:
         RegulationSchema().load(document, partial=partial)
     except ma.ValidationError as error:
-        return flatten_errors(error.messages)
-    if partial:
-        return {}
+        errors.update(flatten_errors(error.messages))
+    if errors or partial:
+        return errors
     return _consistency_errors(document)
+
+
+def _empty_sections(document, prefix=""):
+    for key, value in (document or {}).items() if isinstance(document, dict) else ():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            if not value:
+                yield path
+            else:
+                yield from _empty_sections(value, path)
 
 
 def _consistency_errors(doc: dict) -> dict:
@@ -351,6 +366,7 @@ class Effective:
     on: date
     document: dict
     provenance: dict[str, Source] = field(default_factory=dict)
+    locks: dict[str, int] = field(default_factory=dict)
 
     def value(self, path):
         return self.provenance[path].value
@@ -365,14 +381,15 @@ def resolve(chain, versions_by_tenant, on: date) -> Effective:
     """
     document = copy.deepcopy(DEFAULTS)
     provenance = {path: Source(value) for path, value in leaves(DEFAULTS).items()}
+    locks: dict[str, int] = {}  # key path locked -> the tenant that locked it
     for tenant in chain:
         version = versions_by_tenant.get(tenant.id)
         if version is None:
             continue
         for path, value in leaves(version.values).items():
-            source = provenance.get(path)
-            if source is not None and source.locked_by is not None:
+            if locked_by(locks, path) is not None:
                 continue
+            source = provenance.get(path)
             direction = bound_of(path)
             if (direction and source is not None and source.tenant_id is not None
                     and not within_bound(direction, value, source.value)):
@@ -381,7 +398,13 @@ def resolve(chain, versions_by_tenant, on: date) -> Effective:
                                       version.act)
             set_path(document, path, copy.deepcopy(value))
         for lock in version.locked or ():
+            locks.setdefault(lock, tenant.id)
             for path, source in provenance.items():
                 if covers(lock, path) and source.locked_by is None:
                     source.locked_by = tenant.id
-    return Effective(on=on, document=document, provenance=provenance)
+    return Effective(on=on, document=document, provenance=provenance, locks=locks)
+
+
+def locked_by(locks: dict, path: str):
+    """The tenant that locked ``path`` (or a section holding it), if any."""
+    return next((owner for lock, owner in locks.items() if covers(lock, path) or covers(path, lock)), None)

@@ -230,9 +230,16 @@ def kind_label(kind):
 def effective(tenant: Tenant, on: date | None = None) -> regulations.Effective:
     """The regulation in force for ``tenant`` on ``on``, with provenance: two queries
     whatever the depth of the tree (its chain, then every version along it)."""
-    on = on or date.today()
     chain = chain_of(tenant)
-    return _effective_for_chain(chain, on)
+    return _effective_for_chain(chain, on or local_today(tenant, chain))
+
+
+def local_today(tenant: Tenant, chain=None) -> date:
+    """Today in the tenant's own time zone (DL-5): in Tomsk the day starts 7 hours before UTC's."""
+    import datetime as dt
+
+    zone = zoneinfo.ZoneInfo(inherited(tenant, chain)["timezone"])
+    return dt.datetime.now(zone).date()
 
 
 def _effective_for_chain(chain, on):
@@ -275,12 +282,13 @@ def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
     chain = chain_of(tenant)
     above = _effective_for_chain(chain[:-1], effective_from)
     for path, value in regulations.leaves(values).items():
+        owner = regulations.locked_by(above.locks, path)
+        if owner is not None:
+            errors[path] = _("Locked by %(tenant)s: this value cannot be changed here.",
+                             tenant=_tenant_name(chain, owner))
+            continue
         source = above.provenance.get(path)
         if source is None:
-            continue
-        if source.locked_by is not None:
-            errors[path] = _("Locked by %(tenant)s: this value cannot be changed here.",
-                                         tenant=_tenant_name(chain, source.locked_by))
             continue
         direction = regulations.bound_of(path)
         if direction and source.tenant_id is not None and not regulations.within_bound(direction, value, source.value):

@@ -140,7 +140,7 @@ def _regulation_page(tenant, on, errors=None, form=None, status=200):
         rows.append({"path": path, "label": regulations.LABELS.get(path, path),
                      "source": source, "own": own.get(path),
                      "locked_here": bool(current and any(regulations.covers(lock, path) for lock in current.locked)),
-                     "locked_by_name": names.get(source.locked_by) if source and source.locked_by else None,
+                     "locked_by_name": names.get(regulations.locked_by(result.locks, path)),
                      "bound": regulations.bound_of(path)})
     return render_template("tenants/regulations.html", tenant=tenant, chain=chain, on=on, rows=rows,
                            versions=versions, can_admin=service.can_administer(tenant), errors=errors or {},
@@ -158,7 +158,7 @@ def _to_text(value):
 @bp.route("/tenants/<int:tenant_id>/regulations")
 def regulations_page(tenant_id):
     tenant = service.load(tenant_id)
-    on = _parse_date(request.args.get("on")) or date.today()
+    on = _parse_date(request.args.get("on")) or service.local_today(tenant)
     return _regulation_page(tenant, on)
 
 
@@ -196,7 +196,7 @@ def add_version(tenant_id):
     else:
         status = 422
     flash(_("The version was not saved: check the fields marked below."), "error")
-    return _regulation_page(tenant, effective_from or date.today(), errors, form, status)
+    return _regulation_page(tenant, effective_from or service.local_today(tenant), errors, form, status)
 
 
 def _parse_value(path, raw):

@@ -25,6 +25,7 @@ from core.tenancy import reset_scope
 
 PG_ADMIN_URL = os.environ.get("TABEL_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct-horse-1"
+SECRET = secrets.token_hex(16)  # one per test run: every app of the run signs and hashes alike
 
 
 def _pg_database():
@@ -63,7 +64,7 @@ def database_url():
 def app_config(database_url, **extra):
     config = {
         "TESTING": True,
-        "SECRET_KEY": secrets.token_hex(16),
+        "SECRET_KEY": SECRET,
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,

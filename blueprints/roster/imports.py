@@ -241,7 +241,7 @@ def _apply_staff(school, year, parsed, issued_by_id):
             password=secrets.token_urlsafe(24))
         summary["created" if created else "updated"] += 1
         if created:
-            user = db.session.get(accounts.User, staff.user_id)
+            user = db.session.execute(select(accounts.User).where(accounts.User.id == staff.user_id)).scalar_one()
             code = accounts.issue_code(user, tenant_id=school.id, issued_by_id=issued_by_id)
             summary["codes"].append({"login": staff.login, "name": staff.full_name, "code": code})
     return summary

@@ -62,6 +62,10 @@ def school_of_row(row) -> Tenant:
 
 
 def _one(model, school: Tenant, row_id: int, field: str):
+    from core.orm import valid_id
+
+    if not valid_id(row_id):
+        raise RosterError({field: _("No such record in this school.")})
     row = db.session.execute(select(model).where(model.id == row_id, model.tenant_id == school.id)).scalar_one_or_none()
     if row is None:
         raise RosterError({field: _("No such record in this school.")})
@@ -458,7 +462,7 @@ def rollover(school: Tenant, from_year: AcademicYear, final_grade: int = 11) -> 
             new_classes[(target.grade, target.letter)] = target
             summary["classes"] += 1
         for enrolment in enrolments:
-            pupil = db.session.get(Pupil, enrolment.pupil_id)
+            pupil = db.session.execute(select(Pupil).where(Pupil.id == enrolment.pupil_id)).scalar_one()
             enrolment.to_on = from_year.ends_on
             before = db.session.execute(select(Enrolment).where(Enrolment.pupil_id == pupil.id,
                                                                 Enrolment.year_id == new_year.id)).scalar_one_or_none()
@@ -466,8 +470,8 @@ def rollover(school: Tenant, from_year: AcademicYear, final_grade: int = 11) -> 
                 enrol(pupil, target, new_year.starts_on, reason="promoted")
                 summary["promoted"] += 1
         for assignment in (a for a in assignments if a.class_id == old.id):
-            subject = db.session.get(Subject, assignment.subject_id)
-            teacher = db.session.get(Staff, assignment.teacher_id)
+            subject = db.session.execute(select(Subject).where(Subject.id == assignment.subject_id)).scalar_one()
+            teacher = db.session.execute(select(Staff).where(Staff.id == assignment.teacher_id)).scalar_one()
             exists = db.session.execute(select(Assignment).where(
                 Assignment.class_id == target.id, Assignment.subject_id == subject.id,
                 Assignment.teacher_id == teacher.id, Assignment.subgroup == assignment.subgroup)).scalar_one_or_none()

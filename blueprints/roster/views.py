@@ -109,7 +109,7 @@ def class_page(class_id):
         abort(403)
     pupils = service.class_roster(school_class)
     guardians = service.guardians_by_pupil([p.id for p in pupils])
-    teacher = db.session.get(Staff, school_class.class_teacher_id) if school_class.class_teacher_id else None
+    teacher = db.session.execute(select(Staff).where(Staff.id == school_class.class_teacher_id)).scalar_one_or_none()
     return _render("roster/class.html", school, school_class=school_class, pupils=pupils, guardians=guardians,
                    teacher=teacher)
 

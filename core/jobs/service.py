@@ -85,7 +85,9 @@ class JobContext:
 
 
 def enqueue(kind: str, *, tenant=None, params=None, user_id=None) -> Job:
-    """Create the job row and send it to the workers once the row is committed."""
+    """Create the job row, commit it (with whatever the caller has pending: start jobs at the
+    end of a unit of work), then send it to the workers. If the broker cannot be reached the
+    row is marked failed, so that the page says so and an admin can retry."""
     if kind not in _KINDS:
         raise KeyError(f"unknown job kind {kind!r}")
     row = Job(kind=kind, tenant_id=tenant.id if tenant else None, tenant_path=tenant.path if tenant else None,
@@ -93,8 +95,21 @@ def enqueue(kind: str, *, tenant=None, params=None, user_id=None) -> Job:
               created_by_id=user_id if user_id is not None else _current_user_id())
     db.session.add(row)
     db.session.commit()
-    send(row.id)
+    _send_or_fail(row)
     return row
+
+
+def _send_or_fail(row: Job):
+    try:
+        send(row.id)
+    except Exception:  # noqa: BLE001 - the broker is down or refuses: record it on the row
+        log.exception("job %s could not be sent to the workers", row.id)
+        table = Job.__table__
+        with db.engine.begin() as conn:
+            conn.execute(table.update().where(table.c.id == row.id, table.c.status == "queued").values(
+                status="failed", finished_at=utcnow(), error=traceback.format_exc(),
+                message=N_("The job could not be queued. Try again later."), message_args=None))
+        db.session.expire(row)
 
 
 def send(job_id: int, countdown: int | None = None):
@@ -157,16 +172,16 @@ def run(job_id: int, *, retry: Callable[[int], None] | None = None):
         ctx._write(status="failed", error=trace, finished_at=utcnow(), message=FAILED_MESSAGE, message_args=None)
         return
     data, url = getattr(ctx, "_result", (None, None))
-    with db.engine.begin() as conn:
-        won = conn.execute(table.update().where(table.c.id == job_id, table.c.status != "succeeded").values(
+    # Mark the job done and record it in one transaction. Only the run whose conditional
+    # update wins records the completion: a redelivered duplicate does not.
+    with scoped(Scope(everything=True)):
+        won = db.session.execute(table.update().where(table.c.id == job_id, table.c.status != "succeeded").values(
             status="succeeded", progress=100, finished_at=utcnow(), result=data, result_url=url,
             message=N_("Done"), message_args=None)).rowcount
-    if won:
-        # Only the run that finished the job records it: a redelivered duplicate does not.
-        with scoped(Scope(everything=True)):
+        if won:
             audit.record(tenant_id=row.tenant_id, action="job.succeeded", obj_type="job", obj_id=job_id,
                          after={"kind": row.kind, "attempts": ctx.attempt}, actor_id=row.created_by_id)
-            db.session.commit()
+        db.session.commit()
 
 
 def retry_job(row: Job) -> Job:
@@ -177,7 +192,7 @@ def retry_job(row: Job) -> Job:
     row.retry_base = row.attempts
     row.message, row.message_args = N_("Waiting for a worker"), None
     db.session.commit()
-    send(row.id)
+    _send_or_fail(row)
     return row
 
 
@@ -192,6 +207,14 @@ def message_of(row: Job) -> str:
 def label_of(kind: str):
     registered_kind = _KINDS.get(kind)
     return registered_kind.label if registered_kind else kind
+
+
+def may_see(row: Job) -> bool:
+    """Admins see their tenants' jobs; anyone else only the jobs they started (results may
+    be links that need no session)."""
+    from flask_login import current_user
+
+    return is_admin_of_jobs() or (current_user.is_authenticated and row.created_by_id == current_user.id)
 
 
 def is_admin_of_jobs() -> bool:

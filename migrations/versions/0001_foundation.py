@@ -57,6 +57,7 @@ def upgrade():
     )
     op.create_table('audit_entry',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('chain', sa.Integer(), nullable=False),
     sa.Column('tenant_id', sa.Integer(), nullable=True),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('at', sa.DateTime(), nullable=False),
@@ -72,7 +73,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_audit_entry_actor_id_user')),
     sa.ForeignKeyConstraint(['tenant_id'], ['tenant.id'], name=op.f('fk_audit_entry_tenant_id_tenant')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entry')),
-    sa.UniqueConstraint('tenant_id', 'seq', name=op.f('uq_audit_entry_tenant_id_seq'))
+    sa.UniqueConstraint('chain', 'seq', name=op.f('uq_audit_entry_chain_seq'))
     )
     with op.batch_alter_table('audit_entry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_entry_tenant_id'), ['tenant_id'], unique=False)

@@ -68,3 +68,38 @@ def test_the_change_log_page_shows_entries_to_admins_only(client, login, region_
     assert "tenant.update" in page.get_data(as_text=True) and "Третье" in page.get_data(as_text=True)
     login(client, a["teacher"])
     assert client.get(f"/tenants/{history}/audit").status_code == 403
+
+
+def test_a_chain_rewritten_and_rehashed_without_the_key_is_reported(app, raw_sql, history):
+    """Someone with database access edits entry 1 and recomputes every hash with plain SHA-256."""
+    import hashlib
+    import json
+
+    rows = raw_sql("SELECT id, seq, at, actor_id, action, object_type, object_id, before, after, reason, tenant_id "
+                   "FROM audit_entry WHERE tenant_id = :t ORDER BY seq", t=history)
+    prev = "0" * 64
+    for row in rows:
+        payload = {"tenant_id": row.tenant_id, "seq": row.seq, "at": str(row.at), "actor_id": row.actor_id,
+                   "action": row.action, "object_type": row.object_type, "object_id": row.object_id,
+                   "before": row.before, "after": row.after, "reason": "переписано", "prev_hash": prev}
+        digest = hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+        raw_sql("UPDATE audit_entry SET reason = 'переписано', prev_hash = :p, hash = :h WHERE id = :id",
+                p=prev, h=digest, id=row.id)
+        prev = digest
+    result = verify(app)
+    assert result.exit_code == 1 and f"BROKEN tenant {history}: at entry 1" in result.output
+
+
+def test_the_platform_chain_cannot_fork(raw_sql, app, as_platform):
+    """Two platform entries with the same sequence number are refused by the database."""
+    import sqlalchemy
+
+    from core import audit
+    from core.extensions import db
+
+    with as_platform():
+        audit.record(tenant_id=None, action="test", obj_type="test")
+        db.session.commit()
+    with pytest.raises(sqlalchemy.exc.IntegrityError):
+        raw_sql("INSERT INTO audit_entry (chain, tenant_id, seq, at, action, object_type, prev_hash, hash) "
+                "VALUES (0, NULL, 1, CURRENT_TIMESTAMP, 'fork', 'test', :z, :z)", z="0" * 64)

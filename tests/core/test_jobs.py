@@ -85,8 +85,7 @@ def test_failures_keep_the_traceback_for_admins_and_a_translated_message_for_use
     assert admin_view["status"] == "failed" and admin_view["attempts"] == 1
     assert "ValueError: the data is broken" in admin_view["error"]
     assert admin_view["message"].startswith("Задание не выполнено")
-    teacher_view = api(a["teacher"], "GET", f"/api/v1/jobs/{job_id}").json
-    assert teacher_view["error"] is None and teacher_view["status"] == "failed"
+    assert api(a["teacher"], "GET", f"/api/v1/jobs/{job_id}").status_code == 403
     english = api(a["school_admin"], "GET", f"/api/v1/jobs/{job_id}", headers={"Accept-Language": "en"})
     assert english.json["message"].startswith("The job failed")
 
@@ -152,3 +151,28 @@ def test_progress_fragment_polls_only_while_running(app, client, login, region_t
     raw_sql("UPDATE job SET status = 'succeeded', progress = 100 WHERE id = :id", id=job_id)
     done = client.get(f"/jobs/{job_id}/progress").get_data(as_text=True)
     assert "hx-trigger" not in done and 'value="100"' in done
+
+
+def test_people_other_than_admins_see_only_their_own_jobs(api, region_tree, make_user):
+    a = region_tree["a"]
+    job_id = start(api, a["school_admin"], a["school"]).json["id"]
+    pupil = make_user("pupil-a", "pupil", a["school"])
+    assert api(pupil, "GET", f"/api/v1/jobs/{job_id}").status_code == 403
+    assert api(a["teacher"], "GET", f"/api/v1/jobs/{job_id}/retry").status_code in (403, 405)
+
+
+def test_a_job_that_cannot_reach_the_broker_is_marked_failed(app, region_tree, as_platform, monkeypatch):
+    from core.jobs import enqueue, service
+    from core.jobs.models import Job
+    from core.extensions import db
+    from tenants.models import Tenant
+
+    def broker_down(job_id, countdown=None):
+        raise ConnectionError("broker unreachable")
+
+    monkeypatch.setattr(service, "send", broker_down)
+    with as_platform():
+        row = enqueue("tenant_stats", tenant=db.session.get(Tenant, region_tree["a"]["school"]["id"]))
+        row = db.session.execute(db.select(Job).where(Job.id == row.id)).scalar_one()
+        assert row.status == "failed" and "broker unreachable" in row.error
+        assert service.message_of(row) == "Не удалось поставить задание в очередь. Попробуйте позже."

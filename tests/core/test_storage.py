@@ -121,3 +121,21 @@ def test_s3_downloads_are_presigned(s3_server):
     store.put("a.txt", TEXT)
     with urllib.request.urlopen(store.download_url("a.txt", expires_in=60)) as response:
         assert response.read() == TEXT
+
+
+def test_a_regions_local_download_link_reads_from_that_regions_store(app, tmp_path):
+    """PD-3: the link names its store; the same key in the default store is another file."""
+    from core import create_app
+    from tests.conftest import app_config
+
+    configured = create_app(app_config(app.config["DATABASE_URL"],
+                                       STORAGE={"backend": "local", "root": str(tmp_path / "default")},
+                                       STORAGE_REGIONS={"7": {"backend": "local", "root": str(tmp_path / "r7")}}))
+    with configured.test_request_context():
+        storage.storage_for(None).put("a.html", b"<script>default</script>", content_type="text/html")
+        storage.storage_for(7).put("a.html", "регион 7".encode(), content_type="text/html")
+        url = storage.storage_for(7).download_url("a.html")
+    response = configured.test_client().get(url)
+    assert response.data.decode() == "регион 7"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Disposition"].startswith("attachment")

@@ -121,3 +121,23 @@ def test_scope_is_reset_between_requests(app, region_tree, client, login):
     assert client.get(f"/api/v1/tenants/{region_tree['a']['school']['id']}").status_code == 200
     anonymous = app.test_client()
     assert anonymous.get(f"/api/v1/tenants/{region_tree['a']['school']['id']}").status_code == 401
+
+
+def test_core_statements_on_tenant_tables_are_refused_outside_unscoped(app, region_tree):
+    """A Core select gets no loader criteria, so it must not run in a tenant's scope."""
+    a = region_tree["a"]
+    with app.app_context():
+        with pytest.raises(ScopeError):
+            db.session.execute(select(Tenant.__table__)).all()
+        with scoped(Scope(home_path=a["school"]["path"])), pytest.raises(ScopeError):
+            db.session.execute(select(Tenant.__table__.c.name)).all()
+        with unscoped("test: a Core read on purpose"):
+            assert len(db.session.execute(select(Tenant.__table__)).all()) == 6
+        db.session.remove()
+
+
+def test_absurd_ids_are_404_not_500(client, token, region_tree):
+    headers = token(region_tree["a"]["region_admin"])
+    assert client.get("/api/v1/tenants/99999999999999999999/regulations", headers=headers).status_code == 404
+    assert client.post("/api/v1/tenants", headers=headers,
+                       json={"kind": "school", "name": "x", "parent_id": 99999999999999999999}).status_code == 404

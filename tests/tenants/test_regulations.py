@@ -246,3 +246,52 @@ def test_the_page_form_refuses_a_loosened_value_and_names_it(client, login, regi
                         data={"effective_from": "2021-09-01", "act": "Приказ школы № 5",
                               "v:informing.paper_interval_days": "7"})
     assert saved.status_code == 302
+
+
+def test_numbers_must_be_numbers_so_bounds_compare_numbers(api, region_tree):
+    """A string "5" would compare as text ("10" <= "5"): it is refused outright."""
+    a = region_tree["a"]
+    response = api(a["region_admin"], "POST", f"/api/v1/tenants/{a['region']['id']}/regulation-versions",
+                   json=version("2020-09-01", {"deadlines": {"grade": {"oral": {"days": "5"}}}}))
+    assert response.status_code == 422 and "deadlines.grade.oral.days" in response.json["errors"]
+
+
+@pytest.mark.parametrize("values, key", [({"disclosure": {}}, "disclosure"), ({"deadlines": {}}, "deadlines"),
+                                         ({"deadlines": {"grade": {}}}, "deadlines.grade")])
+def test_an_empty_section_is_refused_not_allowed_to_erase_inherited_values(api, region_tree, values, key):
+    a = region_tree["a"]
+    response = api(a["school_admin"], "POST", f"/api/v1/tenants/{a['school']['id']}/regulation-versions",
+                   json=version("2021-09-01", values))
+    assert response.status_code == 422 and key in response.json["errors"]
+    assert effective(api, a["school_admin"], a["school"])["document"]["deadlines"]["grade"]["oral"]["days"] == 1
+
+
+def test_a_lock_on_a_section_holds_for_keys_nobody_above_has_set(api, region_tree):
+    a = region_tree["a"]
+    api(a["region_admin"], "POST", f"/api/v1/tenants/{a['region']['id']}/regulation-versions",
+        json=version("2020-09-01", {}, locked=["deadlines.topic"]))
+    response = api(a["school_admin"], "POST", f"/api/v1/tenants/{a['school']['id']}/regulation-versions",
+                   json=version("2021-09-01", {"deadlines": {"topic": {"rule": "after_last_lesson", "hours": 5}}}))
+    assert response.status_code == 422
+    assert set(response.json["errors"]) == {"deadlines.topic.rule", "deadlines.topic.hours"}
+
+
+def test_today_is_the_schools_local_date(app, region_tree, as_platform, monkeypatch):
+    """DL-5: at 20:00 UTC it is already tomorrow in Tomsk (UTC+7)."""
+    import datetime as dt
+
+    from core.extensions import db
+    from tenants import service
+    from tenants.models import Tenant
+
+    class FrozenDateTime(dt.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.timezone.utc).astimezone(tz)
+
+    monkeypatch.setattr(dt, "datetime", FrozenDateTime)
+    with as_platform():
+        tomsk = db.session.get(Tenant, region_tree["b"]["school"]["id"])
+        murmansk = db.session.get(Tenant, region_tree["a"]["school"]["id"])
+        assert service.local_today(tomsk) == dt.date(2026, 11, 23)
+        assert service.local_today(murmansk) == dt.date(2026, 11, 22)

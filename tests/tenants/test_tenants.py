@@ -162,3 +162,15 @@ def test_tenant_page_query_count_does_not_grow_with_children(client, login, regi
     with count_queries() as large:
         assert client.get(f"/tenants/{a['municipality']['id']}").status_code == 200
     assert small.count == large.count
+
+
+def test_people_of_a_deactivated_school_lose_access(api, region_tree):
+    a = region_tree["a"]
+    url = f"/api/v1/tenants/{a['school']['id']}"
+    version = api(a["municipality_admin"], "GET", url).json["version"]
+    assert api(a["municipality_admin"], "PATCH", url, json={"version": version, "is_active": False}).status_code == 200
+    assert api(a["school_admin"], "GET", url).status_code == 404
+    refused = api(a["school_admin"], "POST", f"{url}/regulation-versions",
+                  json={"effective_from": "2021-09-01", "act": "Приказ", "values": {}})
+    assert refused.status_code == 404
+    assert api(a["municipality_admin"], "GET", url).json["is_active"] is False  # still managed from above
