@@ -1,5 +1,5 @@
 """/api/v1/tenants: the tree, regulations with provenance, and accounts in a tenant."""
-from flask import g, url_for
+from flask import g, request, url_for
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
@@ -14,7 +14,7 @@ from core.orm import get_or_404
 from core.extensions import db
 from tenants import service
 from tenants.schemas import (ChildrenArgs, EffectiveSchema, MemberCreateSchema, MemberSchema, OnArgs,
-                             RegulationVersionSchema, StatsSchema, TenantCreateSchema, TenantListArgs, TenantSchema,
+                             OnboardingArgs, OnboardingResultSchema, RegulationVersionSchema, StatsSchema, TenantCreateSchema, TenantListArgs, TenantSchema,
                              TenantUpdateSchema)
 
 blp = Blueprint("tenants_api", __name__, description="The tenant tree and its regulations")
@@ -183,6 +183,40 @@ class TenantStatistics(MethodView):
         """Recompute the counts in the background; follow the job at its Location."""
         job = service.start_statistics(service.load(tenant_id))
         return job, 202, {"Location": url_for("jobs_api.get_job", job_id=job.id)}
+
+
+@blp.route("/tenants/<int:tenant_id>/onboarding", methods=["POST"])
+@blp.arguments(OnboardingArgs, location="query")
+@blp.response(200, OnboardingResultSchema)
+def onboarding(args, tenant_id):
+    """Create a region's municipalities and schools with their admins from one spreadsheet
+    (multipart field ``file``). ``commit=false`` only checks. Nothing is created while any
+    row is rejected (422, errors keyed ``rows.N.column``). Admins get one-time codes."""
+    from core import tabular
+    from tenants import onboarding as onboard
+
+    region = service.load(tenant_id)
+    if region.kind != "region":
+        abort(422, errors={"tenant_id": ["Onboarding is done at the region."]})
+    upload = request.files.get("file")
+    if upload is None:
+        abort(422, errors={"file": ["Send the file as multipart field «file»."]})
+    data = upload.read()
+    try:
+        if args["commit"]:
+            parsed, report = onboard.commit(region, upload.filename, data, issued_by_id=g.membership.user_id)
+        else:
+            parsed, report = onboard.preview(region, upload.filename, data), None
+    except tabular.ImportFileError as error:
+        abort(422, errors={"file": [str(error)]})
+    if args["commit"] and report is None:
+        db.session.rollback()
+        abort(422, errors=parsed.errors_by_path())
+    if report is not None:
+        db.session.commit()
+    return {"rows": len(parsed.rows), "rejected": len(parsed.rejected_rows),
+            "errors": [e.as_dict() for e in parsed.errors], "committed": report is not None,
+            "report": report.as_dict() if report else None}
 
 
 @blp.route("/users/<int:user_id>/password", methods=["POST"])

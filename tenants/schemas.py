@@ -113,3 +113,15 @@ class StatsSchema(ma.Schema):
     accounts = ma.fields.Integer()
     computed_at = UtcDateTime()
     job_id = ma.fields.Integer(allow_none=True)
+
+
+class OnboardingArgs(ma.Schema):
+    commit = ma.fields.Boolean(load_default=False)
+
+
+class OnboardingResultSchema(ma.Schema):
+    rows = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+    errors = ma.fields.List(ma.fields.Dict())
+    committed = ma.fields.Boolean()
+    report = ma.fields.Dict(allow_none=True)
