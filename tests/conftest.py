@@ -362,7 +362,7 @@ def make_roster(app):
     and guardians, and a weekly timetable. Returns the ids."""
     import datetime as dt
 
-    def make(school, pupils=3, year=None):
+    def make(school, pupils=3, year=None, lessons=False):
         from blueprints.roster import service
         from blueprints.roster.models import Guardian, GuardianLink, Pupil
         from tenants.models import Tenant
@@ -399,8 +399,16 @@ def make_roster(app):
                 service.add_timetable_entry(academic_year, weekday=weekday, period=2, school_class=school_class,
                                             subject=russian, teacher=other)
             term = service.terms_of(academic_year)[0]
+            lesson_id = None
+            if lessons:
+                from blueprints.roster.models import Lesson
+
+                service.generate_lessons(term)
+                lesson_id = db.session.execute(db.select(Lesson.id).where(Lesson.term_id == term.id)
+                                               .order_by(Lesson.on, Lesson.period).limit(1)).scalar_one()
             db.session.commit()
             data = {"year_id": academic_year.id, "class_id": school_class.id, "pupil_ids": ids, "term_id": term.id,
+                    "lesson_id": lesson_id,
                     "subject_id": maths.id, "teacher_id": teacher.id, "other_teacher_id": other.id,
                     "year_start": academic_year.starts_on}
             db.session.remove()

@@ -25,7 +25,7 @@ def victim(region_tree, as_platform, make_roster):
     from tenants.models import Tenant
 
     b = region_tree["b"]
-    roster = make_roster(b["school"])
+    roster = make_roster(b["school"], lessons=True)
     with as_platform():
         job_id = enqueue("tenant_stats", tenant=db.session.get(Tenant, b["school"]["id"])).id
     return {
@@ -39,6 +39,7 @@ def victim(region_tree, as_platform, make_roster):
             "class_id": roster["class_id"],
             "pupil_id": roster["pupil_ids"][0],
             "subject_id": roster["subject_id"],
+            "lesson_id": roster["lesson_id"],
             # not ids: the probe still must get 404 for the victim's school
             "kind": "pupils",
             "fmt": "xlsx",

@@ -17,7 +17,7 @@ def init_app(app):
     app.register_error_handler(service.RosterError, lambda e: as_http_error(e.status, e.errors))
     register_url_loader(app, "school_id", _load_school)
     for name, model in (("year_id", models.AcademicYear), ("term_id", models.Term), ("class_id", models.SchoolClass),
-                        ("pupil_id", models.Pupil), ("subject_id", models.Subject)):
+                        ("pupil_id", models.Pupil), ("subject_id", models.Subject), ("lesson_id", models.Lesson)):
         register_url_loader(app, name, lambda value, model=model: get_or_404(model, value))
     register_nav(app, _nav)
     from core.signals import demo_loaded

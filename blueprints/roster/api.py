@@ -11,7 +11,8 @@ from core.extensions import db
 from blueprints.roster import imports, service
 from blueprints.roster.models import (Assignment, Enrolment, Lesson, Pupil, Staff,
                                       TimetableEntry)
-from blueprints.roster.schemas import (AssignmentSchema, BellScheduleSchema, ClassSchema, ImportArgs,
+from blueprints.roster.schemas import (AssignmentSchema, BellScheduleSchema, ClassBatchSchema, ClassSchema, ImportArgs,
+                                       LessonChangeSchema,
                                        ImportResultSchema, LessonListArgs, LessonSchema, PupilListArgs, PupilSchema,
                                        RolloverResultSchema, RolloverSchema, StaffSchema, SubjectSchema, TermDatesSchema, TermSchema, TimetableEntrySchema,
                                        YearCreateSchema, YearSchema)
@@ -263,6 +264,31 @@ def lessons(args, school_id, pagination_parameters):
     if args.get("to"):
         stmt = stmt.where(Lesson.on <= args["to"])
     return page(stmt, pagination_parameters)
+
+
+@blp.route("/lessons/<int:lesson_id>", methods=["PATCH"])
+@blp.arguments(LessonChangeSchema)
+@blp.response(200, LessonSchema)
+def change_lesson(data, lesson_id):
+    """A one-off change: cancel, move, substitute a teacher, change the room."""
+    lesson = g.loaded["lesson_id"]
+    school_ = service.school_of_row(lesson)
+    teacher = service.staff_of(school_, data["teacher_id"]) if data.get("teacher_id") else None
+    service.change_lesson(lesson, is_cancelled=data.get("is_cancelled"), teacher=teacher, room=data.get("room"),
+                          on=data.get("on"), period=data.get("period"), reason=data.get("reason"))
+    db.session.commit()
+    return lesson
+
+
+@blp.route("/schools/<int:school_id>/class-batches", methods=["POST"])
+@blp.arguments(ClassBatchSchema)
+@blp.response(201, ClassSchema(many=True))
+def create_classes(data, school_id):
+    """Create classes grade_from..grade_to for each letter (existing ones are kept)."""
+    year = year_of(school(), data["year_id"])
+    made = service.create_classes(year, data["grade_from"], data["grade_to"], data["letters"])
+    db.session.commit()
+    return made
 
 
 @blp.route("/schools/<int:school_id>/imports/<kind>", methods=["POST"])

@@ -158,3 +158,19 @@ class RolloverSchema(ma.Schema):
 
 class RolloverResultSchema(ma.Schema):
     summary = ma.fields.Dict()
+
+
+class LessonChangeSchema(ma.Schema):
+    is_cancelled = ma.fields.Boolean()
+    teacher_id = ma.fields.Integer(metadata={"description": "a substitute teacher"})
+    room = ma.fields.String(allow_none=True)
+    on = ma.fields.Date()
+    period = ma.fields.Integer()
+    reason = ma.fields.String(load_default=None)
+
+
+class ClassBatchSchema(ma.Schema):
+    year_id = ma.fields.Integer(required=True)
+    grade_from = ma.fields.Integer(load_default=1)
+    grade_to = ma.fields.Integer(load_default=11)
+    letters = ma.fields.String(required=True, metadata={"example": "а, б"})

@@ -205,6 +205,24 @@ def create_class(year: AcademicYear, grade: int, letter: str, class_teacher_id: 
     return row
 
 
+def create_classes(year: AcademicYear, grade_from: int, grade_to: int, letters: str) -> list[SchoolClass]:
+    """Classes grade_from..grade_to for each letter («а, б»); existing ones are kept."""
+    school = tenants.load(year.tenant_id)
+    require_manager(school)
+    wanted = [l.strip().lower() for l in (letters or "").replace(";", ",").split(",") if l.strip()]
+    if not wanted:
+        raise RosterError({"letters": _("Give the class letters, e.g. «а, б».")})
+    if not (isinstance(grade_from, int) and isinstance(grade_to, int) and 1 <= grade_from <= grade_to <= 11):
+        raise RosterError({"grade_from": _("The grade levels run from 1 to 11, lowest first.")})
+    have = {(c.grade, c.letter) for c in classes_of(year)}
+    made = []
+    for grade in range(grade_from, grade_to + 1):
+        for letter in wanted:
+            if (grade, letter) not in have:
+                made.append(create_class(year, grade, letter))
+    return made
+
+
 def find_class(year: AcademicYear, name: str) -> SchoolClass | None:
     """«5а», «5 А», «11Б» → the class of that year."""
     text = (name or "").replace(" ", "").lower()
@@ -417,6 +435,44 @@ def generate_lessons(term: Term) -> int:
     audit.record(tenant_id=school.id, action="lessons.generate", obj_type="term", obj_id=term.id,
                  after={"added": len(rows)})
     return len(rows)
+
+
+def change_lesson(lesson: Lesson, *, is_cancelled=None, teacher: Staff | None = None, room=None,
+                  on: dt.date | None = None, period: int | None = None, reason=None) -> Lesson:
+    """A one-off change to one dated lesson: cancel it, move it, or give it to another teacher
+    (a substitution). The weekly timetable is not touched."""
+    school = tenants.load(lesson.tenant_id)
+    require_manager(school)
+    before = {"on": lesson.on.isoformat(), "period": lesson.period, "teacher_id": lesson.teacher_id,
+              "room": lesson.room, "is_cancelled": lesson.is_cancelled}
+    new_on, new_period = on or lesson.on, period or lesson.period
+    new_teacher = teacher.id if teacher else lesson.teacher_id
+    bells = {p.number: p for p in bell_schedule(school)}
+    if new_period not in bells:
+        raise RosterError({"period": _("Lesson %(n)s is not in the bell schedule.", n=new_period)})
+    term = db.session.execute(select(Term).where(Term.id == lesson.term_id)).scalar_one()
+    if not term.starts_on <= new_on <= term.ends_on:
+        raise RosterError({"on": _("The date must lie inside the term (%(start)s – %(end)s).",
+                                   start=term.starts_on.strftime("%d.%m.%Y"), end=term.ends_on.strftime("%d.%m.%Y"))})
+    clash = db.session.execute(select(Lesson).where(
+        Lesson.id != lesson.id, Lesson.on == new_on, Lesson.period == new_period, Lesson.is_cancelled.is_(False),
+        (Lesson.teacher_id == new_teacher) | ((Lesson.class_id == lesson.class_id) & (Lesson.subgroup == lesson.subgroup)))
+    ).scalars().first()
+    if clash is not None and (is_cancelled is not True):
+        field = "teacher_id" if clash.teacher_id == new_teacher else "period"
+        raise RosterError({field: _("That slot is taken on %(date)s.", date=new_on.strftime("%d.%m.%Y"))}, 409)
+    lesson.on, lesson.period, lesson.teacher_id = new_on, new_period, new_teacher
+    lesson.starts_at, lesson.ends_at = bells[new_period].starts_at, bells[new_period].ends_at
+    if room is not None:
+        lesson.room = room or None
+    if is_cancelled is not None:
+        lesson.is_cancelled = is_cancelled
+    lesson.is_one_off = True
+    after = {"on": lesson.on.isoformat(), "period": lesson.period, "teacher_id": lesson.teacher_id,
+             "room": lesson.room, "is_cancelled": lesson.is_cancelled}
+    audit.record(tenant_id=school.id, action="lesson.change", obj_type="lesson", obj_id=lesson.id, before=before,
+                 after=after, reason=reason)
+    return lesson
 
 
 def lessons_count(term: Term) -> int:

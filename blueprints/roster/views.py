@@ -11,7 +11,7 @@ from core import tabular
 from core.extensions import db
 from core.uploads import load_upload, save_upload
 from blueprints.roster import imports, service
-from blueprints.roster.models import Enrolment, Lesson, Pupil, SchoolClass, Staff, TimetableEntry
+from blueprints.roster.models import Assignment, Enrolment, Lesson, Pupil, SchoolClass, Staff, TimetableEntry
 from tenants import service as tenants
 
 bp = Blueprint("roster", __name__, template_folder="templates")
@@ -94,7 +94,8 @@ def create_class(school_id):
     try:
         if year is None:
             raise service.RosterError({"year": _("Create an academic year first.")})
-        service.create_class(year, request.form.get("grade", type=int), request.form.get("letter", ""))
+        service.create_classes(year, request.form.get("grade_from", type=int), request.form.get("grade_to", type=int),
+                               request.form.get("letters", ""))
         db.session.commit()
     except service.RosterError as error:
         _fail(error)
@@ -136,7 +137,13 @@ def pupils(school_id):
 def staff(school_id):
     school = _school()
     rows = db.session.execute(select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name)).scalars().all()
-    return _render("roster/staff.html", school, staff=rows, subjects=service.subjects_for(school))
+    year = service.current_year(school)
+    assignments = db.session.execute(select(Assignment).where(Assignment.year_id == year.id)).scalars().all() if year else []
+    classes = {c.id: c.name for c in service.classes_of(year)} if year else {}
+    subjects = service.subjects_for(school)
+    return _render("roster/staff.html", school, staff=rows, subjects=subjects, assignments=assignments,
+                   class_names=classes, subject_names={s.id: s.name for s in subjects},
+                   staff_names={s.id: s.short_name for s in rows})
 
 
 @bp.route("/schools/<int:school_id>/subjects", methods=["POST"])

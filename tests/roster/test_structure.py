@@ -166,3 +166,31 @@ def test_school_panel_pages(client, login, region_tree, make_roster):
     generated = client.post(f"/terms/{roster['term_id']}/generate")
     assert generated.status_code == 302
     assert "Морозова" in client.get(f"/schools/{a['school']['id']}/staff").get_data(as_text=True)
+
+
+def test_one_off_changes_cancel_move_and_substitute(api, region_tree, make_roster):
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    api(a["school_admin"], "POST", f"/api/v1/terms/{roster['term_id']}/lessons")
+    lessons = api(a["school_admin"], "GET",
+                  f"/api/v1/schools/{a['school']['id']}/lessons?class_id={roster['class_id']}&page_size=10").json
+    maths = next(l for l in lessons if l["teacher_id"] == roster["teacher_id"])
+    url = f"/api/v1/lessons/{maths['id']}"
+    substitute = api(a["school_admin"], "PATCH", url, json={"teacher_id": roster["other_teacher_id"], "reason": "болезнь"})
+    assert substitute.status_code == 200 and substitute.json["teacher_id"] == roster["other_teacher_id"]
+    moved = api(a["school_admin"], "PATCH", url, json={"period": 4, "room": "12"})
+    assert moved.status_code == 200 and (moved.json["period"], moved.json["starts_at"], moved.json["room"]) == (4, "12:00:00", "12")
+    taken = api(a["school_admin"], "PATCH", url, json={"period": 2})
+    assert taken.status_code == 409  # the class has Russian in period 2 that day
+    cancelled = api(a["school_admin"], "PATCH", url, json={"is_cancelled": True})
+    assert cancelled.json["is_cancelled"] is True
+    assert api(a["teacher"], "PATCH", url, json={"is_cancelled": False}).status_code == 403
+
+
+def test_classes_are_created_in_a_batch(api, region_tree, make_roster):
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    made = api(a["school_admin"], "POST", f"/api/v1/schools/{a['school']['id']}/class-batches",
+               json={"year_id": roster["year_id"], "grade_from": 5, "grade_to": 6, "letters": "а, б"})
+    assert made.status_code == 201
+    assert [c["name"] for c in made.json] == ["5б", "6а", "6б"]  # 5а already existed
