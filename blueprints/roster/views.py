@@ -187,7 +187,10 @@ def timetable(school_id):
     school = _school()
     year = service.current_year(school)
     classes = service.classes_of(year) if year else []
-    selected = next((c for c in classes if c.id == request.args.get("class_id", type=int)), classes[0] if classes else None)
+    with_entries = set(db.session.execute(select(TimetableEntry.class_id).where(
+        TimetableEntry.year_id == year.id).distinct()).scalars()) if year else set()
+    default = next((c for c in classes if c.id in with_entries), classes[0] if classes else None)
+    selected = next((c for c in classes if c.id == request.args.get("class_id", type=int)), default)
     grid, names = {}, {}
     if selected:
         entries = db.session.execute(select(TimetableEntry).where(TimetableEntry.class_id == selected.id)).scalars().all()
