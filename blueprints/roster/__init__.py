@@ -10,7 +10,7 @@ from core.orm import get_or_404
 
 
 def init_app(app):
-    from blueprints.roster import api, models, service, views
+    from blueprints.roster import api, models, service, tasks, views  # noqa: F401 - tasks register job kinds
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)

@@ -1,5 +1,5 @@
 """/api/v1/schools/{school_id}/...: the school's structure; single objects at their own paths."""
-from flask import g, request
+from flask import current_app, g, request, url_for
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import abort
@@ -12,7 +12,7 @@ from blueprints.roster import imports, service
 from blueprints.roster.models import (Assignment, Enrolment, Lesson, Pupil, Staff,
                                       TimetableEntry)
 from blueprints.roster.schemas import (AssignmentSchema, BellScheduleSchema, ClassBatchSchema, ClassSchema, ImportArgs,
-                                       LessonChangeSchema,
+                                       HolidaySchema, LessonChangeSchema,
                                        ImportResultSchema, LessonListArgs, LessonSchema, PupilListArgs, PupilSchema,
                                        RolloverResultSchema, RolloverSchema, StaffSchema, SubjectSchema, TermDatesSchema, TermSchema, TimetableEntrySchema,
                                        YearCreateSchema, YearSchema)
@@ -294,6 +294,7 @@ def create_classes(data, school_id):
 @blp.route("/schools/<int:school_id>/imports/<kind>", methods=["POST"])
 @blp.arguments(ImportArgs, location="query")
 @blp.response(200, ImportResultSchema)
+@blp.alt_response(202, description="A long import (more than IMPORT_JOB_ROWS rows) runs as a job")
 def run_import(args, school_id, kind):
     """Check (``commit=false``) or import a CSV/XLSX file sent as ``file`` (multipart).
     Nothing is written while any row is rejected: 422 with ``errors`` keyed
@@ -305,11 +306,26 @@ def run_import(args, school_id, kind):
     if upload is None:
         abort(422, errors={"file": ["Send the file as multipart field «file»."]})
     year = year_of(school(), args.get("year_id"))
+    data = upload.read()
     try:
-        parsed, summary = imports.run(kind, school(), year, upload.filename, upload.read(), commit=args["commit"],
+        big = args["commit"] and len(tabular.read_table(upload.filename, data)) - 1 > current_app.config["IMPORT_JOB_ROWS"]
+        parsed, summary = imports.run(kind, school(), year, upload.filename, data, commit=args["commit"] and not big,
                                       issued_by_id=g.membership.user_id)
     except tabular.ImportFileError as error:
         abort(422, errors={"file": [str(error)]})
+    if big and not parsed.errors:
+        # A long import is committed by a worker: 202 with the job to follow.
+        from flask import jsonify
+
+        from core.jobs import enqueue
+        from core.jobs.schemas import JobSchema
+        from core.uploads import save_upload
+
+        db.session.rollback()
+        token = save_upload(school(), upload.filename, data)
+        job = enqueue("roster_import", tenant=school(), params={"kind": kind, "year_id": year.id, "upload": token,
+                                                               "issued_by_id": g.membership.user_id})
+        return jsonify(JobSchema().dump(job)), 202, {"Location": url_for("jobs_api.get_job", job_id=job.id)}
     if parsed.errors and args["commit"]:
         db.session.rollback()
         abort(422, errors=parsed.errors_by_path(), message=str(len(parsed.rejected_rows)))
@@ -317,6 +333,16 @@ def run_import(args, school_id, kind):
         db.session.commit()
     return {"rows": len(parsed.rows), "rejected": len(parsed.rejected_rows),
             "errors": [e.as_dict() for e in parsed.errors], "committed": summary is not None, "summary": summary}
+
+
+@blp.route("/years/<int:year_id>/holidays", methods=["POST"])
+@blp.arguments(HolidaySchema)
+@blp.response(201, HolidaySchema)
+def add_holiday(data, year_id):
+    """Holidays inside the year: no lessons are generated on them."""
+    holiday = service.add_holiday(g.loaded["year_id"], data["name"], data["starts_on"], data["ends_on"])
+    db.session.commit()
+    return holiday
 
 
 @blp.route("/schools/<int:school_id>/rollover", methods=["POST"])

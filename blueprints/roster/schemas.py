@@ -174,3 +174,10 @@ class ClassBatchSchema(ma.Schema):
     grade_from = ma.fields.Integer(load_default=1)
     grade_to = ma.fields.Integer(load_default=11)
     letters = ma.fields.String(required=True, metadata={"example": "а, б"})
+
+
+class HolidaySchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True)
+    starts_on = ma.fields.Date(required=True)
+    ends_on = ma.fields.Date(required=True)

@@ -130,20 +130,29 @@ def pupils(school_id):
             SchoolClass, SchoolClass.id == Enrolment.class_id)
         .where(Enrolment.pupil_id.in_([p.id for p in rows]), Enrolment.to_on.is_(None))).all()) if rows else {}
     return _render("roster/pupils.html", school, pupils=rows, class_names=class_names,
+                   guardians=service.guardians_by_pupil([p.id for p in rows]),
                    pager={"page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "total": total})
 
 
 @bp.route("/schools/<int:school_id>/staff")
 def staff(school_id):
     school = _school()
-    rows = db.session.execute(select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name)).scalars().all()
+    stmt = select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name, Staff.first_name)
+    q = (request.args.get("q") or "").strip().lower()
+    if q:
+        stmt = stmt.where(or_(func.lower(Staff.last_name).like(f"%{q}%"), func.lower(Staff.login).like(f"%{q}%"),
+                              func.lower(Staff.position).like(f"%{q}%")))
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
     year = service.current_year(school)
     assignments = db.session.execute(select(Assignment).where(Assignment.year_id == year.id)).scalars().all() if year else []
     classes = {c.id: c.name for c in service.classes_of(year)} if year else {}
     subjects = service.subjects_for(school)
+    everyone = dict(db.session.execute(select(Staff.id, Staff.last_name).where(Staff.tenant_id == school.id)).all())
     return _render("roster/staff.html", school, staff=rows, subjects=subjects, assignments=assignments,
-                   class_names=classes, subject_names={s.id: s.name for s in subjects},
-                   staff_names={s.id: s.short_name for s in rows})
+                   class_names=classes, subject_names={s.id: s.name for s in subjects}, staff_names=everyone,
+                   pager={"page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "total": total})
 
 
 @bp.route("/schools/<int:school_id>/subjects", methods=["POST"])
@@ -232,8 +241,12 @@ def import_page(school_id, kind):
             if year is None:
                 raise tabular.ImportFileError(_("Create an academic year first."))
             if request.form.get("action") == "commit":
-                filename, data = load_upload(school, request.form.get("upload", ""))
+                token = request.form.get("upload", "")
+                filename, data = load_upload(school, token)
                 commit = True
+                big = _big_import(kind, school, year, filename, data, token)
+                if big is not None:
+                    return redirect(url_for("jobs.show", job_id=big.id))
             else:
                 upload = request.files.get("file")
                 if upload is None or not upload.filename:
@@ -254,6 +267,19 @@ def import_page(school_id, kind):
             db.session.rollback()
             context["error"], status = str(error), 422
     return _render("roster/import.html", school, **context), status
+
+
+def _big_import(kind, school, year, filename, data, token):
+    """A long import goes to a worker (the page then shows its progress)."""
+    from flask import current_app
+
+    from core.jobs import enqueue
+
+    rows = len(tabular.read_table(filename, data)) - 1
+    if rows <= current_app.config["IMPORT_JOB_ROWS"]:
+        return None
+    return enqueue("roster_import", tenant=school, params={"kind": kind, "year_id": year.id, "upload": token,
+                                                           "issued_by_id": g.membership.user_id})
 
 
 @bp.route("/schools/<int:school_id>/rollover", methods=["POST"])

@@ -55,7 +55,8 @@ class JobContext:
     """What a running job may do: report progress, keep a checkpoint, set its result.
 
     Progress and checkpoints are written on their own connection and committed at once, so
-    pages see them while the job's own work is still in its transaction."""
+    pages see them while the job's own work is still in its transaction. On SQLite (one
+    writer at a time) commit the job's writes before reporting progress."""
 
     def __init__(self, job_row: Job):
         self.job_id = job_row.id

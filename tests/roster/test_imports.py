@@ -169,3 +169,31 @@ def test_import_pages_preview_then_commit(client, login, region_tree, make_roste
     login(client, region_tree["b"]["school_admin"])
     stolen = client.post(f"/schools/{other_school}/imports/pupils", data={"action": "commit", "upload": token})
     assert stolen.status_code in (404, 422)
+
+
+def test_a_long_import_runs_as_a_job(app, upload, region_tree, make_roster, client, token, monkeypatch):
+    a = region_tree["a"]
+    roster = make_roster(a["school"], pupils=0)
+    monkeypatch.setitem(app.config, "IMPORT_JOB_ROWS", 10)
+    response = upload(a["school_admin"], a["school"]["id"], "pupils", xlsx(PUPIL_COLUMNS, pupil_rows(25, roster["year_start"].year)),
+                      commit=True)
+    assert response.status_code == 202, response.json
+    job = client.get(response.headers["Location"], headers=token(a["school_admin"])).json
+    assert (job["kind"], job["status"]) == ("roster_import", "succeeded")
+    assert job["result"]["created"] == 25
+    pupils = client.get(f"/api/v1/classes/{roster['class_id']}/pupils", headers=token(a["school_admin"])).json
+    assert len(pupils) == 25
+
+
+def test_holidays_are_added_inside_the_year(client, token, region_tree, make_roster):
+    a = region_tree["a"]
+    roster = make_roster(a["school"], pupils=0)
+    start = roster["year_start"]
+    ok = client.post(f"/api/v1/years/{roster['year_id']}/holidays", headers=token(a["school_admin"]),
+                     json={"name": "Осенние каникулы", "starts_on": str(start.replace(month=10, day=27)),
+                           "ends_on": str(start.replace(month=11, day=4))})
+    assert ok.status_code == 201
+    outside = client.post(f"/api/v1/years/{roster['year_id']}/holidays", headers=token(a["school_admin"]),
+                          json={"name": "Лето", "starts_on": str(start.replace(year=start.year + 2)),
+                                "ends_on": str(start.replace(year=start.year + 2, day=5))})
+    assert outside.status_code == 422 and "starts_on" in outside.json["errors"]
