@@ -362,7 +362,7 @@ def make_roster(app):
     and guardians, and a weekly timetable. Returns the ids."""
     import datetime as dt
 
-    def make(school, pupils=3, year=None, lessons=False):
+    def make(school, pupils=3, year=None, lessons=False, teacher_user=None, grade=5):
         from blueprints.roster import service
         from blueprints.roster.models import Guardian, GuardianLink, Pupil
         from tenants.models import Tenant
@@ -376,12 +376,14 @@ def make_roster(app):
             russian = service.add_subject(tenant, "Русский язык", "Рус. яз.")
             teacher, _ = service.upsert_staff(tenant, last_name="Морозова", first_name="Анна", middle_name="Сергеевна",
                                               position="учитель", login=f"morozova-{school['id']}")
+            if teacher_user is not None:
+                teacher.user_id = teacher_user["id"]
             other, _ = service.upsert_staff(tenant, last_name="Иванов", first_name="Пётр", position="учитель",
                                             login=f"ivanov-{school['id']}")
-            school_class = service.create_class(academic_year, 5, "а", teacher.id)
+            school_class = service.create_class(academic_year, grade, "а", teacher.id)
             ids = []
             for n in range(pupils):
-                pupil = Pupil(last_name=f"Ученик{n:03d}", first_name="Иван", birth_date=dt.date(start - 11, 3, 1),
+                pupil = Pupil(last_name=f"Ученик{n:03d}", first_name="Иван", birth_date=dt.date(start - grade - 6, 3, 1),
                               file_number=f"F-{school['id']}-{n}", tenant_id=tenant.id, region_id=tenant.path_ids[0])
                 db.session.add(pupil)
                 db.session.flush()
@@ -403,9 +405,11 @@ def make_roster(app):
             if lessons:
                 from blueprints.roster.models import Lesson
 
-                service.generate_lessons(term)
-                lesson_id = db.session.execute(db.select(Lesson.id).where(Lesson.term_id == term.id)
-                                               .order_by(Lesson.on, Lesson.period).limit(1)).scalar_one()
+                for each in service.terms_of(academic_year):
+                    if each.level_from <= grade <= each.level_to:
+                        service.generate_lessons(each)
+                lesson_id = db.session.execute(db.select(Lesson.id).where(Lesson.class_id == school_class.id)
+                                               .order_by(Lesson.held_on, Lesson.period).limit(1)).scalar_one()
             db.session.commit()
             data = {"year_id": academic_year.id, "class_id": school_class.id, "pupil_ids": ids, "term_id": term.id,
                     "lesson_id": lesson_id,

@@ -255,14 +255,14 @@ class Timetable(MethodView):
 @blp.paginate()
 def lessons(args, school_id, pagination_parameters):
     read_allowed(school())
-    stmt = select(Lesson).where(Lesson.tenant_id == school().id).order_by(Lesson.on, Lesson.period)
+    stmt = select(Lesson).where(Lesson.tenant_id == school().id).order_by(Lesson.held_on, Lesson.period)
     for key, column in (("class_id", Lesson.class_id), ("term_id", Lesson.term_id), ("teacher_id", Lesson.teacher_id)):
         if args.get(key):
             stmt = stmt.where(column == args[key])
     if args.get("from_"):
-        stmt = stmt.where(Lesson.on >= args["from_"])
+        stmt = stmt.where(Lesson.held_on >= args["from_"])
     if args.get("to"):
-        stmt = stmt.where(Lesson.on <= args["to"])
+        stmt = stmt.where(Lesson.held_on <= args["to"])
     return page(stmt, pagination_parameters)
 
 

@@ -225,7 +225,7 @@ class Lesson(SchoolOwned, db.Model):
     """A dated lesson generated from the timetable (or added as a one-off change)."""
 
     __tablename__ = "lesson"
-    __table_args__ = (UniqueConstraint("class_id", "on", "period", "subgroup"),)
+    __table_args__ = (UniqueConstraint("class_id", "held_on", "period", "subgroup"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     term_id: Mapped[int] = mapped_column(ForeignKey("term.id"), index=True)
@@ -233,7 +233,7 @@ class Lesson(SchoolOwned, db.Model):
     subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
     teacher_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     timetable_entry_id: Mapped[int | None] = mapped_column(ForeignKey("timetable_entry.id"))
-    on: Mapped[date] = mapped_column(Date, index=True)
+    held_on: Mapped[date] = mapped_column(Date, index=True)
     period: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[time] = mapped_column(Time)
     ends_at: Mapped[time] = mapped_column(Time)

@@ -121,7 +121,7 @@ class LessonSchema(ma.Schema):
     class_id = ma.fields.Integer()
     subject_id = ma.fields.Integer()
     teacher_id = ma.fields.Integer()
-    on = ma.fields.Date()
+    on = ma.fields.Date(attribute="held_on")
     period = ma.fields.Integer()
     starts_at = ma.fields.Time()
     ends_at = ma.fields.Time()

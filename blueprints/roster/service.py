@@ -409,7 +409,7 @@ def generate_lessons(term: Term) -> int:
         .where(TimetableEntry.year_id == term.year_id, SchoolClass.grade.between(term.level_from, term.level_to),
                SchoolClass.is_draft.is_(False))).all()
     existing = set(db.session.execute(
-        select(Lesson.class_id, Lesson.on, Lesson.period, Lesson.subgroup)
+        select(Lesson.class_id, Lesson.held_on, Lesson.period, Lesson.subgroup)
         .where(Lesson.term_id == term.id)).all())
     rows = []
     day = term.starts_on
@@ -423,7 +423,7 @@ def generate_lessons(term: Term) -> int:
                     continue
                 bell = bells[entry.period]
                 rows.append({"term_id": term.id, "class_id": entry.class_id, "subject_id": entry.subject_id,
-                             "teacher_id": entry.teacher_id, "timetable_entry_id": entry.id, "on": day,
+                             "teacher_id": entry.teacher_id, "timetable_entry_id": entry.id, "held_on": day,
                              "period": entry.period, "starts_at": bell.starts_at, "ends_at": bell.ends_at,
                              "subgroup": entry.subgroup, "room": entry.room, "is_cancelled": False,
                              "is_one_off": False, "tenant_id": term.tenant_id, "region_id": term.region_id,
@@ -443,9 +443,9 @@ def change_lesson(lesson: Lesson, *, is_cancelled=None, teacher: Staff | None = 
     (a substitution). The weekly timetable is not touched."""
     school = tenants.load(lesson.tenant_id)
     require_manager(school)
-    before = {"on": lesson.on.isoformat(), "period": lesson.period, "teacher_id": lesson.teacher_id,
+    before = {"on": lesson.held_on.isoformat(), "period": lesson.period, "teacher_id": lesson.teacher_id,
               "room": lesson.room, "is_cancelled": lesson.is_cancelled}
-    new_on, new_period = on or lesson.on, period or lesson.period
+    new_on, new_period = on or lesson.held_on, period or lesson.period
     new_teacher = teacher.id if teacher else lesson.teacher_id
     bells = {p.number: p for p in bell_schedule(school)}
     if new_period not in bells:
@@ -455,20 +455,20 @@ def change_lesson(lesson: Lesson, *, is_cancelled=None, teacher: Staff | None = 
         raise RosterError({"on": _("The date must lie inside the term (%(start)s – %(end)s).",
                                    start=term.starts_on.strftime("%d.%m.%Y"), end=term.ends_on.strftime("%d.%m.%Y"))})
     clash = db.session.execute(select(Lesson).where(
-        Lesson.id != lesson.id, Lesson.on == new_on, Lesson.period == new_period, Lesson.is_cancelled.is_(False),
+        Lesson.id != lesson.id, Lesson.held_on == new_on, Lesson.period == new_period, Lesson.is_cancelled.is_(False),
         (Lesson.teacher_id == new_teacher) | ((Lesson.class_id == lesson.class_id) & (Lesson.subgroup == lesson.subgroup)))
     ).scalars().first()
     if clash is not None and (is_cancelled is not True):
         field = "teacher_id" if clash.teacher_id == new_teacher else "period"
         raise RosterError({field: _("That slot is taken on %(date)s.", date=new_on.strftime("%d.%m.%Y"))}, 409)
-    lesson.on, lesson.period, lesson.teacher_id = new_on, new_period, new_teacher
+    lesson.held_on, lesson.period, lesson.teacher_id = new_on, new_period, new_teacher
     lesson.starts_at, lesson.ends_at = bells[new_period].starts_at, bells[new_period].ends_at
     if room is not None:
         lesson.room = room or None
     if is_cancelled is not None:
         lesson.is_cancelled = is_cancelled
     lesson.is_one_off = True
-    after = {"on": lesson.on.isoformat(), "period": lesson.period, "teacher_id": lesson.teacher_id,
+    after = {"on": lesson.held_on.isoformat(), "period": lesson.period, "teacher_id": lesson.teacher_id,
              "room": lesson.room, "is_cancelled": lesson.is_cancelled}
     audit.record(tenant_id=school.id, action="lesson.change", obj_type="lesson", obj_id=lesson.id, before=before,
                  after=after, reason=reason)

@@ -317,7 +317,7 @@ def upgrade():
     sa.Column('subject_id', sa.Integer(), nullable=False),
     sa.Column('teacher_id', sa.Integer(), nullable=False),
     sa.Column('timetable_entry_id', sa.Integer(), nullable=True),
-    sa.Column('on', sa.Date(), nullable=False),
+    sa.Column('held_on', sa.Date(), nullable=False),
     sa.Column('period', sa.Integer(), nullable=False),
     sa.Column('starts_at', sa.Time(), nullable=False),
     sa.Column('ends_at', sa.Time(), nullable=False),
@@ -336,11 +336,11 @@ def upgrade():
     sa.ForeignKeyConstraint(['term_id'], ['term.id'], name=op.f('fk_lesson_term_id_term')),
     sa.ForeignKeyConstraint(['timetable_entry_id'], ['timetable_entry.id'], name=op.f('fk_lesson_timetable_entry_id_timetable_entry')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_lesson')),
-    sa.UniqueConstraint('class_id', 'on', 'period', 'subgroup', name=op.f('uq_lesson_class_id_on_period_subgroup'))
+    sa.UniqueConstraint('class_id', 'held_on', 'period', 'subgroup', name=op.f('uq_lesson_class_id_held_on_period_subgroup'))
     )
     with op.batch_alter_table('lesson', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lesson_class_id'), ['class_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_lesson_on'), ['on'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lesson_held_on'), ['held_on'], unique=False)
         batch_op.create_index(batch_op.f('ix_lesson_region_id'), ['region_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lesson_subject_id'), ['subject_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lesson_teacher_id'), ['teacher_id'], unique=False)
@@ -358,7 +358,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_lesson_teacher_id'))
         batch_op.drop_index(batch_op.f('ix_lesson_subject_id'))
         batch_op.drop_index(batch_op.f('ix_lesson_region_id'))
-        batch_op.drop_index(batch_op.f('ix_lesson_on'))
+        batch_op.drop_index(batch_op.f('ix_lesson_held_on'))
         batch_op.drop_index(batch_op.f('ix_lesson_class_id'))
 
     op.drop_table('lesson')

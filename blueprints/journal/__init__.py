@@ -1,0 +1,25 @@
+"""The class journal: what was taught, who was absent, the grades, with due times from the
+regulations and an audited history (first part: lesson records and their API)."""
+from core.errors import as_http_error
+from core.extensions import api as api_ext
+
+
+def init_app(app):
+    from blueprints.journal import api, models, service  # noqa: F401 - models register their tables
+
+    api_ext.register_blueprint(api.blp)
+    app.register_error_handler(service.JournalError, _journal_error)
+
+
+def _journal_error(error):
+    from blueprints.journal.schemas import GradeSchema, RecordSchema
+
+    if error.status == 409 and error.current is not None:
+        from core.errors import handle_http_exception
+        from werkzeug.exceptions import Conflict
+
+        schema = GradeSchema() if hasattr(error.current, "work_type") else RecordSchema()
+        exc = Conflict()
+        exc.data = {"errors": error.errors, "current": schema.dump(error.current)}
+        return handle_http_exception(exc)
+    return as_http_error(error.status, error.errors)

@@ -1,0 +1,68 @@
+"""/api/v1/lessons/{id}: the lesson's record, attendance and grades."""
+from flask import g
+from flask_login import current_user
+from flask_smorest import abort
+
+from core.apispec import Blueprint
+from core.extensions import db
+from blueprints.journal import service
+from blueprints.journal.schemas import (AttendanceInSchema, GradeSchema, HomeworkSchema, LessonViewSchema,
+                                        RecordSchema, TopicSchema)
+
+blp = Blueprint("journal_api", __name__, description="The class journal: lessons, attendance, grades")
+
+
+@blp.before_request
+def _authenticated():
+    if not current_user.is_authenticated:
+        abort(401)
+
+
+def lesson():
+    return g.loaded["lesson_id"]
+
+
+@blp.route("/lessons/<int:lesson_id>", methods=["GET"])
+@blp.response(200, LessonViewSchema)
+def get_lesson(lesson_id):
+    """The lesson with topic, homework, attendance, grades, lateness and due times."""
+    return service.lesson_view(lesson())
+
+
+@blp.route("/lessons/<int:lesson_id>/topic", methods=["PUT"])
+@blp.arguments(TopicSchema)
+@blp.response(200, RecordSchema)
+def put_topic(data, lesson_id):
+    record = service.set_topic(lesson(), data["topic"], version=data["version"], reason=data["reason"])
+    db.session.commit()
+    return record
+
+
+@blp.route("/lessons/<int:lesson_id>/homework", methods=["PUT"])
+@blp.arguments(HomeworkSchema)
+@blp.response(200, RecordSchema)
+def put_homework(data, lesson_id):
+    record = service.set_homework(lesson(), data["homework"], no_homework=data["no_homework"],
+                                  version=data["version"], reason=data["reason"])
+    db.session.commit()
+    return record
+
+
+@blp.route("/lessons/<int:lesson_id>/attendance", methods=["PUT"])
+@blp.arguments(AttendanceInSchema)
+@blp.response(200, RecordSchema)
+def put_attendance(data, lesson_id):
+    record = service.take_attendance(lesson(), data["absences"], version=data["version"], reason=data["reason"])
+    db.session.commit()
+    return record
+
+
+@blp.route("/lessons/<int:lesson_id>/grades/<int:pupil_id>", methods=["PUT"])
+@blp.arguments(GradeSchema)
+@blp.response(200, GradeSchema)
+def put_grade(data, lesson_id, pupil_id):
+    """Set one pupil's grade in one work-type column; send the ``version`` you read."""
+    grade = service.set_grade(lesson(), pupil_id, value=data["value"], work_type=data["work_type"],
+                              comment=data["comment"], version=data["version"], reason=data["reason"])
+    db.session.commit()
+    return grade

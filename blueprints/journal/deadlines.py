@@ -1,0 +1,51 @@
+"""When each journal entry is due (DL-1..DL-5), in the school's own time zone.
+
+Rules come from the regulation version in force on the lesson's date:
+
+- ``end_of_lesson_day``: due at the end of the lesson's date (23:59:59 local);
+- ``after_last_lesson`` with ``hours: H``: H hours after the end of that class's last lesson
+  on that date;
+- grades, ``days: N`` for the kind of work (oral or written): the end of the N-th calendar
+  day after the lesson's date, only for grade levels inside ``levels`` (outside them a
+  grade has no deadline);
+
+An entry made before its due time (planned ahead included) is on time (DL-6: a late entry
+is accepted and marked, never refused)."""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+END_OF_DAY = dt.time(23, 59, 59, 999999)
+
+
+def _utc(local: dt.datetime) -> dt.datetime:
+    return local.astimezone(dt.timezone.utc)
+
+
+def component_due(rule: dict, lesson_on: dt.date, zone: ZoneInfo, last_lesson_end: dt.time | None) -> dt.datetime:
+    """Due time (UTC) of a topic, attendance or homework entry under ``rule``."""
+    if rule.get("rule") == "after_last_lesson" and last_lesson_end is not None:
+        end = dt.datetime.combine(lesson_on, last_lesson_end, tzinfo=zone)
+        return _utc(end + dt.timedelta(hours=int(rule.get("hours") or 0)))
+    return _utc(dt.datetime.combine(lesson_on, END_OF_DAY, tzinfo=zone))
+
+
+def grade_due(grade_rules: dict, kind: str, grade_level: int, lesson_on: dt.date, zone: ZoneInfo) -> dt.datetime | None:
+    """Due time (UTC) of a grade of ``kind`` (oral/written), or None when the grade level is
+    not bound (DL-3)."""
+    rule = grade_rules.get(kind)
+    if not rule:
+        return None
+    low, high = rule.get("levels", [1, 11])
+    if not low <= grade_level <= high:
+        return None
+    return _utc(dt.datetime.combine(lesson_on + dt.timedelta(days=int(rule["days"])), END_OF_DAY, tzinfo=zone))
+
+
+def is_late(entered_at: dt.datetime, due: dt.datetime | None) -> bool:
+    if due is None:
+        return False
+    if entered_at.tzinfo is None:
+        entered_at = entered_at.replace(tzinfo=dt.timezone.utc)
+    return entered_at > due

@@ -1,0 +1,73 @@
+"""What a teacher records on a dated lesson: topic, homework, attendance, grades.
+
+Each component keeps when and by whom it was entered and whether that was after its due
+time (DL-6), so fill rates and on-time rates can be computed exactly; "attendance taken,
+all present" and "no homework set" are explicit entries."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.extensions import db
+from blueprints.roster.models import SchoolOwned
+
+ATTENDANCE_STATUSES = ("absent", "late", "ill", "excused")
+
+
+class LessonRecord(SchoolOwned, db.Model):
+    __tablename__ = "lesson_record"
+    __table_args__ = (UniqueConstraint("lesson_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
+    topic: Mapped[str | None] = mapped_column(Text)
+    topic_at: Mapped[datetime | None]
+    topic_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    topic_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    homework: Mapped[str | None] = mapped_column(Text)
+    no_homework: Mapped[bool] = mapped_column(Boolean, default=False)
+    homework_at: Mapped[datetime | None]
+    homework_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    homework_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    attendance_at: Mapped[datetime | None]
+    attendance_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    attendance_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    substitute_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Attendance(SchoolOwned, db.Model):
+    """A pupil who was not simply present; no row means present once attendance is taken."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("lesson_id", "pupil_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    reason: Mapped[str | None] = mapped_column(String(255))
+
+
+class Grade(SchoolOwned, db.Model):
+    """A grade in one column (the lesson's work type) for one pupil."""
+
+    __tablename__ = "grade"
+    __table_args__ = (UniqueConstraint("lesson_id", "pupil_id", "work_type"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    work_type: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(8))
+    comment: Mapped[str | None] = mapped_column(String(255))
+    entered_at: Mapped[datetime]
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    is_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}

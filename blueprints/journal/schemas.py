@@ -1,0 +1,73 @@
+import marshmallow as ma
+
+from core.apispec import UtcDateTime
+from blueprints.journal.models import ATTENDANCE_STATUSES
+
+
+class RecordSchema(ma.Schema):
+    topic = ma.fields.String(allow_none=True)
+    topic_at = UtcDateTime(allow_none=True)
+    topic_late = ma.fields.Boolean()
+    homework = ma.fields.String(allow_none=True)
+    no_homework = ma.fields.Boolean()
+    homework_at = UtcDateTime(allow_none=True)
+    homework_late = ma.fields.Boolean()
+    attendance_at = UtcDateTime(allow_none=True)
+    attendance_late = ma.fields.Boolean()
+    substitute_id = ma.fields.Integer(allow_none=True)
+    version = ma.fields.Integer()
+
+
+class AttendanceSchema(ma.Schema):
+    pupil_id = ma.fields.Integer(required=True)
+    status = ma.fields.String(required=True, validate=ma.validate.OneOf(ATTENDANCE_STATUSES))
+    reason = ma.fields.String(load_default=None, allow_none=True)
+
+
+class GradeSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    pupil_id = ma.fields.Integer(dump_only=True)
+    work_type = ma.fields.String(required=True)
+    value = ma.fields.String(required=True)
+    comment = ma.fields.String(load_default=None, allow_none=True)
+    entered_at = UtcDateTime(dump_only=True)
+    is_late = ma.fields.Boolean(dump_only=True)
+    version = ma.fields.Integer(load_default=None, allow_none=True)
+    reason = ma.fields.String(load_default=None, load_only=True)
+
+
+class LessonViewSchema(ma.Schema):
+    id = ma.fields.Function(lambda v: v["lesson"].id)
+    on = ma.fields.Function(lambda v: v["lesson"].held_on.isoformat())
+    period = ma.fields.Function(lambda v: v["lesson"].period)
+    class_id = ma.fields.Function(lambda v: v["lesson"].class_id)
+    subject_id = ma.fields.Function(lambda v: v["lesson"].subject_id)
+    teacher_id = ma.fields.Function(lambda v: v["lesson"].teacher_id)
+    is_cancelled = ma.fields.Function(lambda v: v["lesson"].is_cancelled)
+    timezone = ma.fields.String()
+    locked = ma.fields.Boolean()
+    record = ma.fields.Nested(RecordSchema, allow_none=True)
+    attendance = ma.fields.List(ma.fields.Nested(AttendanceSchema))
+    grades = ma.fields.List(ma.fields.Nested(GradeSchema))
+    due = ma.fields.Function(lambda v: {k: (d.isoformat() if d else None) for k, d in v["due"].items()},
+                             metadata={"description": "Due instants (UTC) per component and grade work type"})
+
+
+class TopicSchema(ma.Schema):
+    topic = ma.fields.String(required=True)
+    version = ma.fields.Integer(load_default=None, allow_none=True)
+    reason = ma.fields.String(load_default=None)
+
+
+class HomeworkSchema(ma.Schema):
+    homework = ma.fields.String(load_default=None, allow_none=True)
+    no_homework = ma.fields.Boolean(load_default=False)
+    version = ma.fields.Integer(load_default=None, allow_none=True)
+    reason = ma.fields.String(load_default=None)
+
+
+class AttendanceInSchema(ma.Schema):
+    absences = ma.fields.List(ma.fields.Nested(AttendanceSchema), required=True,
+                              metadata={"description": "Pupils not simply present; [] means all present"})
+    version = ma.fields.Integer(load_default=None, allow_none=True)
+    reason = ma.fields.String(load_default=None)

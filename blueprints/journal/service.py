@@ -1,0 +1,279 @@
+"""The journal's rules: who may write a lesson, due times and lateness, period locks and
+corrections, no lost updates, and an audit entry for every change."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from flask import g
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from core import audit
+from core.extensions import db
+from core.orm import utcnow
+from blueprints.journal import deadlines
+from blueprints.journal.models import ATTENDANCE_STATUSES, Attendance, Grade, LessonRecord
+from blueprints.roster import service as roster
+from blueprints.roster.models import Enrolment, Lesson, Pupil, SchoolClass, Staff, Term
+from tenants import service as tenants
+
+
+class JournalError(ValueError):
+    def __init__(self, errors: dict, status: int = 422, current=None):
+        super().__init__(errors)
+        self.errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
+        self.status = status
+        self.current = current
+
+
+@dataclass
+class Context:
+    """Everything the rules need about one lesson, loaded once."""
+
+    lesson: Lesson
+    school: object
+    school_class: SchoolClass
+    term: Term
+    regulation: dict
+    zone: ZoneInfo
+
+    @property
+    def grading(self):
+        return self.regulation["grading"]
+
+    @property
+    def deadlines(self):
+        return self.regulation["deadlines"]
+
+
+def context(lesson: Lesson) -> Context:
+    school = tenants.load(lesson.tenant_id)
+    chain = tenants.chain_of(school)
+    school_class = db.session.execute(select(SchoolClass).where(SchoolClass.id == lesson.class_id)).scalar_one()
+    term = db.session.execute(select(Term).where(Term.id == lesson.term_id)).scalar_one()
+    regulation = tenants.effective(school, lesson.held_on).document  # the version in force on the lesson's date
+    zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
+    return Context(lesson, school, school_class, term, regulation, zone)
+
+
+# Permissions -------------------------------------------------------------------------------------
+
+def acting_staff(school) -> Staff | None:
+    if not current_user.is_authenticated:
+        return None
+    return db.session.execute(select(Staff).where(Staff.tenant_id == school.id,
+                                                  Staff.user_id == current_user.id)).scalar_one_or_none()
+
+
+def can_read(ctx: Context) -> bool:
+    return roster.can_read(ctx.school)
+
+
+def is_teacher_of(ctx: Context, record: LessonRecord | None) -> bool:
+    """The lesson's teacher, or the substitute who taught it."""
+    membership = g.get("membership")
+    if membership is None or membership.role != "teacher":
+        return False
+    staff = acting_staff(ctx.school)
+    return staff is not None and staff.id in (ctx.lesson.teacher_id, record.substitute_id if record else None)
+
+
+def is_locked(ctx: Context, today: dt.date | None = None) -> bool:
+    """A term locks ``lock_after_period_days`` after it ends (in the school's local date)."""
+    today = today or dt.datetime.now(ctx.zone).date()
+    return today > ctx.term.ends_on + dt.timedelta(days=int(ctx.deadlines["lock_after_period_days"]))
+
+
+def authorise_write(ctx: Context, record, reason: str | None):
+    """Teachers write their lessons until the period locks; afterwards only a school admin
+    corrects, with a reason (pupils and guardians never write: AC-2)."""
+    membership = g.get("membership")
+    locked = is_locked(ctx)
+    if locked:
+        if membership is None or membership.role not in ("school_admin",):
+            tenants.require(False)
+        if not (reason or "").strip():
+            raise JournalError({"reason": _("The period is closed: a correction needs a reason.")})
+        return "correction"
+    if not is_teacher_of(ctx, record):
+        tenants.require(False)
+    return "entry"
+
+
+def record_of(lesson: Lesson, create=False) -> LessonRecord | None:
+    row = db.session.execute(select(LessonRecord).where(LessonRecord.lesson_id == lesson.id)).scalar_one_or_none()
+    if row is None and create:
+        row = LessonRecord(lesson_id=lesson.id, tenant_id=lesson.tenant_id, region_id=lesson.region_id)
+        db.session.add(row)
+    return row
+
+
+def _check_version(obj, version):
+    if version is not None and obj is not None and obj.version is not None and obj.version != version:
+        raise JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
+                           status=409, current=obj)
+
+
+# Due times ---------------------------------------------------------------------------------------
+
+def last_lesson_end(lesson: Lesson) -> dt.time | None:
+    return db.session.execute(select(func.max(Lesson.ends_at)).where(
+        Lesson.class_id == lesson.class_id, Lesson.held_on == lesson.held_on, Lesson.is_cancelled.is_(False))).scalar_one()
+
+
+def due_times(ctx: Context) -> dict:
+    rules = ctx.deadlines
+    end = last_lesson_end(ctx.lesson) if "after_last_lesson" in {rules[k].get("rule") for k in ("topic", "homework", "attendance")} else None
+    due = {key: deadlines.component_due(rules[key], ctx.lesson.held_on, ctx.zone, end)
+           for key in ("topic", "attendance", "homework")}
+    for work in ctx.grading["work_types"]:
+        due[f"grade:{work['code']}"] = deadlines.grade_due(rules["grade"], work["kind"], ctx.school_class.grade,
+                                                           ctx.lesson.held_on, ctx.zone)
+    return due
+
+
+# Writing -----------------------------------------------------------------------------------------
+
+def _audit(ctx, action, before, after, reason, kind):
+    audit.record(tenant_id=ctx.school.id, action=action, obj_type="lesson", obj_id=ctx.lesson.id,
+                 before=before, after=after, reason=reason if kind == "correction" or reason else None)
+
+
+def set_topic(lesson: Lesson, topic: str, *, version=None, reason=None) -> LessonRecord:
+    """DL-1: the topic is due by the end of the lesson's day; a late entry is marked."""
+    ctx = context(lesson)
+    record = record_of(lesson)
+    kind = authorise_write(ctx, record, reason)
+    _check_version(record, version)
+    record = record or record_of(lesson, create=True)
+    before = {"topic": record.topic}
+    now = utcnow()
+    record.topic = (topic or "").strip() or None
+    record.topic_at, record.topic_by = now, current_user.id
+    record.topic_late = deadlines.is_late(now, due_times(ctx)["topic"])
+    db.session.flush()
+    _audit(ctx, "journal.topic", before, {"topic": record.topic, "late": record.topic_late}, reason, kind)
+    return record
+
+
+def set_homework(lesson: Lesson, homework: str | None, *, no_homework=False, version=None, reason=None) -> LessonRecord:
+    """DL-2: homework (or the explicit "no homework") is due an hour after the class's last
+    lesson of the day; entering it ahead of the lesson is on time."""
+    ctx = context(lesson)
+    record = record_of(lesson)
+    kind = authorise_write(ctx, record, reason)
+    _check_version(record, version)
+    text = (homework or "").strip() or None
+    if not text and not no_homework:
+        raise JournalError({"homework": _("Write the homework, or mark that none is set.")})
+    record = record or record_of(lesson, create=True)
+    before = {"homework": record.homework, "no_homework": record.no_homework}
+    now = utcnow()
+    record.homework, record.no_homework = (None, True) if no_homework else (text, False)
+    record.homework_at, record.homework_by = now, current_user.id
+    record.homework_late = deadlines.is_late(now, due_times(ctx)["homework"])
+    db.session.flush()
+    _audit(ctx, "journal.homework", before, {"homework": record.homework, "no_homework": record.no_homework,
+                                             "late": record.homework_late}, reason, kind)
+    return record
+
+
+def pupils_of(lesson: Lesson) -> list[Pupil]:
+    return db.session.execute(
+        select(Pupil).join(Enrolment, Enrolment.pupil_id == Pupil.id)
+        .where(Enrolment.class_id == lesson.class_id, Enrolment.from_on <= lesson.held_on,
+               (Enrolment.to_on.is_(None)) | (Enrolment.to_on >= lesson.held_on))
+        .order_by(Pupil.last_name, Pupil.first_name)).scalars().all()
+
+
+def take_attendance(lesson: Lesson, absences: list[dict], *, version=None, reason=None) -> LessonRecord:
+    """DL-1: attendance is due by the end of the lesson's day. An empty list is the explicit
+    "taken, all present"."""
+    ctx = context(lesson)
+    record = record_of(lesson)
+    kind = authorise_write(ctx, record, reason)
+    _check_version(record, version)
+    pupils = {p.id for p in pupils_of(lesson)}
+    errors = {}
+    for index, item in enumerate(absences):
+        if item.get("pupil_id") not in pupils:
+            errors[f"absences.{index}.pupil_id"] = _("The pupil is not in this class on the lesson's date.")
+        if item.get("status") not in ATTENDANCE_STATUSES:
+            errors[f"absences.{index}.status"] = _("Choose absent, late, ill or excused.")
+        if item.get("status") == "excused" and not (item.get("reason") or "").strip():
+            errors[f"absences.{index}.reason"] = _("An excused absence needs its reason.")
+    if errors:
+        raise JournalError(errors)
+    record = record or record_of(lesson, create=True)
+    existing = {a.pupil_id: a for a in db.session.execute(
+        select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
+    before = {str(p): a.status for p, a in existing.items()}
+    wanted = {item["pupil_id"]: item for item in absences}
+    for pupil_id, row in existing.items():
+        if pupil_id not in wanted:
+            db.session.delete(row)
+    for pupil_id, item in wanted.items():
+        row = existing.get(pupil_id) or Attendance(lesson_id=lesson.id, pupil_id=pupil_id, tenant_id=lesson.tenant_id,
+                                                   region_id=lesson.region_id)
+        row.status, row.reason = item["status"], (item.get("reason") or None)
+        db.session.add(row)
+    now = utcnow()
+    record.attendance_at, record.attendance_by = now, current_user.id
+    record.attendance_late = deadlines.is_late(now, due_times(ctx)["attendance"])
+    db.session.flush()
+    _audit(ctx, "journal.attendance", before, {str(p): i["status"] for p, i in wanted.items()}, reason, kind)
+    return record
+
+
+def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comment=None, version=None,
+              reason=None) -> Grade:
+    """GR-1: a value of the scale in a column of a configured work type; GR-2: none in an
+    ungraded grade level; DL-3: late after the work type's days, for the bound levels."""
+    ctx = context(lesson)
+    record = record_of(lesson)
+    kind = authorise_write(ctx, record, reason)
+    errors = {}
+    if ctx.school_class.grade in ctx.grading["ungraded_levels"]:
+        raise JournalError({"value": _("Grade %(n)s is not graded.", n=ctx.school_class.grade)})
+    if value not in ctx.grading["scale"]:
+        errors["value"] = _("Use a mark of the scale: %(scale)s.", scale=", ".join(ctx.grading["scale"]))
+    if work_type not in {w["code"] for w in ctx.grading["work_types"]}:
+        errors["work_type"] = _("Unknown work type %(code)s.", code=work_type)
+    if pupil_id not in {p.id for p in pupils_of(lesson)}:
+        errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
+    if errors:
+        raise JournalError(errors)
+    grade = db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
+                                                   Grade.work_type == work_type)).scalar_one_or_none()
+    _check_version(grade, version)
+    before = {"value": grade.value, "comment": grade.comment} if grade else None
+    now = utcnow()
+    if grade is None:
+        grade = Grade(lesson_id=lesson.id, pupil_id=pupil_id, work_type=work_type, tenant_id=lesson.tenant_id,
+                      region_id=lesson.region_id)
+        db.session.add(grade)
+    grade.value, grade.comment = value, (comment or None)
+    grade.entered_at, grade.entered_by = now, current_user.id
+    grade.is_late = deadlines.is_late(now, due_times(ctx)[f"grade:{work_type}"])
+    db.session.flush()
+    _audit(ctx, "journal.grade", before, {"pupil_id": pupil_id, "work_type": work_type, "value": value,
+                                          "late": grade.is_late}, reason, kind)
+    return grade
+
+
+def lesson_view(lesson: Lesson) -> dict:
+    """The lesson with its record, attendance, grades and due times (for the API and pages)."""
+    ctx = context(lesson)
+    if not can_read(ctx):
+        tenants.require(False)
+    record = record_of(lesson)
+    due = due_times(ctx)
+    return {
+        "lesson": lesson, "record": record, "due": due,
+        "attendance": db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars().all(),
+        "grades": db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id)).scalars().all(),
+        "pupils": pupils_of(lesson), "locked": is_locked(ctx), "timezone": str(ctx.zone),
+    }

@@ -1,0 +1,159 @@
+"""The lesson's record through the API: who writes, lateness by the regulation in force on
+the lesson's date, period locks and corrections, no lost updates, the audit trail."""
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+
+@pytest.fixture
+def api(client, token):
+    def call(user, method, url, **kwargs):
+        return client.open(url, method=method, headers=token(user), **kwargs)
+
+    return call
+
+
+@pytest.fixture
+def journal(region_tree, make_roster, raw_sql):
+    """School A's 5а with lessons for the whole year; its maths teacher is teacher-a."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    today = dt.datetime.now(ZoneInfo("Europe/Moscow")).date()
+
+    def lesson(when, teacher_id=roster["teacher_id"]):
+        """A maths lesson of the class: 'past' (long ago, in a locked term), 'recent' (2-6 days
+        ago in an open term), 'future'."""
+        rows = raw_sql("SELECT l.id, l.held_on AS on_date, t.ends_on FROM lesson l JOIN term t ON t.id = l.term_id "
+                       "WHERE l.class_id = :c AND l.teacher_id = :t ORDER BY l.held_on", c=roster["class_id"], t=teacher_id)
+        on = lambda r: r.on_date if isinstance(r.on_date, dt.date) else dt.date.fromisoformat(str(r.on_date))  # noqa: E731
+        ends = lambda r: r.ends_on if isinstance(r.ends_on, dt.date) else dt.date.fromisoformat(str(r.ends_on))  # noqa: E731
+        pick = {
+            "past": [r for r in rows if ends(r) + dt.timedelta(days=5) < today],
+            "recent": [r for r in rows if today - dt.timedelta(days=6) <= on(r) <= today - dt.timedelta(days=2)
+                       and ends(r) + dt.timedelta(days=5) >= today],
+            "future": [r for r in rows if on(r) > today + dt.timedelta(days=1)],
+        }[when]
+        if not pick:
+            pytest.skip(f"no {when} lesson in this school year around {today}")
+        return pick[-1].id if when != "future" else pick[0].id
+
+    return {"roster": roster, "lesson": lesson, "a": a}
+
+
+def test_the_teacher_enters_topic_homework_and_attendance(api, journal):
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    url = f"/api/v1/lessons/{lesson_id}"
+    topic = api(a["teacher"], "PUT", f"{url}/topic", json={"topic": "Сложение дробей"})
+    assert topic.status_code == 200, topic.json
+    assert topic.json["topic_late"] is False  # planned ahead: on time (DL-2)
+    homework = api(a["teacher"], "PUT", f"{url}/homework", json={"no_homework": True, "version": topic.json["version"]})
+    assert homework.json["no_homework"] is True
+    pupils = journal["roster"]["pupil_ids"]
+    attendance = api(a["teacher"], "PUT", f"{url}/attendance", json={
+        "absences": [{"pupil_id": pupils[0], "status": "ill"}], "version": homework.json["version"]})
+    assert attendance.status_code == 200
+    view = api(a["teacher"], "GET", url).json
+    assert view["record"]["topic"] == "Сложение дробей" and view["timezone"] == "Europe/Moscow"
+    assert view["attendance"] == [{"pupil_id": pupils[0], "status": "ill", "reason": None}]
+    assert view["due"]["topic"].endswith("+00:00")
+
+
+def test_entries_after_the_lesson_day_are_accepted_and_marked_late(api, journal):
+    """DL-1, DL-6: never refused, always marked."""
+    a = journal["a"]
+    lesson_id = journal["lesson"]("recent")
+    response = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Проценты"})
+    assert response.status_code == 200 and response.json["topic_late"] is True
+
+
+def test_an_oral_grade_two_days_late_is_late_unless_the_region_allows_three(api, journal):
+    """DL-3 with the regulation version in force on the lesson's date."""
+    a = journal["a"]
+    lesson_id = journal["lesson"]("recent")
+    pupil = journal["roster"]["pupil_ids"][0]
+    url = f"/api/v1/lessons/{lesson_id}/grades/{pupil}"
+    late = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У"})
+    assert late.status_code == 200 and late.json["is_late"] is True
+    written = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][1]}",
+                  json={"value": "4", "work_type": "КР"})
+    lesson_on = dt.date.fromisoformat(api(a["teacher"], "GET", f"/api/v1/lessons/{lesson_id}").json["on"])
+    assert written.json["is_late"] is ((dt.datetime.now(ZoneInfo("Europe/Moscow")).date() - lesson_on).days > 3)
+    api(a["region_admin"], "POST", f"/api/v1/tenants/{a['region']['id']}/regulation-versions", json={
+        "effective_from": "2020-09-01", "act": "Приказ о трёх днях", "values": {"deadlines": {"grade": {"oral": {"days": 7}}}}})
+    again = api(a["teacher"], "PUT", url, json={"value": "4", "work_type": "У", "version": late.json["version"]})
+    assert again.status_code == 200 and again.json["is_late"] is False
+
+
+def test_a_stale_version_gets_409_with_the_current_value(api, journal):
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
+    first = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У"})
+    second = api(a["teacher"], "PUT", url, json={"value": "3", "work_type": "У", "version": first.json["version"]})
+    assert second.status_code == 200
+    stale = api(a["teacher"], "PUT", url, json={"value": "2", "work_type": "У", "version": first.json["version"]})
+    assert stale.status_code == 409 and stale.json["current"]["value"] == "3"
+
+
+@pytest.mark.parametrize("body, field", [({"value": "6", "work_type": "У"}, "value"),
+                                         ({"value": "5", "work_type": "XX"}, "work_type")])
+def test_grades_follow_the_scale_and_work_types(api, journal, body, field):
+    """GR-1: the effective scale and work types."""
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    response = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}", json=body)
+    assert response.status_code == 422 and field in response.json["errors"]
+
+
+def test_only_the_lessons_teacher_writes(api, journal, make_user):
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    url = f"/api/v1/lessons/{lesson_id}/topic"
+    pupil = make_user("pupil-j", "pupil", a["school"])
+    other_teacher = make_user("teacher-j", "teacher", a["school"])
+    for user in (pupil, other_teacher, a["school_admin"]):
+        assert api(user, "PUT", url, json={"topic": "Не мой урок"}).status_code == 403
+    assert api(pupil, "GET", f"/api/v1/lessons/{lesson_id}").status_code == 403  # AC-2, IN-3: the diary, not the journal
+
+
+def test_a_closed_period_needs_a_school_admins_correction_with_a_reason(api, journal, raw_sql):
+    a = journal["a"]
+    lesson_id = journal["lesson"]("past")
+    url = f"/api/v1/lessons/{lesson_id}/topic"
+    assert api(a["teacher"], "PUT", url, json={"topic": "Поздно"}).status_code == 403
+    assert "reason" in api(a["school_admin"], "PUT", url, json={"topic": "Исправлено"}).json["errors"]
+    fixed = api(a["school_admin"], "PUT", url, json={"topic": "Исправлено", "reason": "ошибка в теме, служебная записка № 3"})
+    assert fixed.status_code == 200
+    entry = raw_sql("SELECT action, reason FROM audit_entry WHERE action = 'journal.topic' ORDER BY id DESC")[0]
+    assert entry.reason == "ошибка в теме, служебная записка № 3"
+
+
+def test_grade_one_is_not_graded(api, region_tree, make_roster, raw_sql):
+    """GR-2: no grades in grade 1, and no grade deadlines there."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"], grade=1)
+    lesson_id = raw_sql("SELECT id FROM lesson WHERE class_id = :c AND teacher_id = :t ORDER BY held_on DESC LIMIT 1",
+                        c=roster["class_id"], t=roster["teacher_id"])[0].id
+    view = api(a["teacher"], "GET", f"/api/v1/lessons/{lesson_id}").json
+    assert view["due"]["grade:У"] is None
+    refused = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{roster['pupil_ids'][0]}",
+                  json={"value": "5", "work_type": "У"})
+    if view["locked"]:  # in summer the whole year is closed: only corrections, by an admin
+        assert refused.status_code == 403
+    else:
+        assert refused.status_code == 422 and "value" in refused.json["errors"]
+
+
+def test_every_change_is_in_the_schools_audit_chain(api, journal, app, raw_sql):
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Тема"})
+    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}",
+        json={"value": "5", "work_type": "У"})
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    assert result.exit_code == 0
+    actions = [r.action for r in raw_sql("SELECT action FROM audit_entry WHERE tenant_id = :t ORDER BY seq",
+                                         t=a["school"]["id"])]
+    assert actions[-2:] == ["journal.topic", "journal.grade"]
