@@ -207,6 +207,7 @@ def _register_core(app):
         from flask_babel import get_locale
 
         return {"membership": g.get("membership"), "memberships": g.get("memberships", []),
+                "url_rules": app.view_functions,
                 "current_locale": str(get_locale()),
                 "nav_items": [item for provider in app.extensions.get("tabel.nav", [])
                               for item in provider(g.get("membership"))]}

@@ -63,7 +63,7 @@ def fill(rule, values):
 
 def probe_targets(app):
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in PUBLIC_ENDPOINTS:
+        if rule.endpoint in PUBLIC_ENDPOINTS or rule.endpoint.endswith(".static"):  # static files of a package
             continue
         for method in sorted(set(rule.methods) & set(METHODS)):
             yield rule, method

@@ -5,8 +5,9 @@ from core.extensions import api as api_ext
 
 
 def init_app(app):
-    from blueprints.journal import api, models, service  # noqa: F401 - models register their tables
+    from blueprints.journal import api, models, service, views  # noqa: F401 - models register their tables
 
+    app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
     app.register_error_handler(service.JournalError, _journal_error)
 

@@ -6,8 +6,8 @@ from flask_smorest import abort
 from core.apispec import Blueprint
 from core.extensions import db
 from blueprints.journal import service
-from blueprints.journal.schemas import (AttendanceInSchema, GradeSchema, HomeworkSchema, LessonViewSchema,
-                                        RecordSchema, TopicSchema)
+from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, GradeDeleteArgs, GradeSchema,
+                                        HomeworkSchema, LessonViewSchema, RecordSchema, TopicSchema)
 
 blp = Blueprint("journal_api", __name__, description="The class journal: lessons, attendance, grades")
 
@@ -66,3 +66,22 @@ def put_grade(data, lesson_id, pupil_id):
                               comment=data["comment"], version=data["version"], reason=data["reason"])
     db.session.commit()
     return grade
+
+
+@blp.route("/lessons/<int:lesson_id>/grades/<int:pupil_id>", methods=["DELETE"])
+@blp.arguments(GradeDeleteArgs, location="query")
+@blp.response(204)
+def delete_grade(args, lesson_id, pupil_id):
+    service.delete_grade(lesson(), pupil_id, args["work_type"], version=args.get("version"), reason=args.get("reason"))
+    db.session.commit()
+
+
+@blp.route("/lessons/<int:lesson_id>/attendance/<int:pupil_id>", methods=["PUT"])
+@blp.arguments(AbsenceSchema)
+@blp.response(200, RecordSchema)
+def put_absence(data, lesson_id, pupil_id):
+    """One pupil's mark (``status: null`` is present); attendance counts as taken."""
+    record = service.set_absence(lesson(), pupil_id, data["status"], reason=data.get("reason"),
+                                 correction_reason=data.get("correction_reason"))
+    db.session.commit()
+    return record

@@ -71,3 +71,15 @@ class AttendanceInSchema(ma.Schema):
                               metadata={"description": "Pupils not simply present; [] means all present"})
     version = ma.fields.Integer(load_default=None, allow_none=True)
     reason = ma.fields.String(load_default=None)
+
+
+class AbsenceSchema(ma.Schema):
+    status = ma.fields.String(required=True, allow_none=True, validate=ma.validate.OneOf(ATTENDANCE_STATUSES))
+    reason = ma.fields.String(load_default=None, allow_none=True)
+    correction_reason = ma.fields.String(load_default=None)
+
+
+class GradeDeleteArgs(ma.Schema):
+    work_type = ma.fields.String(required=True)
+    version = ma.fields.Integer()
+    reason = ma.fields.String()

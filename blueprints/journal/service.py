@@ -264,6 +264,21 @@ def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comm
     return grade
 
 
+def delete_grade(lesson: Lesson, pupil_id: int, work_type: str, *, version=None, reason=None):
+    ctx = context(lesson)
+    kind = authorise_write(ctx, record_of(lesson), reason)
+    grade = db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
+                                                   Grade.work_type == work_type)).scalar_one_or_none()
+    if grade is None:
+        return None
+    _check_version(grade, version)
+    before = {"pupil_id": pupil_id, "work_type": work_type, "value": grade.value}
+    db.session.delete(grade)
+    db.session.flush()
+    _audit(ctx, "journal.grade.delete", before, None, reason, kind)
+    return before
+
+
 def lesson_view(lesson: Lesson) -> dict:
     """The lesson with its record, attendance, grades and due times (for the API and pages)."""
     ctx = context(lesson)
@@ -277,3 +292,75 @@ def lesson_view(lesson: Lesson) -> dict:
         "grades": db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id)).scalars().all(),
         "pupils": pupils_of(lesson), "locked": is_locked(ctx), "timezone": str(ctx.zone),
     }
+
+
+def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, reason=None, correction_reason=None):
+    """One pupil's mark from the journal grid (``None``: present). Taking one mark also
+    records that attendance was taken for the lesson."""
+    current = {a.pupil_id: {"pupil_id": a.pupil_id, "status": a.status, "reason": a.reason}
+               for a in db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
+    if status is None:
+        current.pop(pupil_id, None)
+    else:
+        current[pupil_id] = {"pupil_id": pupil_id, "status": status, "reason": reason}
+    return take_attendance(lesson, list(current.values()), version=None, reason=correction_reason)
+
+
+@dataclass
+class Grid:
+    """The journal page of one class, subject and term: pupils by lessons."""
+
+    school_class: SchoolClass
+    subject: object
+    term: Term
+    lessons: list
+    pupils: list
+    grades: dict  # (lesson_id, pupil_id) -> [Grade]
+    absences: dict  # (lesson_id, pupil_id) -> Attendance
+    records: dict  # lesson_id -> LessonRecord
+    work_types: list
+    scale: list
+    can_write: set  # lesson ids the user may write
+    today: dt.date
+
+
+def grid(school_class: SchoolClass, subject_id: int, term: Term) -> Grid:
+    """Everything the page shows, in a fixed number of queries whatever the class size and
+    the number of lessons."""
+    from blueprints.roster.models import Subject
+
+    school = tenants.load(school_class.tenant_id)
+    if not roster.can_read(school):
+        tenants.require(False)
+    subject = db.session.execute(select(Subject).where(Subject.id == subject_id)).scalar_one_or_none()
+    if subject is None:
+        raise JournalError({"subject_id": _("No such subject for this school.")}, status=404)
+    lessons = db.session.execute(select(Lesson).where(
+        Lesson.class_id == school_class.id, Lesson.subject_id == subject_id, Lesson.term_id == term.id,
+        Lesson.is_cancelled.is_(False)).order_by(Lesson.held_on, Lesson.period)).scalars().all()
+    ids = [l.id for l in lessons]
+    pupils = db.session.execute(
+        select(Pupil).join(Enrolment, Enrolment.pupil_id == Pupil.id)
+        .where(Enrolment.class_id == school_class.id, Enrolment.to_on.is_(None))
+        .order_by(Pupil.last_name, Pupil.first_name)).scalars().all()
+    grades, absences, records = {}, {}, {}
+    if ids:
+        for grade in db.session.execute(select(Grade).where(Grade.lesson_id.in_(ids))).scalars():
+            grades.setdefault((grade.lesson_id, grade.pupil_id), []).append(grade)
+        absences = {(a.lesson_id, a.pupil_id): a for a in db.session.execute(
+            select(Attendance).where(Attendance.lesson_id.in_(ids))).scalars()}
+        records = {r.lesson_id: r for r in db.session.execute(
+            select(LessonRecord).where(LessonRecord.lesson_id.in_(ids))).scalars()}
+    chain = tenants.chain_of(school)
+    zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
+    today = dt.datetime.now(zone).date()
+    regulation = tenants.effective(school, today).document
+    staff = acting_staff(school)
+    membership = g.get("membership")
+    locked = today > term.ends_on + dt.timedelta(days=int(regulation["deadlines"]["lock_after_period_days"]))
+    writable = set()
+    if staff is not None and membership is not None and membership.role == "teacher" and not locked:
+        writable = {l.id for l in lessons
+                    if staff.id in (l.teacher_id, records[l.id].substitute_id if l.id in records else None)}
+    return Grid(school_class, subject, term, lessons, pupils, grades, absences, records,
+                regulation["grading"]["work_types"], regulation["grading"]["scale"], writable, today)

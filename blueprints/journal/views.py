@@ -1,0 +1,82 @@
+"""The journal page (pupils by lessons, keyboard-first) and the lesson page."""
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import select
+
+from core.extensions import db
+from blueprints.journal import service
+from blueprints.journal.models import ATTENDANCE_STATUSES
+from blueprints.roster import service as roster
+from blueprints.roster.models import Assignment, Subject, Term
+from tenants import service as tenants
+
+bp = Blueprint("journal", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/journal")
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+@bp.route("/classes/<int:class_id>/journal")
+def class_journal(class_id):
+    """Choose a subject and a term; the teacher's own subjects first."""
+    school_class = g.loaded["class_id"]
+    school = roster.school_of_row(school_class)
+    if not roster.can_read(school):
+        abort(403)
+    subject_ids = {a.subject_id for a in db.session.execute(
+        select(Assignment).where(Assignment.class_id == school_class.id)).scalars()}
+    subjects = [s for s in roster.subjects_for(school) if s.id in subject_ids]
+    terms = [t for t in db.session.execute(select(Term).where(Term.year_id == school_class.year_id)
+                                           .order_by(Term.number)).scalars()
+             if t.level_from <= school_class.grade <= t.level_to]
+    subject_id = request.args.get("subject_id", type=int) or (subjects[0].id if subjects else None)
+    today = tenants.local_today(school)
+    term = next((t for t in terms if t.id == request.args.get("term_id", type=int)), None) or next(
+        (t for t in terms if t.starts_on <= today <= t.ends_on), terms[0] if terms else None)
+    if subject_id is None or term is None:
+        return render_template("journal/empty.html", school_class=school_class)
+    data = service.grid(school_class, subject_id, term)
+    return render_template("journal/grid.html", grid=data, subjects=subjects, terms=terms,
+                           statuses=ATTENDANCE_STATUSES)
+
+
+@bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])
+def lesson_page(lesson_id):
+    lesson = g.loaded["lesson_id"]
+    if request.method == "POST":
+        form = request.form
+        reason = form.get("reason") or None
+        try:
+            if form.get("topic") is not None:
+                service.set_topic(lesson, form.get("topic", ""), version=form.get("version", type=int), reason=reason)
+            if form.get("homework") is not None or form.get("no_homework"):
+                service.set_homework(lesson, form.get("homework"), no_homework=bool(form.get("no_homework")),
+                                     reason=reason)
+            if form.get("attendance_taken"):
+                absences = [{"pupil_id": int(key.split(":", 1)[1]), "status": value,
+                             "reason": form.get(f"reason:{key.split(':', 1)[1]}")}
+                            for key, value in form.items() if key.startswith("status:") and value]
+                service.take_attendance(lesson, absences, reason=reason)
+            db.session.commit()
+            flash(_("Saved."))
+        except service.JournalError as error:
+            db.session.rollback()
+            for field, messages in error.errors.items():
+                flash(f"{field}: {' '.join(messages)}", "error")
+        except tenants.Forbidden:
+            db.session.rollback()
+            abort(403)
+        return redirect(url_for("journal.lesson_page", lesson_id=lesson.id))
+    view = service.lesson_view(lesson)
+    subject = db.session.execute(select(Subject).where(Subject.id == lesson.subject_id)).scalar_one()
+    ctx = service.context(lesson)
+    return render_template("journal/lesson.html", view=view, lesson=lesson, subject=subject,
+                           school_class=ctx.school_class, statuses=ATTENDANCE_STATUSES,
+                           can_write=service.is_teacher_of(ctx, view["record"]) and not view["locked"],
+                           absent={a.pupil_id: a for a in view["attendance"]},
+                           grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]})

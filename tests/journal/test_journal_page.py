@@ -1,0 +1,46 @@
+"""The journal page: pupils by lessons, in a fixed number of queries whatever the size."""
+import pytest
+
+
+def test_the_page_shows_pupils_lessons_and_marks(client, login, token, region_tree, make_roster, raw_sql):
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    login(client, a["teacher"])
+    page = client.get(f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    shown_lessons = html.count('<th scope="col" class=')
+    assert shown_lessons > 0
+    assert html.count('class="cell"') == 3 * shown_lessons  # three pupils, every lesson of the term
+    assert "Ученик000" in html and "Ученик002" in html
+
+
+def test_page_queries_do_not_grow_with_pupils_or_lessons(client, login, region_tree, make_roster, make_tenant,
+                                                         count_queries):
+    a = region_tree["a"]
+    small = make_roster(a["school"], pupils=3, lessons=True)
+    big_school = make_tenant("Большая школа", parent=a["municipality"])
+    big = make_roster(big_school, pupils=30, lessons=True)
+    login(client, a["municipality_admin"])
+    counts = []
+    for roster in (small, big):
+        with count_queries() as counter:
+            response = client.get(f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}")
+        assert response.status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1], counts
+
+
+def test_the_lesson_page_saves_topic_homework_and_attendance(client, login, region_tree, make_roster, raw_sql):
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    lesson_id = raw_sql("SELECT id FROM lesson WHERE class_id = :c AND teacher_id = :t ORDER BY held_on DESC LIMIT 1",
+                        c=roster["class_id"], t=roster["teacher_id"])[0].id
+    login(client, a["teacher"])
+    pupil = roster["pupil_ids"][1]
+    response = client.post(f"/lessons/{lesson_id}", data={"topic": "Десятичные дроби", "homework": "№ 12, 14",
+                                                          "attendance_taken": "1", f"status:{pupil}": "ill"})
+    assert response.status_code == 302
+    page = client.get(f"/lessons/{lesson_id}").get_data(as_text=True)
+    assert "Десятичные дроби" in page and "№ 12, 14" in page
+    assert raw_sql("SELECT status FROM attendance WHERE lesson_id = :l AND pupil_id = :p", l=lesson_id, p=pupil)[0].status == "ill"
