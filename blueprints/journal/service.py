@@ -111,6 +111,21 @@ def record_of(lesson: Lesson, create=False) -> LessonRecord | None:
     return row
 
 
+def _flush_or_conflict(current_query):
+    """Two writers passed the version check at the same moment: the database lets one
+    UPDATE through (the version column) and the other gets 409 with the winner's row."""
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        db.session.flush()
+    except (StaleDataError, IntegrityError):
+        db.session.rollback()
+        current = db.session.execute(current_query()).scalar_one_or_none()
+        raise JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
+                           status=409, current=current) from None
+
+
 def _check_version(obj, version):
     if version is not None and obj is not None and obj.version is not None and obj.version != version:
         raise JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
@@ -148,12 +163,13 @@ def set_topic(lesson: Lesson, topic: str, *, version=None, reason=None) -> Lesso
     record = record_of(lesson)
     kind = authorise_write(ctx, record, reason)
     _check_version(record, version)
+    due = due_times(ctx)["topic"]
     record = record or record_of(lesson, create=True)
     before = {"topic": record.topic}
     now = utcnow()
     record.topic = (topic or "").strip() or None
     record.topic_at, record.topic_by = now, current_user.id
-    record.topic_late = deadlines.is_late(now, due_times(ctx)["topic"])
+    record.topic_late = deadlines.is_late(now, due)
     db.session.flush()
     _audit(ctx, "journal.topic", before, {"topic": record.topic, "late": record.topic_late}, reason, kind)
     return record
@@ -169,12 +185,13 @@ def set_homework(lesson: Lesson, homework: str | None, *, no_homework=False, ver
     text = (homework or "").strip() or None
     if not text and not no_homework:
         raise JournalError({"homework": _("Write the homework, or mark that none is set.")})
+    due = due_times(ctx)["homework"]
     record = record or record_of(lesson, create=True)
     before = {"homework": record.homework, "no_homework": record.no_homework}
     now = utcnow()
     record.homework, record.no_homework = (None, True) if no_homework else (text, False)
     record.homework_at, record.homework_by = now, current_user.id
-    record.homework_late = deadlines.is_late(now, due_times(ctx)["homework"])
+    record.homework_late = deadlines.is_late(now, due)
     db.session.flush()
     _audit(ctx, "journal.homework", before, {"homework": record.homework, "no_homework": record.no_homework,
                                              "late": record.homework_late}, reason, kind)
@@ -207,6 +224,7 @@ def take_attendance(lesson: Lesson, absences: list[dict], *, version=None, reaso
             errors[f"absences.{index}.reason"] = _("An excused absence needs its reason.")
     if errors:
         raise JournalError(errors)
+    due = due_times(ctx)["attendance"]
     record = record or record_of(lesson, create=True)
     existing = {a.pupil_id: a for a in db.session.execute(
         select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
@@ -222,7 +240,7 @@ def take_attendance(lesson: Lesson, absences: list[dict], *, version=None, reaso
         db.session.add(row)
     now = utcnow()
     record.attendance_at, record.attendance_by = now, current_user.id
-    record.attendance_late = deadlines.is_late(now, due_times(ctx)["attendance"])
+    record.attendance_late = deadlines.is_late(now, due)
     db.session.flush()
     _audit(ctx, "journal.attendance", before, {str(p): i["status"] for p, i in wanted.items()}, reason, kind)
     return record
@@ -246,6 +264,7 @@ def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comm
         errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
     if errors:
         raise JournalError(errors)
+    due = due_times(ctx)[f"grade:{work_type}"]  # before any change: its query would flush them
     grade = db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
                                                    Grade.work_type == work_type)).scalar_one_or_none()
     _check_version(grade, version)
@@ -257,8 +276,9 @@ def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comm
         db.session.add(grade)
     grade.value, grade.comment = value, (comment or None)
     grade.entered_at, grade.entered_by = now, current_user.id
-    grade.is_late = deadlines.is_late(now, due_times(ctx)[f"grade:{work_type}"])
-    db.session.flush()
+    grade.is_late = deadlines.is_late(now, due)
+    _flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
+                                                   Grade.work_type == work_type))
     _audit(ctx, "journal.grade", before, {"pupil_id": pupil_id, "work_type": work_type, "value": value,
                                           "late": grade.is_late}, reason, kind)
     return grade
@@ -295,15 +315,36 @@ def lesson_view(lesson: Lesson) -> dict:
 
 
 def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, reason=None, correction_reason=None):
-    """One pupil's mark from the journal grid (``None``: present). Taking one mark also
-    records that attendance was taken for the lesson."""
-    current = {a.pupil_id: {"pupil_id": a.pupil_id, "status": a.status, "reason": a.reason}
-               for a in db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
+    """One pupil's mark from the journal grid (``None``: present). Only that pupil's row
+    changes, so marks typed quickly down a column do not overwrite each other; the first
+    mark also records that attendance was taken (DL-1)."""
+    ctx = context(lesson)
+    record = record_of(lesson)
+    kind = authorise_write(ctx, record, correction_reason)
+    if pupil_id not in {p.id for p in pupils_of(lesson)}:
+        raise JournalError({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
+    if status == "excused" and not (reason or "").strip():
+        raise JournalError({"reason": _("An excused absence needs its reason.")})
+    due = due_times(ctx)["attendance"]
+    row = db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id,
+                                                      Attendance.pupil_id == pupil_id)).scalar_one_or_none()
+    before = {"pupil_id": pupil_id, "status": row.status if row else None}
     if status is None:
-        current.pop(pupil_id, None)
+        if row is not None:
+            db.session.delete(row)
     else:
-        current[pupil_id] = {"pupil_id": pupil_id, "status": status, "reason": reason}
-    return take_attendance(lesson, list(current.values()), version=None, reason=correction_reason)
+        row = row or Attendance(lesson_id=lesson.id, pupil_id=pupil_id, tenant_id=lesson.tenant_id,
+                                region_id=lesson.region_id)
+        row.status, row.reason = status, reason or None
+        db.session.add(row)
+    record = record or record_of(lesson, create=True)
+    if record.attendance_at is None:
+        now = utcnow()
+        record.attendance_at, record.attendance_by = now, current_user.id
+        record.attendance_late = deadlines.is_late(now, due)
+    db.session.flush()
+    _audit(ctx, "journal.attendance", before, {"pupil_id": pupil_id, "status": status}, correction_reason, kind)
+    return record
 
 
 @dataclass

@@ -157,3 +157,36 @@ def test_every_change_is_in_the_schools_audit_chain(api, journal, app, raw_sql):
     actions = [r.action for r in raw_sql("SELECT action FROM audit_entry WHERE tenant_id = :t ORDER BY seq",
                                          t=a["school"]["id"])]
     assert actions[-2:] == ["journal.topic", "journal.grade"]
+
+
+def test_two_teachers_saving_one_cell_at_once_lose_no_update(app, journal, token):
+    """Both read version N; both send a new value with it at the same moment: one wins, the
+    other gets 409 with the winner's value, and the cell holds the winner's value."""
+    import threading
+
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
+    headers = token(a["teacher"])
+    first = app.test_client().put(url, headers=headers, json={"value": "3", "work_type": "У"}).json
+    results = {}
+    barrier = threading.Barrier(2)
+
+    def send(value):
+        client = app.test_client()
+        barrier.wait()
+        results[value] = client.put(url, headers=headers, json={"value": value, "work_type": "У",
+                                                                "version": first["version"]})
+
+    threads = [threading.Thread(target=send, args=(v,)) for v in ("4", "5")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(r.status_code for r in results.values())
+    assert codes == [200, 409], {v: (r.status_code, r.json) for v, r in results.items()}
+    winner = next(v for v, r in results.items() if r.status_code == 200)
+    loser = next(r for r in results.values() if r.status_code == 409)
+    assert loser.json["current"]["value"] == winner
+    stored = app.test_client().get(f"/api/v1/lessons/{lesson_id}", headers=headers).json["grades"]
+    assert [g["value"] for g in stored] == [winner]

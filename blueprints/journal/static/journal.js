@@ -29,8 +29,10 @@
   }
 
   function save(input, value) {
-    var lesson = input.dataset.lesson, pupil = input.dataset.pupil;
+    var lesson = input.dataset.lesson, pupil = input.dataset.pupil, previous = input.value;
+    input.classList.remove("saved", "error");
     input.classList.add("saving");
+    input.value = ABSENT.indexOf(value) >= 0 ? "н" : value;  // shown at once; put back if refused
     var done;
     if (ABSENT.indexOf(value) >= 0) {
       done = request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: "absent"});
@@ -58,6 +60,7 @@
         say(input.getAttribute("aria-label") + ": " + (value || "—"));
       } else {
         input.classList.add("error");
+        input.value = previous;
         if (res.status === 409 && res.body.current) {
           input.value = res.body.current.value; input.dataset.version = res.body.current.version;
         }
