@@ -13,7 +13,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.extensions import db
 from blueprints.roster.models import SchoolOwned
 
+from flask_babel import lazy_gettext as _l
+
 ATTENDANCE_STATUSES = ("absent", "late", "ill", "excused")
+ATTENDANCE_LABELS = {"absent": _l("absent"), "late": _l("came late"), "ill": _l("ill"), "excused": _l("excused")}
 
 
 class LessonRecord(SchoolOwned, db.Model):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from blueprints.journal import service
-from blueprints.journal.models import ATTENDANCE_STATUSES
+from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES
 from blueprints.roster import service as roster
 from blueprints.roster.models import Assignment, Subject, Term
 from tenants import service as tenants
@@ -76,7 +76,7 @@ def lesson_page(lesson_id):
     subject = db.session.execute(select(Subject).where(Subject.id == lesson.subject_id)).scalar_one()
     ctx = service.context(lesson)
     return render_template("journal/lesson.html", view=view, lesson=lesson, subject=subject,
-                           school_class=ctx.school_class, statuses=ATTENDANCE_STATUSES,
+                           school_class=ctx.school_class, statuses=ATTENDANCE_STATUSES, labels=ATTENDANCE_LABELS,
                            can_write=service.is_teacher_of(ctx, view["record"]) and not view["locked"],
                            absent={a.pupil_id: a for a in view["attendance"]},
                            grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]})
