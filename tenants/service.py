@@ -255,6 +255,23 @@ def _effective_for_chain(chain, on):
     return regulations.resolve(chain, latest, on)
 
 
+def effective_on_dates(tenant: Tenant, dates) -> dict:
+    """The effective regulation on each of many dates (a term's lessons) with two queries:
+    the chain and every version along it, resolved per date in memory."""
+    chain = chain_of(tenant)
+    rows = db.session.execute(
+        select(RegulationVersion).where(RegulationVersion.tenant_id.in_([t.id for t in chain]))
+        .order_by(RegulationVersion.tenant_id, RegulationVersion.effective_from)).scalars().all()
+    out = {}
+    for day in sorted(set(dates)):
+        latest = {}
+        for row in rows:
+            if row.effective_from <= day:
+                latest[row.tenant_id] = row
+        out[day] = regulations.resolve(chain, latest, day)
+    return out
+
+
 def versions_of(tenant: Tenant) -> list[RegulationVersion]:
     return db.session.execute(
         select(RegulationVersion).where(RegulationVersion.tenant_id == tenant.id)

@@ -10,6 +10,18 @@ def init_app(app):
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
     app.register_error_handler(service.JournalError, _journal_error)
+    from core import register_nav
+
+    register_nav(app, _nav)
+
+
+def _nav(membership):
+    from flask import url_for
+    from flask_babel import lazy_gettext as _l
+
+    if membership is not None and membership.tenant_id and membership.role in ("school_admin", "teacher"):
+        return [(_l("Missing entries"), url_for("journal.missing_page", school_id=membership.tenant_id))]
+    return []
 
 
 def _journal_error(error):

@@ -7,7 +7,8 @@ from core.apispec import Blueprint
 from core.extensions import db
 from blueprints.journal import service
 from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, GradeDeleteArgs, GradeSchema,
-                                        HomeworkSchema, LessonViewSchema, RecordSchema, TopicSchema)
+                                        HomeworkSchema, LessonViewSchema, MissingArgs, MissingSchema, RecordSchema,
+                                        TopicSchema)
 
 blp = Blueprint("journal_api", __name__, description="The class journal: lessons, attendance, grades")
 
@@ -85,3 +86,18 @@ def put_absence(data, lesson_id, pupil_id):
                                  correction_reason=data.get("correction_reason"))
     db.session.commit()
     return record
+
+
+@blp.route("/schools/<int:school_id>/missing-entries")
+@blp.arguments(MissingArgs, location="query")
+@blp.response(200, MissingSchema(many=True))
+def missing_entries(args, school_id):
+    """Lessons held so far with topic, attendance or homework not entered; filter by
+    ``teacher_id`` or ``class_id``; ``overdue`` lists those past their due time."""
+    school = g.loaded["school_id"]
+    from blueprints.roster import service as roster
+
+    if not roster.can_read(school):
+        abort(403)
+    return service.missing(school, teacher_id=args.get("teacher_id"), class_id=args.get("class_id"),
+                           since=args.get("from_"), until=args.get("to"))

@@ -83,3 +83,23 @@ class GradeDeleteArgs(ma.Schema):
     work_type = ma.fields.String(required=True)
     version = ma.fields.Integer()
     reason = ma.fields.String()
+
+
+class MissingArgs(ma.Schema):
+    teacher_id = ma.fields.Integer()
+    class_id = ma.fields.Integer()
+    from_ = ma.fields.Date(data_key="from")
+    to = ma.fields.Date()
+
+
+class MissingSchema(ma.Schema):
+    lesson_id = ma.fields.Function(lambda i: i["lesson"].id)
+    on = ma.fields.Function(lambda i: i["lesson"].held_on.isoformat())
+    period = ma.fields.Function(lambda i: i["lesson"].period)
+    class_id = ma.fields.Function(lambda i: i["lesson"].class_id)
+    class_name = ma.fields.String()
+    subject_id = ma.fields.Function(lambda i: i["lesson"].subject_id)
+    teacher_id = ma.fields.Function(lambda i: i["lesson"].teacher_id)
+    missing = ma.fields.List(ma.fields.String(), metadata={"description": "topic | attendance | homework"})
+    overdue = ma.fields.List(ma.fields.String(), metadata={"description": "the missing ones past their due time"})
+    url = ma.fields.Function(lambda i: f"/lessons/{i['lesson'].id}")

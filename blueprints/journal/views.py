@@ -80,3 +80,26 @@ def lesson_page(lesson_id):
                            can_write=service.is_teacher_of(ctx, view["record"]) and not view["locked"],
                            absent={a.pupil_id: a for a in view["attendance"]},
                            grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]})
+
+
+@bp.route("/schools/<int:school_id>/missing")
+def missing_page(school_id):
+    """What is missing or overdue, per teacher or per class, each row a link to the lesson."""
+    from blueprints.roster.models import SchoolClass, Staff
+
+    school = g.loaded["school_id"]
+    if not roster.can_read(school):
+        abort(403)
+    teacher_id = request.args.get("teacher_id", type=int)
+    class_id = request.args.get("class_id", type=int)
+    staff = service.acting_staff(school)
+    if teacher_id is None and class_id is None and staff is not None:
+        teacher_id = staff.id  # a teacher sees their own lessons first
+    items = service.missing(school, teacher_id=teacher_id, class_id=class_id)
+    teachers = db.session.execute(select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name)).scalars().all()
+    year = roster.current_year(school)
+    classes = roster.classes_of(year) if year else []
+    subjects = {s.id: s.name for s in roster.subjects_for(school)}
+    return render_template("journal/missing.html", school=school, items=items, teachers=teachers, classes=classes,
+                           subjects=subjects, teacher_id=teacher_id, class_id=class_id,
+                           names={s.id: s.short_name for s in teachers})

@@ -190,3 +190,33 @@ def test_two_teachers_saving_one_cell_at_once_lose_no_update(app, journal, token
     assert loser.json["current"]["value"] == winner
     stored = app.test_client().get(f"/api/v1/lessons/{lesson_id}", headers=headers).json["grades"]
     assert [g["value"] for g in stored] == [winner]
+
+
+def test_missing_and_overdue_entries_per_teacher_and_class(api, journal, count_queries, client):
+    a = journal["a"]
+    lesson_id = journal["lesson"]("recent")
+    school = a["school"]["id"]
+    before = api(a["school_admin"], "GET", f"/api/v1/schools/{school}/missing-entries?teacher_id={journal['roster']['teacher_id']}").json
+    target = next(i for i in before if i["lesson_id"] == lesson_id)
+    assert target["missing"] == ["topic", "attendance", "homework"]
+    assert target["overdue"] == ["topic", "attendance", "homework"]  # held days ago
+    assert target["url"] == f"/lessons/{lesson_id}"
+    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Тема"})
+    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/attendance", json={"absences": []})  # all present
+    after = api(a["school_admin"], "GET", f"/api/v1/schools/{school}/missing-entries?class_id={journal['roster']['class_id']}").json
+    assert next(i for i in after if i["lesson_id"] == lesson_id)["missing"] == ["homework"]
+    future = journal["lesson"]("future")
+    assert future not in {i["lesson_id"] for i in after}  # not held yet: nothing is missing
+
+
+def test_the_missing_list_makes_a_fixed_number_of_queries(client, login, journal, count_queries):
+    a = journal["a"]
+    login(client, a["school_admin"])
+    url = f"/api/v1/schools/{a['school']['id']}/missing-entries"
+    start = journal["roster"]["year_start"]
+    with count_queries() as week:
+        few = client.get(f"{url}?from={start}&to={start + dt.timedelta(days=7)}").json
+    with count_queries() as everything:
+        many = client.get(url).json
+    assert 0 < len(few) < len(many)
+    assert week.count == everything.count
