@@ -154,6 +154,8 @@ class WorkTypeSchema(_Strict):
     code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=8))
     name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(("oral", "written")))
+    # The weight of the work type in the suggested final mark when final_mark_rule is weighted.
+    weight = ma.fields.Integer(strict=True, validate=between(1, 10))
 
 
 class GradingSchema(_Strict):

@@ -6,9 +6,10 @@ from flask_smorest import abort
 from core.apispec import Blueprint
 from core.extensions import db
 from blueprints.journal import service
-from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, GradeDeleteArgs, GradeSchema,
-                                        HomeworkSchema, LessonViewSchema, MissingArgs, MissingSchema, RecordSchema,
-                                        TopicSchema)
+from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, FinalMarkArgs, FinalMarkInSchema,
+                                        FinalMarkRowSchema, FinalMarkSchema, GradeDeleteArgs, GradeSchema,
+                                        HistoryArgs, HistorySchema, HomeworkSchema, LessonViewSchema, MissingArgs,
+                                        MissingSchema, RecordSchema, RemarkSchema, TopicSchema)
 
 blp = Blueprint("journal_api", __name__, description="The class journal: lessons, attendance, grades")
 
@@ -101,3 +102,54 @@ def missing_entries(args, school_id):
         abort(403)
     return service.missing(school, teacher_id=args.get("teacher_id"), class_id=args.get("class_id"),
                            since=args.get("from_"), until=args.get("to"))
+
+
+def _class_term(class_id, term_id):
+    from sqlalchemy import select
+
+    from blueprints.roster.models import Term
+
+    school_class = g.loaded["class_id"]
+    term = db.session.execute(select(Term).where(Term.id == term_id, Term.year_id == school_class.year_id)).scalar_one_or_none()
+    if term is None:
+        abort(422, errors={"term_id": ["No such term in this class's year."]})
+    return school_class, term
+
+
+@blp.route("/classes/<int:class_id>/final-marks")
+@blp.arguments(FinalMarkArgs, location="query")
+@blp.response(200, FinalMarkRowSchema(many=True))
+def final_marks(args, class_id):
+    """The term's grades per pupil, the suggested mark (a forecast while the term runs) and
+    the mark set."""
+    school_class, term = _class_term(class_id, args["term_id"])
+    return service.term_marks(school_class, args["subject_id"], term)
+
+
+@blp.route("/classes/<int:class_id>/final-marks/<int:pupil_id>", methods=["PUT"])
+@blp.arguments(FinalMarkInSchema)
+@blp.response(200, FinalMarkSchema)
+def put_final_mark(data, class_id, pupil_id):
+    school_class, term = _class_term(class_id, data["term_id"])
+    mark = service.set_term_mark(school_class, data["subject_id"], term, pupil_id, data["value"],
+                                 version=data["version"], reason=data["reason"])
+    db.session.commit()
+    return mark
+
+
+@blp.route("/lessons/<int:lesson_id>/remarks", methods=["POST"])
+@blp.arguments(RemarkSchema)
+@blp.response(201, RemarkSchema)
+def post_remark(data, lesson_id):
+    """A remark, praise or note to parents against a pupil (IN-5)."""
+    remark = service.add_remark(lesson(), data["pupil_id"], data["kind"], data["text"])
+    db.session.commit()
+    return remark
+
+
+@blp.route("/lessons/<int:lesson_id>/history")
+@blp.arguments(HistoryArgs, location="query")
+@blp.response(200, HistorySchema(many=True))
+def lesson_history(args, lesson_id):
+    """Every change to the lesson's entries, from the school's audit chain."""
+    return service.history(lesson(), args.get("pupil_id"))

@@ -74,3 +74,42 @@ class Grade(SchoolOwned, db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+FINAL_KINDS = ("term", "year", "exam", "final")
+
+
+class FinalMark(SchoolOwned, db.Model):
+    """A pupil's mark for a period (term, half-year: ``kind`` term with its term), the year,
+    an exam or the final mark of a subject."""
+
+    __tablename__ = "final_mark"
+    __table_args__ = (UniqueConstraint("pupil_id", "subject_id", "kind", "period_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("school_class.id"), index=True)
+    subject_id: Mapped[int] = mapped_column(ForeignKey("subject.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    term_id: Mapped[int | None] = mapped_column(ForeignKey("term.id"))
+    period_key: Mapped[str] = mapped_column(String(20))  # "term:<id>" or "year:<id>": one mark per period
+    value: Mapped[str] = mapped_column(String(8))
+    entered_at: Mapped[datetime]
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Remark(SchoolOwned, db.Model):
+    """A remark, praise or note to parents against a pupil on a lesson (IN-5)."""
+
+    __tablename__ = "remark"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))  # remark | praise | note
+    text: Mapped[str] = mapped_column(Text)
+    entered_at: Mapped[datetime]
+    entered_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

@@ -103,3 +103,60 @@ class MissingSchema(ma.Schema):
     missing = ma.fields.List(ma.fields.String(), metadata={"description": "topic | attendance | homework"})
     overdue = ma.fields.List(ma.fields.String(), metadata={"description": "the missing ones past their due time"})
     url = ma.fields.Function(lambda i: f"/lessons/{i['lesson'].id}")
+
+
+class FinalMarkArgs(ma.Schema):
+    subject_id = ma.fields.Integer(required=True)
+    term_id = ma.fields.Integer(required=True)
+
+
+class FinalMarkRowSchema(ma.Schema):
+    pupil_id = ma.fields.Function(lambda r: r["pupil"].id)
+    pupil = ma.fields.Function(lambda r: r["pupil"].full_name)
+    grades = ma.fields.List(ma.fields.String())
+    suggested = ma.fields.String(allow_none=True)
+    is_forecast = ma.fields.Boolean(metadata={"description": "the term is still running (IN-6)"})
+    below_norm = ma.fields.Boolean(metadata={"description": "fewer grades than grading.min_grades_per_period"})
+    mark = ma.fields.Function(lambda r: r["mark"].value if r["mark"] else None)
+    version = ma.fields.Function(lambda r: r["mark"].version if r["mark"] else None)
+
+
+class FinalMarkInSchema(ma.Schema):
+    subject_id = ma.fields.Integer(required=True)
+    term_id = ma.fields.Integer(required=True)
+    value = ma.fields.String(required=True)
+    version = ma.fields.Integer(load_default=None, allow_none=True)
+    reason = ma.fields.String(load_default=None)
+
+
+class FinalMarkSchema(ma.Schema):
+    id = ma.fields.Integer()
+    pupil_id = ma.fields.Integer()
+    subject_id = ma.fields.Integer()
+    term_id = ma.fields.Integer()
+    kind = ma.fields.String()
+    value = ma.fields.String()
+    entered_at = UtcDateTime()
+    version = ma.fields.Integer()
+
+
+class RemarkSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    pupil_id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(("remark", "praise", "note")))
+    text = ma.fields.String(required=True)
+    entered_at = UtcDateTime(dump_only=True)
+
+
+class HistoryArgs(ma.Schema):
+    pupil_id = ma.fields.Integer()
+
+
+class HistorySchema(ma.Schema):
+    seq = ma.fields.Integer()
+    at = UtcDateTime()
+    actor_id = ma.fields.Integer(allow_none=True)
+    action = ma.fields.String()
+    before = ma.fields.Raw(allow_none=True)
+    after = ma.fields.Raw(allow_none=True)
+    reason = ma.fields.String(allow_none=True)

@@ -459,3 +459,148 @@ def _entered(record, component):
     if component == "homework":
         return bool(record.homework) or record.no_homework
     return record.attendance_at is not None
+
+
+# Final marks (GR-1, IN-6) -------------------------------------------------------------------------
+
+def suggested_mark(grades: list, grading: dict) -> str | None:
+    """The mean of a pupil's numeric grades in the period, or their mean weighted by work
+    type (``weight``, 1 if unset) when ``final_mark_rule`` is ``weighted``; rounded half up
+    and kept on the scale. None without grades."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    weights = {w["code"]: (w.get("weight") or 1) for w in grading["work_types"]}
+    weighted = grading.get("final_mark_rule") == "weighted"
+    total = count = Decimal(0)
+    for grade in grades:
+        try:
+            value = Decimal(grade.value)
+        except ArithmeticError:
+            continue
+        weight = Decimal(weights.get(grade.work_type, 1) if weighted else 1)
+        total += value * weight
+        count += weight
+    if not count:
+        return None
+    mark = str((total / count).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    scale = grading["scale"]
+    return mark if mark in scale else (scale[-1] if Decimal(mark) > Decimal(scale[-1]) else scale[0])
+
+
+def term_marks(school_class: SchoolClass, subject_id: int, term: Term) -> list[dict]:
+    """Per pupil: the term's grades, the suggested mark (a forecast while the term runs,
+    IN-6) and the mark set, if any. A fixed number of queries."""
+    from blueprints.journal.models import FinalMark
+
+    school = tenants.load(school_class.tenant_id)
+    if not roster.can_read(school):
+        tenants.require(False)
+    grading = tenants.effective(school, term.ends_on).document["grading"]
+    lessons = [l for (l,) in db.session.execute(select(Lesson.id).where(
+        Lesson.class_id == school_class.id, Lesson.subject_id == subject_id, Lesson.term_id == term.id))]
+    grades: dict[int, list] = {}
+    if lessons:
+        for grade in db.session.execute(select(Grade).where(Grade.lesson_id.in_(lessons))).scalars():
+            grades.setdefault(grade.pupil_id, []).append(grade)
+    marks = {m.pupil_id: m for m in db.session.execute(select(FinalMark).where(
+        FinalMark.class_id == school_class.id, FinalMark.subject_id == subject_id,
+        FinalMark.period_key == f"term:{term.id}")).scalars()}
+    zone = ZoneInfo(tenants.inherited(school)["timezone"])
+    running = dt.datetime.now(zone).date() <= term.ends_on
+    pupils = db.session.execute(select(Pupil).join(Enrolment, Enrolment.pupil_id == Pupil.id).where(
+        Enrolment.class_id == school_class.id, Enrolment.to_on.is_(None))
+        .order_by(Pupil.last_name, Pupil.first_name)).scalars().all()
+    norm = int(grading.get("min_grades_per_period", 3))
+    return [{"pupil": p, "grades": [g.value for g in grades.get(p.id, [])],
+             "suggested": suggested_mark(grades.get(p.id, []), grading), "is_forecast": running,
+             "below_norm": len(grades.get(p.id, [])) < norm, "mark": marks.get(p.id)} for p in pupils]
+
+
+def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_id: int, value: str, *,
+                  version=None, reason=None):
+    """The teacher of the class's subject sets a term mark; it is visible to the pupil and
+    guardians at once (DL-4 allows up to ``results_visible_days``)."""
+    from blueprints.journal.models import FinalMark
+    from blueprints.roster.models import Assignment
+
+    school = tenants.load(school_class.tenant_id)
+    regulation = tenants.effective(school, term.ends_on).document
+    staff = acting_staff(school)
+    teaches = staff is not None and db.session.execute(select(Assignment.id).where(
+        Assignment.class_id == school_class.id, Assignment.subject_id == subject_id,
+        Assignment.teacher_id == staff.id)).first() is not None
+    zone = ZoneInfo(tenants.inherited(school)["timezone"])
+    locked = dt.datetime.now(zone).date() > term.ends_on + dt.timedelta(days=int(regulation["deadlines"]["lock_after_period_days"]))
+    membership = g.get("membership")
+    if locked:
+        if membership is None or membership.role != "school_admin":
+            tenants.require(False)
+        if not (reason or "").strip():
+            raise JournalError({"reason": _("The period is closed: a correction needs a reason.")})
+    elif not (teaches and membership is not None and membership.role == "teacher"):
+        tenants.require(False)
+    if value not in regulation["grading"]["scale"]:
+        raise JournalError({"value": _("Use a mark of the scale: %(scale)s.", scale=", ".join(regulation["grading"]["scale"]))})
+    if pupil_id not in {p.id for p in roster.class_roster(school_class)}:
+        raise JournalError({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
+    mark = db.session.execute(select(FinalMark).where(
+        FinalMark.pupil_id == pupil_id, FinalMark.subject_id == subject_id,
+        FinalMark.kind == "term", FinalMark.period_key == f"term:{term.id}")).scalar_one_or_none()
+    _check_version(mark, version)
+    before = {"value": mark.value} if mark else None
+    if mark is None:
+        mark = FinalMark(pupil_id=pupil_id, class_id=school_class.id, subject_id=subject_id, kind="term",
+                         term_id=term.id, period_key=f"term:{term.id}", tenant_id=school.id,
+                         region_id=school_class.region_id)
+        db.session.add(mark)
+    mark.value, mark.entered_at, mark.entered_by = value, utcnow(), current_user.id
+    _flush_or_conflict(lambda: select(FinalMark).where(FinalMark.pupil_id == pupil_id,
+                                                       FinalMark.subject_id == subject_id,
+                                                       FinalMark.period_key == f"term:{term.id}"))
+    audit.record(tenant_id=school.id, action="journal.final_mark", obj_type="final_mark", obj_id=mark.id,
+                 before=before, after={"pupil_id": pupil_id, "subject_id": subject_id, "term_id": term.id,
+                                       "value": value}, reason=reason)
+    return mark
+
+
+# Remarks (IN-5) and history -----------------------------------------------------------------------
+
+def add_remark(lesson: Lesson, pupil_id: int, kind: str, text: str):
+    from blueprints.journal.models import Remark
+
+    ctx = context(lesson)
+    authorise_write(ctx, record_of(lesson), None)
+    if kind not in ("remark", "praise", "note"):
+        raise JournalError({"kind": _("Choose a remark, praise or note.")})
+    if not (text or "").strip():
+        raise JournalError({"text": _("Write the remark.")})
+    if pupil_id not in {p.id for p in pupils_of(lesson)}:
+        raise JournalError({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
+    row = Remark(lesson_id=lesson.id, pupil_id=pupil_id, kind=kind, text=text.strip(), entered_at=utcnow(),
+                 entered_by=current_user.id, tenant_id=lesson.tenant_id, region_id=lesson.region_id)
+    db.session.add(row)
+    db.session.flush()
+    _audit(ctx, "journal.remark", None, {"pupil_id": pupil_id, "kind": kind, "text": row.text}, None, "entry")
+    return row
+
+
+def history(lesson: Lesson, pupil_id: int | None = None) -> list:
+    """The audited changes of a lesson (of one pupil's cells when ``pupil_id`` is given)."""
+    from core.audit import AuditEntry
+
+    ctx = context(lesson)
+    if not can_read(ctx):
+        tenants.require(False)
+    rows = db.session.execute(select(AuditEntry).where(
+        AuditEntry.tenant_id == lesson.tenant_id, AuditEntry.object_type == "lesson",
+        AuditEntry.object_id == str(lesson.id)).order_by(AuditEntry.seq)).scalars().all()
+    if pupil_id is None:
+        return rows
+
+    def concerns(entry):
+        for side in (entry.before, entry.after):
+            if isinstance(side, dict) and (side.get("pupil_id") == pupil_id or str(pupil_id) in side):
+                return True
+        return False
+
+    return [r for r in rows if concerns(r)]
