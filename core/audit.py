@@ -89,6 +89,7 @@ def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
     """
     if actor_id is None:
         actor_id = current_actor_id()
+    _lock_chain(tenant_id or 0)
     with unscoped("audit: previous link of the tenant's chain", routine=True):
         last = db.session.execute(
             select(AuditEntry.seq, AuditEntry.hash)
@@ -113,6 +114,20 @@ def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
     entry.hash = entry.content_hash()
     db.session.add(entry)
     return entry
+
+
+def _lock_chain(chain: int):
+    """Writers of one chain take turns, holding a lock from reading the previous link until
+    commit, so concurrent teachers of one school append one after another instead of
+    colliding on the sequence number: a transaction-scoped advisory lock on PostgreSQL; on
+    SQLite an empty write takes the database's single write lock early."""
+    from sqlalchemy import text
+
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :chain)"), {"space": 0x7AB31, "chain": chain})
+    elif dialect == "sqlite":
+        db.session.execute(text("UPDATE audit_entry SET seq = seq WHERE 1 = 0"))
 
 
 def _jsonable(value):

@@ -7,6 +7,7 @@ from core.apispec import Blueprint
 from core.extensions import db
 from blueprints.journal import service
 from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, FinalMarkArgs, FinalMarkInSchema,
+                                        GradeColumnSchema,
                                         FinalMarkRowSchema, FinalMarkSchema, GradeDeleteArgs, GradeSchema,
                                         HistoryArgs, HistorySchema, HomeworkSchema, LessonViewSchema, MissingArgs,
                                         MissingSchema, RecordSchema, RemarkSchema, TopicSchema)
@@ -153,3 +154,13 @@ def post_remark(data, lesson_id):
 def lesson_history(args, lesson_id):
     """Every change to the lesson's entries, from the school's audit chain."""
     return service.history(lesson(), args.get("pupil_id"))
+
+
+@blp.route("/lessons/<int:lesson_id>/grades", methods=["PUT"])
+@blp.arguments(GradeColumnSchema)
+@blp.response(200, GradeSchema(many=True))
+def put_grade_column(data, lesson_id):
+    """A column of grades in one transaction: all saved, or none (errors keyed grades.N.field)."""
+    grades = service.set_grades(lesson(), data["grades"], reason=data["reason"])
+    db.session.commit()
+    return grades

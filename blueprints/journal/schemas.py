@@ -160,3 +160,16 @@ class HistorySchema(ma.Schema):
     before = ma.fields.Raw(allow_none=True)
     after = ma.fields.Raw(allow_none=True)
     reason = ma.fields.String(allow_none=True)
+
+
+class GradeEntrySchema(ma.Schema):
+    pupil_id = ma.fields.Integer(required=True)
+    work_type = ma.fields.String(required=True)
+    value = ma.fields.String(required=True)
+    comment = ma.fields.String(load_default=None, allow_none=True)
+    version = ma.fields.Integer(load_default=None, allow_none=True)
+
+
+class GradeColumnSchema(ma.Schema):
+    grades = ma.fields.List(ma.fields.Nested(GradeEntrySchema), required=True)
+    reason = ma.fields.String(load_default=None)

@@ -604,3 +604,16 @@ def history(lesson: Lesson, pupil_id: int | None = None) -> list:
         return False
 
     return [r for r in rows if concerns(r)]
+
+
+def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grade]:
+    """A whole column at once (one transaction): each entry as ``set_grade`` would take it."""
+    out = []
+    for index, entry in enumerate(entries):
+        try:
+            out.append(set_grade(lesson, entry["pupil_id"], value=entry["value"], work_type=entry["work_type"],
+                                 comment=entry.get("comment"), version=entry.get("version"), reason=reason))
+        except JournalError as error:
+            raise JournalError({f"grades.{index}.{k}": v for k, v in error.errors.items()}, status=error.status,
+                               current=error.current) from None
+    return out

@@ -220,3 +220,43 @@ def test_the_missing_list_makes_a_fixed_number_of_queries(client, login, journal
         many = client.get(url).json
     assert 0 < len(few) < len(many)
     assert week.count == everything.count
+
+
+def test_a_column_is_saved_whole_or_not_at_all(api, journal):
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    pupils = journal["roster"]["pupil_ids"]
+    bad = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades", json={"grades": [
+        {"pupil_id": pupils[0], "value": "5", "work_type": "КР"}, {"pupil_id": pupils[1], "value": "7", "work_type": "КР"}]})
+    assert bad.status_code == 422 and "grades.1.value" in bad.json["errors"]
+    assert api(a["teacher"], "GET", f"/api/v1/lessons/{lesson_id}").json["grades"] == []
+    good = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades", json={"grades": [
+        {"pupil_id": p, "value": v, "work_type": "КР"} for p, v in zip(pupils, ("5", "4", "3"))]})
+    assert good.status_code == 200 and [g["value"] for g in good.json] == ["5", "4", "3"]
+
+
+def test_concurrent_saves_in_one_school_all_land(app, journal, token):
+    """Teachers of one school saving at once append to the school's audit chain in turn;
+    none of their entries is refused."""
+    import threading
+
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    headers = token(a["teacher"])
+    pupils = journal["roster"]["pupil_ids"]
+    results = []
+    barrier = threading.Barrier(len(pupils) * 2)
+
+    def send(pupil, work):
+        client = app.test_client()
+        barrier.wait()
+        results.append(client.put(f"/api/v1/lessons/{lesson_id}/grades/{pupil}", headers=headers,
+                                  json={"value": "4", "work_type": work}).status_code)
+
+    threads = [threading.Thread(target=send, args=(p, w)) for p in pupils for w in ("У", "КР")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * len(threads)
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
