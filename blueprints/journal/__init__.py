@@ -19,9 +19,12 @@ def _nav(membership):
     from flask import url_for
     from flask_babel import lazy_gettext as _l
 
+    items = []
+    if membership is not None and membership.tenant_id and membership.role == "teacher":
+        items.append((_l("My journal"), url_for("journal.my_journal", school_id=membership.tenant_id)))
     if membership is not None and membership.tenant_id and membership.role in ("school_admin", "teacher"):
-        return [(_l("Missing entries"), url_for("journal.missing_page", school_id=membership.tenant_id))]
-    return []
+        items.append((_l("Missing entries"), url_for("journal.missing_page", school_id=membership.tenant_id)))
+    return items
 
 
 def _journal_error(error):

@@ -103,3 +103,23 @@ def missing_page(school_id):
     return render_template("journal/missing.html", school=school, items=items, teachers=teachers, classes=classes,
                            subjects=subjects, teacher_id=teacher_id, class_id=class_id,
                            names={s.id: s.short_name for s in teachers})
+
+
+@bp.route("/schools/<int:school_id>/my-journal")
+def my_journal(school_id):
+    """A teacher's classes and subjects, each a link to its journal page."""
+    from blueprints.roster.models import SchoolClass
+
+    school = g.loaded["school_id"]
+    if not roster.can_read(school):
+        abort(403)
+    staff = service.acting_staff(school)
+    year = roster.current_year(school)
+    rows = []
+    if staff is not None and year is not None:
+        rows = db.session.execute(
+            select(Assignment, SchoolClass, Subject).join(SchoolClass, SchoolClass.id == Assignment.class_id)
+            .join(Subject, Subject.id == Assignment.subject_id)
+            .where(Assignment.year_id == year.id, Assignment.teacher_id == staff.id)
+            .order_by(SchoolClass.grade, SchoolClass.letter, Subject.name)).all()
+    return render_template("journal/mine.html", school=school, rows=rows, staff=staff)

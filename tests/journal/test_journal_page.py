@@ -44,3 +44,12 @@ def test_the_lesson_page_saves_topic_homework_and_attendance(client, login, regi
     page = client.get(f"/lessons/{lesson_id}").get_data(as_text=True)
     assert "Десятичные дроби" in page and "№ 12, 14" in page
     assert raw_sql("SELECT status FROM attendance WHERE lesson_id = :l AND pupil_id = :p", l=lesson_id, p=pupil)[0].status == "ill"
+
+
+def test_a_teacher_finds_their_classes_in_my_journal(client, login, region_tree, make_roster):
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    login(client, a["teacher"])
+    page = client.get(f"/schools/{a['school']['id']}/my-journal").get_data(as_text=True)
+    assert f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}" in page
+    assert "Русский язык" not in page  # taught by someone else
