@@ -89,14 +89,20 @@ def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
     """
     if actor_id is None:
         actor_id = current_actor_id()
-    _lock_chain(tenant_id or 0)
-    with unscoped("audit: previous link of the tenant's chain", routine=True):
-        last = db.session.execute(
-            select(AuditEntry.seq, AuditEntry.hash)
-            .where(AuditEntry.chain == (tenant_id or 0))
-            .order_by(AuditEntry.seq.desc())
-            .limit(1)
-        ).first()
+    chain = tenant_id or 0
+    heads = db.session.info.setdefault("audit_heads", {})
+    last = heads.get(chain)
+    if last is None:
+        # First entry of this chain in the transaction: take the chain's lock, read its head.
+        # The lock is held until commit, so the head kept in the session stays true.
+        _lock_chain(chain)
+        with unscoped("audit: previous link of the tenant's chain", routine=True):
+            last = db.session.execute(
+                select(AuditEntry.seq, AuditEntry.hash)
+                .where(AuditEntry.chain == chain)
+                .order_by(AuditEntry.seq.desc())
+                .limit(1)
+            ).first() or False
     entry = AuditEntry(
         chain=tenant_id or 0,
         tenant_id=tenant_id,
@@ -113,7 +119,28 @@ def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
     )
     entry.hash = entry.content_hash()
     db.session.add(entry)
+    heads[chain] = _Head(entry.seq, entry.hash)
     return entry
+
+
+@dataclass
+class _Head:
+    seq: int
+    hash: str
+
+
+def _forget_heads(session, *args):
+    session.info.pop("audit_heads", None)
+
+
+def install():
+    """The chain heads kept in a session are valid only inside its transaction."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    for name in ("after_commit", "after_rollback", "after_soft_rollback"):
+        if not event.contains(Session, name, _forget_heads):
+            event.listen(Session, name, _forget_heads)
 
 
 def _lock_chain(chain: int):

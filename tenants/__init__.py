@@ -23,7 +23,7 @@ def init_app(app):
 
     scope_established.connect(_resolve_home_settings, app)
     register_url_loader(app, "tenant_id", service.load)
-    app.context_processor(_membership_tenant_names)
+    app.context_processor(lambda: {"tenant_names": _membership_tenant_names})
     register_home(app, _home)
     register_nav(app, _nav)
 
@@ -31,19 +31,15 @@ def init_app(app):
 def _resolve_home_settings(app, membership):
     """The acting tenant's time zone and language for this request (DL-5). A role in a
     deactivated tenant (or under one) gives no access: the request goes on without it."""
-    from sqlalchemy import select
-
-    from core.extensions import db
     from tenants import service
-    from tenants.models import Tenant
 
     if membership is None or membership.tenant_id is None:
         return
-    tenant = db.session.execute(select(Tenant).where(Tenant.id == membership.tenant_id)).scalar_one_or_none()
-    if tenant is None:
+    chain = service.chain_for_path(membership.tenant_path)
+    if not chain or chain[-1].id != membership.tenant_id:
         return
+    tenant = chain[-1]
     g.home_tenant = tenant
-    chain = service.chain_of(tenant)
     if not all(node.is_active for node in chain):
         from core.tenancy import Scope, set_scope
 
@@ -76,11 +72,11 @@ def _nav(membership):
 
 def _membership_tenant_names():
     """Names of the tenants of the signed-in user's own roles (the account page lists them,
-    whichever role is acting)."""
+    whichever role is acting); called by the template that needs them, not on every page."""
     memberships = g.get("memberships") or []
     ids = {m.tenant_id for m in memberships if m.tenant_id}
     if not ids:
-        return {"tenant_names": {}}
+        return {}
     from sqlalchemy import select
 
     from core.extensions import db
@@ -89,4 +85,4 @@ def _membership_tenant_names():
 
     with unscoped("account page: names of the user's own tenants", routine=True):
         rows = db.session.execute(select(Tenant.id, Tenant.name).where(Tenant.id.in_(ids))).all()
-    return {"tenant_names": dict(rows)}
+    return dict(rows)

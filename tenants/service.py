@@ -32,20 +32,48 @@ class Forbidden(Exception):
 
 # Reading ----------------------------------------------------------------------------------
 
+def _request_cache() -> dict:
+    """Tenants already loaded in this request (through the scope): a page asks for its
+    school and chain several times; the database answers once."""
+    from core.tenancy import current_scope
+
+    if not has_request_context():
+        return {}
+    if g.get("tenant_rows_scope") is not current_scope():
+        g.tenant_rows, g.tenant_rows_scope = {}, current_scope()  # another scope sees other rows
+    return g.tenant_rows
+
+
+def chain_for_path(path: str) -> list[Tenant]:
+    """The chain of the tenant at ``path`` (root first), loaded into the request's cache."""
+    ids = [int(part) for part in path.strip("/").split("/") if part]
+    cache = _request_cache()
+    if any(i not in cache for i in ids):
+        cache.update({row.id: row for row in db.session.execute(select(Tenant).where(Tenant.id.in_(ids))).scalars()})
+    return [cache[i] for i in ids if i in cache]
+
+
 def load(tenant_id: int) -> Tenant:
-    """The tenant if the caller's scope shows it, else 404 (the URL loader has usually
-    loaded it already for this request)."""
-    cached = g.get("loaded", {}).get("tenant_id") if has_request_context() else None
-    if cached is not None and cached.id == tenant_id:
-        return cached
-    return get_or_404(Tenant, tenant_id)
+    """The tenant if the caller's scope shows it, else 404."""
+    cache = _request_cache()
+    if tenant_id in cache:
+        return cache[tenant_id]
+    tenant = get_or_404(Tenant, tenant_id)
+    cache[tenant.id] = tenant
+    return tenant
 
 
 def chain_of(tenant: Tenant) -> list[Tenant]:
-    """The tenant and its ancestors, root first: one query whatever the depth."""
-    rows = db.session.execute(select(Tenant).where(Tenant.id.in_(tenant.path_ids))).scalars().all()
-    by_id = {row.id: row for row in rows}
-    return [by_id[i] for i in tenant.path_ids if i in by_id]
+    """The tenant and its ancestors, root first: one query whatever the depth (none when
+    this request has loaded them already)."""
+    cache = _request_cache()
+    missing = [i for i in tenant.path_ids if i not in cache]
+    if missing or not has_request_context():
+        rows = db.session.execute(select(Tenant).where(Tenant.id.in_(tenant.path_ids))).scalars().all()
+        cache.update({row.id: row for row in rows})
+        by_id = {row.id: row for row in rows}
+        return [by_id[i] for i in tenant.path_ids if i in by_id]
+    return [cache[i] for i in tenant.path_ids]
 
 
 def inherited(tenant: Tenant, chain: list[Tenant] | None = None) -> dict:

@@ -250,38 +250,64 @@ def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comm
               reason=None) -> Grade:
     """GR-1: a value of the scale in a column of a configured work type; GR-2: none in an
     ungraded grade level; DL-3: late after the work type's days, for the bound levels."""
+    return _grade_writer(lesson, reason)(pupil_id, value, work_type, comment, version)
+
+
+def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grade]:
+    """A whole column at once, in one transaction: each entry as ``set_grade`` would take it,
+    with the lesson's context, roster and due times worked out once."""
+    write = _grade_writer(lesson, reason)
+    out = []
+    for index, entry in enumerate(entries):
+        try:
+            out.append(write(entry["pupil_id"], entry["value"], entry["work_type"], entry.get("comment"),
+                             entry.get("version")))
+        except JournalError as error:
+            raise JournalError({f"grades.{index}.{k}": v for k, v in error.errors.items()}, status=error.status,
+                               current=error.current) from None
+    return out
+
+
+def _grade_writer(lesson: Lesson, reason):
     ctx = context(lesson)
-    record = record_of(lesson)
-    kind = authorise_write(ctx, record, reason)
-    errors = {}
+    kind = authorise_write(ctx, record_of(lesson), reason)
     if ctx.school_class.grade in ctx.grading["ungraded_levels"]:
         raise JournalError({"value": _("Grade %(n)s is not graded.", n=ctx.school_class.grade)})
-    if value not in ctx.grading["scale"]:
-        errors["value"] = _("Use a mark of the scale: %(scale)s.", scale=", ".join(ctx.grading["scale"]))
-    if work_type not in {w["code"] for w in ctx.grading["work_types"]}:
-        errors["work_type"] = _("Unknown work type %(code)s.", code=work_type)
-    if pupil_id not in {p.id for p in pupils_of(lesson)}:
-        errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
-    if errors:
-        raise JournalError(errors)
-    due = due_times(ctx)[f"grade:{work_type}"]  # before any change: its query would flush them
-    grade = db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
-                                                   Grade.work_type == work_type)).scalar_one_or_none()
-    _check_version(grade, version)
-    before = {"value": grade.value, "comment": grade.comment} if grade else None
-    now = utcnow()
-    if grade is None:
-        grade = Grade(lesson_id=lesson.id, pupil_id=pupil_id, work_type=work_type, tenant_id=lesson.tenant_id,
-                      region_id=lesson.region_id)
-        db.session.add(grade)
-    grade.value, grade.comment = value, (comment or None)
-    grade.entered_at, grade.entered_by = now, current_user.id
-    grade.is_late = deadlines.is_late(now, due)
-    _flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
-                                                   Grade.work_type == work_type))
-    _audit(ctx, "journal.grade", before, {"pupil_id": pupil_id, "work_type": work_type, "value": value,
-                                          "late": grade.is_late}, reason, kind)
-    return grade
+    pupils = {p.id for p in pupils_of(lesson)}
+    codes = {w["code"] for w in ctx.grading["work_types"]}
+    due = due_times(ctx)  # before any change: its query would flush them
+    existing = {(g_.pupil_id, g_.work_type): g_ for g_ in db.session.execute(
+        select(Grade).where(Grade.lesson_id == lesson.id)).scalars()}
+
+    def write(pupil_id, value, work_type, comment, version):
+        errors = {}
+        if value not in ctx.grading["scale"]:
+            errors["value"] = _("Use a mark of the scale: %(scale)s.", scale=", ".join(ctx.grading["scale"]))
+        if work_type not in codes:
+            errors["work_type"] = _("Unknown work type %(code)s.", code=work_type)
+        if pupil_id not in pupils:
+            errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
+        if errors:
+            raise JournalError(errors)
+        grade = existing.get((pupil_id, work_type))
+        _check_version(grade, version)
+        before = {"value": grade.value, "comment": grade.comment} if grade else None
+        now = utcnow()
+        if grade is None:
+            grade = existing[(pupil_id, work_type)] = Grade(
+                lesson_id=lesson.id, pupil_id=pupil_id, work_type=work_type, tenant_id=lesson.tenant_id,
+                region_id=lesson.region_id)
+            db.session.add(grade)
+        grade.value, grade.comment = value, (comment or None)
+        grade.entered_at, grade.entered_by = now, current_user.id
+        grade.is_late = deadlines.is_late(now, due[f"grade:{work_type}"])
+        _flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
+                                                       Grade.work_type == work_type))
+        _audit(ctx, "journal.grade", before, {"pupil_id": pupil_id, "work_type": work_type, "value": value,
+                                              "late": grade.is_late}, reason, kind)
+        return grade
+
+    return write
 
 
 def delete_grade(lesson: Lesson, pupil_id: int, work_type: str, *, version=None, reason=None):
@@ -348,6 +374,12 @@ def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, reason=Non
 
 
 @dataclass
+class _RecordRow:
+    topic: str | None
+    substitute_id: int | None
+
+
+@dataclass
 class Grid:
     """The journal page of one class, subject and term: pupils by lessons."""
 
@@ -365,33 +397,33 @@ class Grid:
     today: dt.date
 
 
-def grid(school_class: SchoolClass, subject_id: int, term: Term) -> Grid:
+def grid(school_class: SchoolClass, subject, term: Term) -> Grid:
     """Everything the page shows, in a fixed number of queries whatever the class size and
     the number of lessons."""
-    from blueprints.roster.models import Subject
-
     school = tenants.load(school_class.tenant_id)
     if not roster.can_read(school):
         tenants.require(False)
-    subject = db.session.execute(select(Subject).where(Subject.id == subject_id)).scalar_one_or_none()
-    if subject is None:
-        raise JournalError({"subject_id": _("No such subject for this school.")}, status=404)
-    lessons = db.session.execute(select(Lesson).where(
-        Lesson.class_id == school_class.id, Lesson.subject_id == subject_id, Lesson.term_id == term.id,
-        Lesson.is_cancelled.is_(False)).order_by(Lesson.held_on, Lesson.period)).scalars().all()
+    lesson_rows = db.session.execute(
+        select(Lesson, LessonRecord.topic, LessonRecord.substitute_id)
+        .outerjoin(LessonRecord, LessonRecord.lesson_id == Lesson.id)
+        .where(Lesson.class_id == school_class.id, Lesson.subject_id == subject.id, Lesson.term_id == term.id,
+               Lesson.is_cancelled.is_(False)).order_by(Lesson.held_on, Lesson.period)).all()
+    lessons = [row[0] for row in lesson_rows]
     ids = [l.id for l in lessons]
     pupils = db.session.execute(
         select(Pupil).join(Enrolment, Enrolment.pupil_id == Pupil.id)
         .where(Enrolment.class_id == school_class.id, Enrolment.to_on.is_(None))
         .order_by(Pupil.last_name, Pupil.first_name)).scalars().all()
+    # Plain rows, not ORM objects: the page has about a thousand cells.
     grades, absences, records = {}, {}, {}
     if ids:
-        for grade in db.session.execute(select(Grade).where(Grade.lesson_id.in_(ids))).scalars():
-            grades.setdefault((grade.lesson_id, grade.pupil_id), []).append(grade)
-        absences = {(a.lesson_id, a.pupil_id): a for a in db.session.execute(
-            select(Attendance).where(Attendance.lesson_id.in_(ids))).scalars()}
-        records = {r.lesson_id: r for r in db.session.execute(
-            select(LessonRecord).where(LessonRecord.lesson_id.in_(ids))).scalars()}
+        for row in db.session.execute(select(Grade.lesson_id, Grade.pupil_id, Grade.value, Grade.work_type,
+                                             Grade.is_late, Grade.version).where(Grade.lesson_id.in_(ids))):
+            grades.setdefault((row.lesson_id, row.pupil_id), []).append(row)
+        absences = {(r.lesson_id, r.pupil_id): r.status for r in db.session.execute(
+            select(Attendance.lesson_id, Attendance.pupil_id, Attendance.status).where(Attendance.lesson_id.in_(ids)))}
+    records = {lesson.id: _RecordRow(topic, substitute) for lesson, topic, substitute in lesson_rows
+               if topic is not None or substitute is not None}
     chain = tenants.chain_of(school)
     zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
     today = dt.datetime.now(zone).date()
@@ -405,6 +437,27 @@ def grid(school_class: SchoolClass, subject_id: int, term: Term) -> Grid:
                     if staff.id in (l.teacher_id, records[l.id].substitute_id if l.id in records else None)}
     return Grid(school_class, subject, term, lessons, pupils, grades, absences, records,
                 regulation["grading"]["work_types"], regulation["grading"]["scale"], writable, today)
+
+
+def grid_rows(data: Grid):
+    """Each pupil with one (text, css class, version, work type) per lesson: prepared here so
+    the template only prints (the page has a thousand cells)."""
+    rows = []
+    for pupil in data.pupils:
+        cells = []
+        for lesson in data.lessons:
+            marks = data.grades.get((lesson.id, pupil.id))
+            if (lesson.id, pupil.id) in data.absences:
+                cells.append(("н", "", "", ""))
+            elif marks:
+                late = "l" if any(m.is_late for m in marks) else ""
+                first = marks[0] if len(marks) == 1 else None
+                cells.append(("/".join(m.value for m in marks), late, first.version if first else "",
+                              first.work_type if first else ""))
+            else:
+                cells.append(("", "", "", ""))
+        rows.append((pupil, cells))
+    return rows
 
 
 # What is missing or overdue (MO-1 inputs, DL-6) -------------------------------------------------
@@ -604,16 +657,3 @@ def history(lesson: Lesson, pupil_id: int | None = None) -> list:
         return False
 
     return [r for r in rows if concerns(r)]
-
-
-def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grade]:
-    """A whole column at once (one transaction): each entry as ``set_grade`` would take it."""
-    out = []
-    for index, entry in enumerate(entries):
-        try:
-            out.append(set_grade(lesson, entry["pupil_id"], value=entry["value"], work_type=entry["work_type"],
-                                 comment=entry.get("comment"), version=entry.get("version"), reason=reason))
-        except JournalError as error:
-            raise JournalError({f"grades.{index}.{k}": v for k, v in error.errors.items()}, status=error.status,
-                               current=error.current) from None
-    return out

@@ -28,21 +28,22 @@ def class_journal(class_id):
     school = roster.school_of_row(school_class)
     if not roster.can_read(school):
         abort(403)
-    subject_ids = {a.subject_id for a in db.session.execute(
-        select(Assignment).where(Assignment.class_id == school_class.id)).scalars()}
-    subjects = [s for s in roster.subjects_for(school) if s.id in subject_ids]
+    subjects = db.session.execute(select(Subject).join(Assignment, Assignment.subject_id == Subject.id)
+                                  .where(Assignment.class_id == school_class.id).distinct()
+                                  .order_by(Subject.name)).scalars().all()
     terms = [t for t in db.session.execute(select(Term).where(Term.year_id == school_class.year_id)
                                            .order_by(Term.number)).scalars()
              if t.level_from <= school_class.grade <= t.level_to]
-    subject_id = request.args.get("subject_id", type=int) or (subjects[0].id if subjects else None)
+    subject = next((s for s in subjects if s.id == request.args.get("subject_id", type=int)),
+                   subjects[0] if subjects else None)
     today = tenants.local_today(school)
     term = next((t for t in terms if t.id == request.args.get("term_id", type=int)), None) or next(
         (t for t in terms if t.starts_on <= today <= t.ends_on), terms[0] if terms else None)
-    if subject_id is None or term is None:
+    if subject is None or term is None:
         return render_template("journal/empty.html", school_class=school_class)
-    data = service.grid(school_class, subject_id, term)
-    return render_template("journal/grid.html", grid=data, subjects=subjects, terms=terms,
-                           statuses=ATTENDANCE_STATUSES)
+    data = service.grid(school_class, subject, term)
+    return render_template("journal/grid.html", grid=data, rows=service.grid_rows(data), subjects=subjects,
+                           terms=terms)
 
 
 @bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])

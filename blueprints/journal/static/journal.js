@@ -1,94 +1,104 @@
 // The journal grid: keyboard-first entry; each cell is saved through the API as it is typed.
+// Cells are plain <td>s: the lesson is named by the column header (data-l), the pupil by the
+// row (data-p), a saved grade by data-v (its version) and data-t (its work type).
 (function () {
   var table = document.getElementById("journal");
   if (!table) { return; }
   var csrf = document.querySelector('meta[name="csrf-token"]').content;
   var status = document.getElementById("journal-status");
   var scale = table.dataset.scale.split(",");
+  var types = table.dataset.types.split(",");
   var ABSENT = ["н", "Н", "n", "N", "y", "Y"];  // «н» on a Russian or a Latin layout
+  var heads = table.tHead.rows[0].cells;
+  var body = table.tBodies[0];
 
-  function cells() { return Array.prototype.slice.call(table.querySelectorAll("input.cell")); }
+  // Writable columns: cells become focusable; each such header gets a work-type choice.
+  for (var c = 1; c < heads.length; c++) {
+    if (!heads[c].dataset.w) { continue; }
+    var select = document.createElement("select");
+    select.className = "work-type";
+    select.setAttribute("aria-label", heads[c].textContent.trim());
+    types.forEach(function (t) { var o = document.createElement("option"); o.value = o.textContent = t; select.appendChild(o); });
+    heads[c].appendChild(select);
+    for (var r = 0; r < body.rows.length; r++) {
+      var td = body.rows[r].cells[c];
+      td.tabIndex = 0;
+      td.classList.add("w");
+    }
+  }
+
   function at(row, col) {
-    var tr = table.tBodies[0].rows[row];
-    return tr ? tr.cells[col + 1] && tr.cells[col + 1].querySelector("input") : null;
-  }
-  function position(input) {
-    var td = input.parentNode;
-    return {row: td.parentNode.sectionRowIndex, col: td.cellIndex - 1};
-  }
-  function workType(lesson) {
-    var select = table.querySelector('select.work-type[data-lesson="' + lesson + '"]');
-    return select ? select.value : "У";
+    var tr = body.rows[row];
+    var td = tr && tr.cells[col];
+    return td && td.tabIndex === 0 ? td : null;
   }
   function say(text) { status.textContent = text; }
-
-  function request(method, url, body) {
+  function request(method, url, data) {
     return fetch(url, {method: method, credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": document.documentElement.lang},
-      body: JSON.stringify(body)}).then(function (r) { return r.json().then(function (j) { return {ok: r.ok, status: r.status, body: j}; }); });
+      body: data === undefined ? undefined : JSON.stringify(data)})
+      .then(function (r) { return r.text().then(function (t) { return {ok: r.ok, status: r.status, body: t ? JSON.parse(t) : {}}; }); });
   }
 
-  function save(input, value) {
-    var lesson = input.dataset.lesson, pupil = input.dataset.pupil, previous = input.value;
-    input.classList.remove("saved", "error");
-    input.classList.add("saving");
-    input.value = ABSENT.indexOf(value) >= 0 ? "н" : value;  // shown at once; put back if refused
+  function save(td, value) {
+    var col = td.cellIndex, head = heads[col];
+    var lesson = head.dataset.l, pupil = td.parentNode.dataset.p, previous = td.textContent;
+    var absent = ABSENT.indexOf(value) >= 0;
+    td.classList.remove("saved", "error");
+    td.classList.add("saving");
+    td.textContent = absent ? "н" : value;  // shown at once; put back if refused
     var done;
-    if (ABSENT.indexOf(value) >= 0) {
+    if (absent) {
       done = request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: "absent"});
-      value = "н";
-    } else if (value === "" && input.dataset.version) {
-      done = fetch("/api/v1/lessons/" + lesson + "/grades/" + pupil + "?work_type=" + encodeURIComponent(input.dataset.work) +
-        "&version=" + input.dataset.version, {method: "DELETE", credentials: "same-origin", headers: {"X-CSRFToken": csrf}})
-        .then(function (r) { return {ok: r.ok, status: r.status, body: {version: "", work_type: ""}}; });
+    } else if (value === "" && td.dataset.v) {
+      done = request("DELETE", "/api/v1/lessons/" + lesson + "/grades/" + pupil + "?work_type=" +
+        encodeURIComponent(td.dataset.t) + "&version=" + td.dataset.v);
     } else if (value === "") {
       done = request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: null});
     } else {
-      var work = input.dataset.work || workType(lesson);
+      var work = td.dataset.t || head.querySelector("select").value;
       done = request("PUT", "/api/v1/lessons/" + lesson + "/grades/" + pupil,
-        {value: value, work_type: work, version: input.dataset.version ? parseInt(input.dataset.version, 10) : null});
+        {value: value, work_type: work, version: td.dataset.v ? parseInt(td.dataset.v, 10) : null});
     }
     done.then(function (res) {
-      input.classList.remove("saving");
+      td.classList.remove("saving");
       if (res.ok) {
-        input.value = value;
-        if (res.body.version !== undefined && res.body.work_type !== undefined) {
-          input.dataset.version = res.body.version; input.dataset.work = res.body.work_type;
-        }
-        input.parentNode.classList.toggle("late", !!res.body.is_late);
-        input.classList.add("saved");
-        say(input.getAttribute("aria-label") + ": " + (value || "—"));
+        if (res.body.work_type) { td.dataset.v = res.body.version; td.dataset.t = res.body.work_type; }
+        else if (value === "" || absent) { delete td.dataset.v; delete td.dataset.t; }
+        td.classList.toggle("l", !!res.body.is_late);
+        td.classList.add("saved");
+        say((td.parentNode.cells[0].textContent) + ", " + head.textContent.trim() + ": " + (td.textContent || "—"));
       } else {
-        input.classList.add("error");
-        input.value = previous;
+        td.classList.add("error");
+        td.textContent = previous;
         if (res.status === 409 && res.body.current) {
-          input.value = res.body.current.value; input.dataset.version = res.body.current.version;
+          td.textContent = res.body.current.value; td.dataset.v = res.body.current.version;
         }
-        say(res.body.detail || res.body.title);
+        say(res.body.detail || res.body.title || "");
       }
     });
   }
 
   table.addEventListener("keydown", function (event) {
-    var input = event.target;
-    if (!input.classList || !input.classList.contains("cell")) { return; }
-    var p = position(input), next = null;
-    if (event.key === "ArrowRight") { next = at(p.row, p.col + 1); }
-    else if (event.key === "ArrowLeft") { next = at(p.row, p.col - 1); }
-    else if (event.key === "ArrowDown" || event.key === "Enter") { next = at(p.row + 1, p.col); }
-    else if (event.key === "ArrowUp") { next = at(p.row - 1, p.col); }
+    var td = event.target;
+    if (!td.classList || !td.classList.contains("w")) { return; }
+    var row = td.parentNode.sectionRowIndex, col = td.cellIndex, next = null;
+    if (event.key === "ArrowRight") { next = at(row, col + 1); }
+    else if (event.key === "ArrowLeft") { next = at(row, col - 1); }
+    else if (event.key === "ArrowDown" || event.key === "Enter") { next = at(row + 1, col); }
+    else if (event.key === "ArrowUp") { next = at(row - 1, col); }
     else if ((event.ctrlKey || event.metaKey) && (event.key === "d" || event.key === "в")) {
-      var above = at(p.row - 1, p.col);
-      if (above && !input.readOnly && above.value && above.value.indexOf("/") < 0) { save(input, above.value); }
-      next = at(p.row + 1, p.col);
-    } else if (!input.readOnly && (scale.indexOf(event.key) >= 0 || ABSENT.indexOf(event.key) >= 0)) {
-      save(input, event.key); next = at(p.row + 1, p.col);
-    } else if (!input.readOnly && (event.key === "Delete" || event.key === "Backspace")) {
-      save(input, "");
-    } else if (event.key === "Tab") { return; }
+      var above = at(row - 1, col);
+      if (above && above.textContent && above.textContent.indexOf("/") < 0) { save(td, above.textContent); }
+      next = at(row + 1, col);
+    } else if (scale.indexOf(event.key) >= 0 || ABSENT.indexOf(event.key) >= 0) {
+      save(td, event.key); next = at(row + 1, col);
+    } else if (event.key === "Delete" || event.key === "Backspace") {
+      save(td, "");
+    } else { return; }
     event.preventDefault();
-    if (next) { next.focus(); next.select(); }
+    if (next) { next.focus(); }
   });
-  var first = cells().filter(function (c) { return !c.readOnly; })[0];
+  var first = table.querySelector("td.w");
   if (first) { first.focus(); }
 })();
