@@ -440,23 +440,31 @@ def grid(school_class: SchoolClass, subject, term: Term) -> Grid:
 
 
 def grid_rows(data: Grid):
-    """Each pupil with one (text, css class, version, work type) per lesson: prepared here so
-    the template only prints (the page has a thousand cells)."""
+    """Each pupil with the row's cells as ready HTML: the page has about a thousand cells,
+    so they are built here in one pass instead of by the template one at a time. Every
+    value put in the HTML is a mark of the scale, «н», an integer or an escaped code."""
+    from markupsafe import Markup, escape
+
     rows = []
+    lessons = [lesson.id for lesson in data.lessons]
     for pupil in data.pupils:
-        cells = []
-        for lesson in data.lessons:
-            marks = data.grades.get((lesson.id, pupil.id))
-            if (lesson.id, pupil.id) in data.absences:
-                cells.append(("н", "", "", ""))
+        parts = []
+        for lesson_id in lessons:
+            key = (lesson_id, pupil.id)
+            marks = data.grades.get(key)
+            if key in data.absences:
+                parts.append("<td>н</td>")
             elif marks:
-                late = "l" if any(m.is_late for m in marks) else ""
-                first = marks[0] if len(marks) == 1 else None
-                cells.append(("/".join(m.value for m in marks), late, first.version if first else "",
-                              first.work_type if first else ""))
+                late = ' class="l"' if any(m.is_late for m in marks) else ""
+                if len(marks) == 1:
+                    mark = marks[0]
+                    parts.append(f'<td{late} data-v="{int(mark.version)}" data-t="{escape(mark.work_type)}">'
+                                 f"{escape(mark.value)}</td>")
+                else:
+                    parts.append(f"<td{late}>{escape('/'.join(m.value for m in marks))}</td>")
             else:
-                cells.append(("", "", "", ""))
-        rows.append((pupil, cells))
+                parts.append("<td></td>")
+        rows.append((pupil, Markup("".join(parts))))
     return rows
 
 
