@@ -209,8 +209,11 @@ def test_resolution_makes_a_fixed_number_of_queries_whatever_the_depth(app, make
             service.add_version(tenant, effective_from=date(2020, 9, 1), act="Приказ",
                                 values={"informing": {"paper_interval_days": 14 - node["path"].count("/")}})
         db.session.commit()
+        from flask import g
+
         for node in (region, school):
             tenant = db.session.get(Tenant, node["id"])
+            g.pop("tenant_rows", None)  # nothing cached from earlier in this request
             with count_queries() as counter:
                 result = service.effective(tenant, date(2021, 1, 1))
             counts[node["kind"]] = counter.count
