@@ -1,0 +1,71 @@
+"""The journal issue's walk: a teacher of МАОУ СОШ № 12 (Perm, UTC+5) fills a day's lesson by
+keyboard, enters an oral grade two days late and sees it marked late (DL-3: one day); under
+a region rule of three days the same late entry is on time."""
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+PERM = ZoneInfo("Asia/Yekaterinburg")
+
+
+@pytest.fixture
+def perm_school(make_tenant, make_user, make_roster, raw_sql):
+    region = make_tenant("Пермский край", timezone="Asia/Yekaterinburg")
+    city = make_tenant("г. Пермь", parent=region)
+    school = make_tenant("МАОУ «СОШ № 12»", parent=city)
+    teacher = make_user("teacher12", "teacher", school)
+    roster = make_roster(school, pupils=4, lessons=True, teacher_user=teacher)
+    two_days_ago = dt.datetime.now(PERM).date() - dt.timedelta(days=2)
+    rows = raw_sql("SELECT id FROM lesson WHERE class_id = :c AND teacher_id = :t AND held_on = :d",
+                   c=roster["class_id"], t=roster["teacher_id"], d=two_days_ago)
+    if not rows:
+        pytest.skip(f"no maths lesson on {two_days_ago} (a weekend or holiday)")
+    return {"region": region, "admin": make_user("perm", "region_admin", region), "teacher": teacher,
+            "roster": roster, "lesson_id": rows[0].id}
+
+
+def sign_in(page, user):
+    page.goto("/login")
+    page.get_by_label("Логин").fill(user["login"])
+    page.get_by_label("Пароль").fill(user["password"])
+    page.get_by_role("button", name="Войти").click()
+
+
+def test_perm_teacher_fills_a_lesson_and_sees_late_marks(page, perm_school, client, token):
+    school = perm_school
+    sign_in(page, school["teacher"])
+    # The lesson of two days ago: topic and homework, typed into the lesson page.
+    page.goto(f"/lessons/{school['lesson_id']}")
+    assert "Asia/Yekaterinburg" in page.locator("hgroup").inner_text()
+    page.get_by_label("Тема урока").fill("Решение уравнений")
+    page.get_by_label("Домашнее задание", exact=True).fill("№ 214, 215")
+    page.get_by_role("button", name="Сохранить").click()
+    assert page.get_by_label("Тема урока").input_value() == "Решение уравнений"
+    assert "с опозданием" in page.locator("main form").inner_text()  # DL-1: entered after the lesson day
+
+    # The journal: an oral grade two days after the lesson, by keyboard, is late (DL-3: 1 day).
+    page.get_by_role("link", name="Мой журнал").click()
+    page.get_by_role("link", name="5а").click()
+    column = page.locator(f'#journal thead th[data-l="{school["lesson_id"]}"]')
+    index = column.evaluate("th => th.cellIndex")
+    cell = page.locator(f"#journal tbody tr:first-child td:nth-child({index + 1})")
+    cell.focus()
+    page.keyboard.press("5")
+    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    assert "l" in cell.get_attribute("class").split()
+
+    # The region allows three days for oral answers: the same entry, made again, is on time.
+    response = client.post(f"/api/v1/tenants/{school['region']['id']}/regulation-versions",
+                           headers=token(school["admin"]), json={
+                               "effective_from": "2020-09-01", "act": "Приказ Минобразования Пермского края",
+                               "values": {"deadlines": {"grade": {"oral": {"days": 3}}}}})
+    assert response.status_code == 201
+    cell.focus()
+    page.keyboard.press("4")
+    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    assert "l" not in (cell.get_attribute("class") or "").split()
+    page.reload()
+    cell = page.locator(f"#journal tbody tr:first-child td:nth-child({index + 1})")
+    assert cell.inner_text() == "4" and "l" not in (cell.get_attribute("class") or "").split()
