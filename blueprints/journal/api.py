@@ -10,7 +10,8 @@ from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, Final
                                         GradeColumnSchema,
                                         FinalMarkRowSchema, FinalMarkSchema, GradeDeleteArgs, GradeSchema,
                                         HistoryArgs, HistorySchema, HomeworkSchema, LessonViewSchema, MissingArgs,
-                                        MissingSchema, RecordSchema, RemarkSchema, TopicSchema)
+                                        MissingSchema, RecordSchema, RemarkSchema, TopicSchema, YearMarkArgs,
+                                        YearMarkInSchema, YearMarkRowSchema)
 
 blp = Blueprint("journal_api", __name__, description="The class journal: lessons, attendance, grades")
 
@@ -164,3 +165,22 @@ def put_grade_column(data, lesson_id):
     grades = service.set_grades(lesson(), data["grades"], reason=data["reason"])
     db.session.commit()
     return grades
+
+
+@blp.route("/classes/<int:class_id>/year-marks")
+@blp.arguments(YearMarkArgs, location="query")
+@blp.response(200, YearMarkRowSchema(many=True))
+def year_marks(args, class_id):
+    """Per pupil: this year's term marks, the suggested year mark, and the year, exam and
+    final marks set."""
+    return service.year_marks(g.loaded["class_id"], args["subject_id"])
+
+
+@blp.route("/classes/<int:class_id>/year-marks/<int:pupil_id>", methods=["PUT"])
+@blp.arguments(YearMarkInSchema)
+@blp.response(200, FinalMarkSchema)
+def put_year_mark(data, class_id, pupil_id):
+    mark = service.set_year_mark(g.loaded["class_id"], data["subject_id"], data["kind"], pupil_id, data["value"],
+                                 version=data["version"], reason=data["reason"])
+    db.session.commit()
+    return mark

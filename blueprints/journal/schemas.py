@@ -173,3 +173,25 @@ class GradeEntrySchema(ma.Schema):
 class GradeColumnSchema(ma.Schema):
     grades = ma.fields.List(ma.fields.Nested(GradeEntrySchema), required=True)
     reason = ma.fields.String(load_default=None)
+
+
+class YearMarkArgs(ma.Schema):
+    subject_id = ma.fields.Integer(required=True)
+
+
+class YearMarkRowSchema(ma.Schema):
+    pupil_id = ma.fields.Function(lambda r: r["pupil"].id)
+    pupil = ma.fields.Function(lambda r: r["pupil"].full_name)
+    terms = ma.fields.List(ma.fields.String(), metadata={"description": "the term marks set this year"})
+    suggested = ma.fields.String(allow_none=True, metadata={"description": "mean of the term marks"})
+    year = ma.fields.Function(lambda r: r["year"].value if r["year"] else None)
+    exam = ma.fields.Function(lambda r: r["exam"].value if r["exam"] else None)
+    final = ma.fields.Function(lambda r: r["final"].value if r["final"] else None)
+
+
+class YearMarkInSchema(ma.Schema):
+    subject_id = ma.fields.Integer(required=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(("year", "exam", "final")))
+    value = ma.fields.String(required=True)
+    version = ma.fields.Integer(load_default=None, allow_none=True)
+    reason = ma.fields.String(load_default=None)

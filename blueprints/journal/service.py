@@ -578,7 +578,7 @@ def term_marks(school_class: SchoolClass, subject_id: int, term: Term) -> list[d
 
 
 def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_id: int, value: str, *,
-                  version=None, reason=None):
+                  version=None, reason=None, kind="term", period_key=None):
     """The teacher of the class's subject sets a term mark; it is visible to the pupil and
     guardians at once (DL-4 allows up to ``results_visible_days``)."""
     from blueprints.journal.models import FinalMark
@@ -604,23 +604,24 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
         raise JournalError({"value": _("Use a mark of the scale: %(scale)s.", scale=", ".join(regulation["grading"]["scale"]))})
     if pupil_id not in {p.id for p in roster.class_roster(school_class)}:
         raise JournalError({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
+    period_key = period_key or f"term:{term.id}"
     mark = db.session.execute(select(FinalMark).where(
         FinalMark.pupil_id == pupil_id, FinalMark.subject_id == subject_id,
-        FinalMark.kind == "term", FinalMark.period_key == f"term:{term.id}")).scalar_one_or_none()
+        FinalMark.kind == kind, FinalMark.period_key == period_key)).scalar_one_or_none()
     _check_version(mark, version)
     before = {"value": mark.value} if mark else None
     if mark is None:
-        mark = FinalMark(pupil_id=pupil_id, class_id=school_class.id, subject_id=subject_id, kind="term",
-                         term_id=term.id, period_key=f"term:{term.id}", tenant_id=school.id,
+        mark = FinalMark(pupil_id=pupil_id, class_id=school_class.id, subject_id=subject_id, kind=kind,
+                         term_id=term.id if kind == "term" else None, period_key=period_key, tenant_id=school.id,
                          region_id=school_class.region_id)
         db.session.add(mark)
     mark.value, mark.entered_at, mark.entered_by = value, utcnow(), current_user.id
     _flush_or_conflict(lambda: select(FinalMark).where(FinalMark.pupil_id == pupil_id,
                                                        FinalMark.subject_id == subject_id,
-                                                       FinalMark.period_key == f"term:{term.id}"))
+                                                       FinalMark.period_key == period_key))
     audit.record(tenant_id=school.id, action="journal.final_mark", obj_type="final_mark", obj_id=mark.id,
-                 before=before, after={"pupil_id": pupil_id, "subject_id": subject_id, "term_id": term.id,
-                                       "value": value}, reason=reason)
+                 before=before, after={"pupil_id": pupil_id, "subject_id": subject_id, "kind": kind,
+                                       "period": period_key, "value": value}, reason=reason)
     return mark
 
 
@@ -665,3 +666,55 @@ def history(lesson: Lesson, pupil_id: int | None = None) -> list:
         return False
 
     return [r for r in rows if concerns(r)]
+
+
+def year_marks(school_class: SchoolClass, subject_id: int) -> list[dict]:
+    """Per pupil: the term marks of the year, the suggested year mark (their mean) and the
+    year, exam and final marks set."""
+    from blueprints.journal.models import FinalMark
+
+    school = tenants.load(school_class.tenant_id)
+    if not roster.can_read(school):
+        tenants.require(False)
+    grading = tenants.effective(school, tenants.local_today(school)).document["grading"]
+    marks: dict[int, dict] = {}
+    for mark in db.session.execute(select(FinalMark).where(
+            FinalMark.class_id == school_class.id, FinalMark.subject_id == subject_id)).scalars():
+        entry = marks.setdefault(mark.pupil_id, {"terms": [], "year": None, "exam": None, "final": None})
+        if mark.kind == "term":
+            entry["terms"].append(mark)
+        else:
+            entry[mark.kind] = mark
+    out = []
+    for pupil in roster.class_roster(school_class):
+        entry = marks.get(pupil.id, {"terms": [], "year": None, "exam": None, "final": None})
+        as_grades = [SimpleGrade(m.value, "") for m in entry["terms"]]
+        out.append({"pupil": pupil, "terms": [m.value for m in entry["terms"]],
+                    "suggested": suggested_mark(as_grades, {**grading, "final_mark_rule": "mean"}),
+                    "year": entry["year"], "exam": entry["exam"], "final": entry["final"]})
+    return out
+
+
+@dataclass
+class SimpleGrade:
+    value: str
+    work_type: str
+
+
+def set_year_mark(school_class: SchoolClass, subject_id: int, kind: str, pupil_id: int, value: str, *,
+                  version=None, reason=None):
+    """A year, exam or final mark (GR-1): by the subject's teacher until the year's last term
+    locks, then by a school admin with a reason."""
+    from blueprints.journal.models import FINAL_KINDS, FinalMark
+
+    if kind not in FINAL_KINDS or kind == "term":
+        raise JournalError({"kind": _("Choose year, exam or final.")})
+    terms = db.session.execute(select(Term).where(Term.year_id == school_class.year_id,
+                                                  Term.level_from <= school_class.grade,
+                                                  Term.level_to >= school_class.grade)
+                               .order_by(Term.ends_on.desc())).scalars().all()
+    if not terms:
+        raise JournalError({"kind": _("The class's year has no terms.")})
+    # The year closes with its last term: reuse the term rule with the last term.
+    return set_term_mark(school_class, subject_id, terms[0], pupil_id, value, version=version, reason=reason,
+                         kind=kind, period_key=f"{kind}:{school_class.year_id}")

@@ -124,3 +124,46 @@ def my_journal(school_id):
             .where(Assignment.year_id == year.id, Assignment.teacher_id == staff.id)
             .order_by(SchoolClass.grade, SchoolClass.letter, Subject.name)).all()
     return render_template("journal/mine.html", school=school, rows=rows, staff=staff)
+
+
+@bp.route("/classes/<int:class_id>/marks", methods=["GET", "POST"])
+def marks_page(class_id):
+    """Term marks of a class in a subject: each pupil's grades, the suggested mark (a
+    forecast while the term runs, IN-6) and the mark set; the teacher sets marks here."""
+    school_class = g.loaded["class_id"]
+    school = roster.school_of_row(school_class)
+    if not roster.can_read(school):
+        abort(403)
+    subjects = db.session.execute(select(Subject).join(Assignment, Assignment.subject_id == Subject.id)
+                                  .where(Assignment.class_id == school_class.id).distinct()
+                                  .order_by(Subject.name)).scalars().all()
+    terms = [t for t in db.session.execute(select(Term).where(Term.year_id == school_class.year_id)
+                                           .order_by(Term.number)).scalars()
+             if t.level_from <= school_class.grade <= t.level_to]
+    subject = next((s_ for s_ in subjects if s_.id == request.values.get("subject_id", type=int)),
+                   subjects[0] if subjects else None)
+    today = tenants.local_today(school)
+    term = next((t for t in terms if t.id == request.values.get("term_id", type=int)), None) or next(
+        (t for t in terms if t.starts_on <= today <= t.ends_on), terms[0] if terms else None)
+    if subject is None or term is None:
+        return render_template("journal/empty.html", school_class=school_class)
+    if request.method == "POST":
+        try:
+            for key, value in request.form.items():
+                if key.startswith("mark:") and value:
+                    service.set_term_mark(school_class, subject.id, term, int(key.split(":", 1)[1]), value,
+                                          reason=request.form.get("reason") or None)
+            db.session.commit()
+            flash(_("Saved."))
+        except service.JournalError as error:
+            db.session.rollback()
+            for field, messages in error.errors.items():
+                flash(f"{field}: {' '.join(messages)}", "error")
+        except tenants.Forbidden:
+            db.session.rollback()
+            abort(403)
+        return redirect(url_for("journal.marks_page", class_id=school_class.id, subject_id=subject.id, term_id=term.id))
+    rows = service.term_marks(school_class, subject.id, term)
+    scale = tenants.effective(school, term.ends_on).document["grading"]["scale"]
+    return render_template("journal/marks.html", school_class=school_class, subject=subject, term=term,
+                           subjects=subjects, terms=terms, rows=rows, scale=scale)

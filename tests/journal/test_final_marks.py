@@ -120,3 +120,26 @@ def test_a_lesson_is_judged_by_the_version_in_force_on_its_date(app, region_tree
             due = service.due_times(service.context(lesson))["grade:У"]
             local = due.astimezone(dt.timezone(dt.timedelta(hours=3))).date()
             assert local == held(row) + dt.timedelta(days=days)
+
+
+def test_year_marks_follow_the_term_marks(api, region_tree, make_roster):
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    term = current_term(api, a["teacher"], roster)
+    if term is None:
+        pytest.skip("no term runs today")
+    pupil = roster["pupil_ids"][0]
+    marks_url = f"/api/v1/classes/{roster['class_id']}/final-marks/{pupil}"
+    assert api(a["teacher"], "PUT", marks_url, json={"subject_id": roster["subject_id"], "term_id": term["id"],
+                                                      "value": "4"}).status_code == 200
+    rows = api(a["teacher"], "GET", f"/api/v1/classes/{roster['class_id']}/year-marks?subject_id={roster['subject_id']}").json
+    row = next(r for r in rows if r["pupil_id"] == pupil)
+    assert (row["terms"], row["suggested"], row["year"]) == (["4"], "4", None)
+    year_url = f"/api/v1/classes/{roster['class_id']}/year-marks/{pupil}"
+    body = {"subject_id": roster["subject_id"], "kind": "year", "value": "4"}
+    assert api(a["teacher"], "PUT", year_url, json=body).status_code == 200
+    assert api(a["teacher"], "PUT", year_url, json={**body, "kind": "final", "value": "5"}).status_code == 200
+    assert api(a["teacher"], "PUT", year_url, json={**body, "kind": "term"}).status_code == 422
+    row = next(r for r in api(a["teacher"], "GET", f"/api/v1/classes/{roster['class_id']}/year-marks?subject_id={roster['subject_id']}").json
+               if r["pupil_id"] == pupil)
+    assert (row["year"], row["final"]) == ("4", "5")

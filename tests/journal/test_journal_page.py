@@ -53,3 +53,25 @@ def test_a_teacher_finds_their_classes_in_my_journal(client, login, region_tree,
     page = client.get(f"/schools/{a['school']['id']}/my-journal").get_data(as_text=True)
     assert f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}" in page
     assert "Русский язык" not in page  # taught by someone else
+
+
+def test_the_marks_page_shows_the_forecast_and_saves_a_term_mark(client, login, region_tree, make_roster, raw_sql):
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    login(client, a["teacher"])
+    page = client.get(f"/classes/{roster['class_id']}/marks?subject_id={roster['subject_id']}")
+    assert page.status_code == 200 and "Ученик000" in page.get_data(as_text=True)
+    term_id = int(page.get_data(as_text=True).split('name="term_id" value="')[1].split('"')[0])
+    pupil = roster["pupil_ids"][0]
+    import datetime as dt
+
+    ends = raw_sql("SELECT ends_on FROM term WHERE id = :t", t=term_id)[0].ends_on
+    ends = ends if isinstance(ends, dt.date) else dt.date.fromisoformat(str(ends))
+    closed = dt.date.today() > ends + dt.timedelta(days=5)
+    saved = client.post(f"/classes/{roster['class_id']}/marks", data={
+        "subject_id": roster["subject_id"], "term_id": term_id, f"mark:{pupil}": "4"})
+    stored = [(r.value, r.kind) for r in raw_sql("SELECT value, kind FROM final_mark WHERE pupil_id = :p", p=pupil)]
+    if closed:  # in summer the page opens on a closed term: the teacher may not set marks
+        assert saved.status_code == 403 and stored == []
+    else:
+        assert saved.status_code == 302 and stored == [("4", "term")]
