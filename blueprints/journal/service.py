@@ -62,23 +62,33 @@ def context(lesson: Lesson) -> Context:
 # Permissions -------------------------------------------------------------------------------------
 
 def acting_staff(school) -> Staff | None:
+    """The signed-in user's staff record in this school (once per request)."""
     if not current_user.is_authenticated:
         return None
-    return db.session.execute(select(Staff).where(Staff.tenant_id == school.id,
-                                                  Staff.user_id == current_user.id)).scalar_one_or_none()
+    cache = g.setdefault("acting_staff", {})
+    if school.id not in cache:
+        cache[school.id] = db.session.execute(select(Staff).where(
+            Staff.tenant_id == school.id, Staff.user_id == current_user.id)).scalar_one_or_none()
+    return cache[school.id]
 
 
 def can_read(ctx: Context) -> bool:
     return roster.can_read(ctx.school)
 
 
-def is_teacher_of(ctx: Context, record: LessonRecord | None) -> bool:
+def is_teacher_of(ctx: Context, record: LessonRecord | None = None, *, load_record=False) -> bool:
     """The lesson's teacher, or the substitute who taught it."""
     membership = g.get("membership")
     if membership is None or membership.role != "teacher":
         return False
     staff = acting_staff(ctx.school)
-    return staff is not None and staff.id in (ctx.lesson.teacher_id, record.substitute_id if record else None)
+    if staff is None:
+        return False
+    if staff.id == ctx.lesson.teacher_id:
+        return True
+    if record is None and load_record:
+        record = record_of(ctx.lesson)
+    return record is not None and staff.id == record.substitute_id
 
 
 def is_locked(ctx: Context, today: dt.date | None = None) -> bool:
@@ -87,7 +97,7 @@ def is_locked(ctx: Context, today: dt.date | None = None) -> bool:
     return today > ctx.term.ends_on + dt.timedelta(days=int(ctx.deadlines["lock_after_period_days"]))
 
 
-def authorise_write(ctx: Context, record, reason: str | None):
+def authorise_write(ctx: Context, record, reason: str | None, *, load_record=False):
     """Teachers write their lessons until the period locks; afterwards only a school admin
     corrects, with a reason (pupils and guardians never write: AC-2)."""
     membership = g.get("membership")
@@ -98,7 +108,7 @@ def authorise_write(ctx: Context, record, reason: str | None):
         if not (reason or "").strip():
             raise JournalError({"reason": _("The period is closed: a correction needs a reason.")})
         return "correction"
-    if not is_teacher_of(ctx, record):
+    if not is_teacher_of(ctx, record, load_record=load_record):
         tenants.require(False)
     return "entry"
 
@@ -256,7 +266,7 @@ def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comm
 def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grade]:
     """A whole column at once, in one transaction: each entry as ``set_grade`` would take it,
     with the lesson's context, roster and due times worked out once."""
-    write = _grade_writer(lesson, reason)
+    write = _grade_writer(lesson, reason, many=True)
     out = []
     for index, entry in enumerate(entries):
         try:
@@ -268,16 +278,30 @@ def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grad
     return out
 
 
-def _grade_writer(lesson: Lesson, reason):
+def _grade_writer(lesson: Lesson, reason, many=False):
     ctx = context(lesson)
-    kind = authorise_write(ctx, record_of(lesson), reason)
+    kind = authorise_write(ctx, None, reason, load_record=True)
     if ctx.school_class.grade in ctx.grading["ungraded_levels"]:
         raise JournalError({"value": _("Grade %(n)s is not graded.", n=ctx.school_class.grade)})
-    pupils = {p.id for p in pupils_of(lesson)}
-    codes = {w["code"] for w in ctx.grading["work_types"]}
-    due = due_times(ctx)  # before any change: its query would flush them
-    existing = {(g_.pupil_id, g_.work_type): g_ for g_ in db.session.execute(
-        select(Grade).where(Grade.lesson_id == lesson.id)).scalars()}
+    codes = {w["code"]: w["kind"] for w in ctx.grading["work_types"]}
+    due = {f"grade:{code}": deadlines.grade_due(ctx.deadlines["grade"], work, ctx.school_class.grade,
+                                                lesson.held_on, ctx.zone) for code, work in codes.items()}
+    pupils = {p.id for p in pupils_of(lesson)} if many else None
+    existing = ({(g_.pupil_id, g_.work_type): g_ for g_ in db.session.execute(
+        select(Grade).where(Grade.lesson_id == lesson.id)).scalars()} if many else {})
+
+    def in_class(pupil_id):
+        if pupils is not None:
+            return pupil_id in pupils
+        return db.session.execute(select(Enrolment.id).where(
+            Enrolment.pupil_id == pupil_id, Enrolment.class_id == lesson.class_id, Enrolment.from_on <= lesson.held_on,
+            (Enrolment.to_on.is_(None)) | (Enrolment.to_on >= lesson.held_on)).limit(1)).first() is not None
+
+    def current(pupil_id, work_type):
+        if many:
+            return existing.get((pupil_id, work_type))
+        return db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
+                                                      Grade.work_type == work_type)).scalar_one_or_none()
 
     def write(pupil_id, value, work_type, comment, version):
         errors = {}
@@ -285,11 +309,11 @@ def _grade_writer(lesson: Lesson, reason):
             errors["value"] = _("Use a mark of the scale: %(scale)s.", scale=", ".join(ctx.grading["scale"]))
         if work_type not in codes:
             errors["work_type"] = _("Unknown work type %(code)s.", code=work_type)
-        if pupil_id not in pupils:
+        if not errors and not in_class(pupil_id):
             errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
         if errors:
             raise JournalError(errors)
-        grade = existing.get((pupil_id, work_type))
+        grade = current(pupil_id, work_type)
         _check_version(grade, version)
         before = {"value": grade.value, "comment": grade.comment} if grade else None
         now = utcnow()
