@@ -81,11 +81,10 @@ def prepare(app):
             "lessons": lessons, "pupils": pupils}
 
 
-def serve(url, port):
-    env = {**os.environ, "TABEL_DATABASE_URL": url, "TABEL_SECRET_KEY": SECRET, "TABEL_LOG_LEVEL": "WARNING",
-           "GUNICORN_WORKERS": "2", "GUNICORN_THREADS": "1"}
-    process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", "1", "-b", f"127.0.0.1:{port}",
-                                "--access-logfile", "/dev/null", "wsgi:app"], cwd=ROOT, env=env,
+def serve(url, port, threads):
+    env = {**os.environ, "TABEL_DATABASE_URL": url, "TABEL_SECRET_KEY": SECRET, "TABEL_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", str(threads),
+                                "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     for _ in range(100):
         try:
@@ -138,6 +137,7 @@ def main():
     parser.add_argument("--database", default="postgresql://postgres@127.0.0.1:5432/tabel_journal_bench")
     parser.add_argument("--port", type=int, default=8791)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (2 workers)")
     args = parser.parse_args()
     app = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": args.database, "LOG_LEVEL": "WARNING",
                       "RATELIMIT_ENABLED": False})
@@ -184,7 +184,7 @@ def main():
                          ([l[0] for l in lessons],)).fetchall()
             raw.append((time.perf_counter() - started) * 1000)
 
-    server = serve(args.database, args.port)
+    server = serve(args.database, args.port, args.threads)
     try:
         load(args.port, token, lambda c, t: call(c, "GET", page, t)[0], threads=4, count=200)  # warm up
         page_lat, page_status, page_time = load(args.port, token, lambda c, t: call(c, "GET", page, t)[0],
@@ -211,7 +211,8 @@ def main():
 
     ok_pages = sum(1 for s in page_status if s == 200)
     ok_writes = sum(1 for s in write_status if s == 200)
-    print(f"data: {len(ids['pupils'])} pupils x {len(ids['lessons'])} lessons on the page; PostgreSQL; gunicorn 2 workers")
+    print(f"data: {len(ids['pupils'])} pupils x {len(ids['lessons'])} lessons on the page; PostgreSQL; "
+          f"gunicorn 2 workers x {args.threads} threads")
     print(f"{'what':<56}{'p50 ms':>9}{'p95 ms':>9}{'x baseline':>12}")
     print(f"{'raw SQL baseline: the page data (psycopg, 3 statements)':<56}{percentile(raw, .5):>9.2f}{percentile(raw, .95):>9.2f}{1:>12.1f}")
     print(f"{'GET journal page (8 client threads)':<56}{percentile(page_lat, .5):>9.2f}{percentile(page_lat, .95):>9.2f}"
