@@ -114,10 +114,20 @@ def authorise_write(ctx: Context, record, reason: str | None, *, load_record=Fal
 
 
 def record_of(lesson: Lesson, create=False) -> LessonRecord | None:
-    row = db.session.execute(select(LessonRecord).where(LessonRecord.lesson_id == lesson.id)).scalar_one_or_none()
+    """The lesson's record; with ``create``, made if missing. Two first entries on a lesson
+    at the same moment (marks typed quickly down a column) both try to make it: the loser's
+    insert is undone inside a savepoint and it uses the winner's row."""
+    from sqlalchemy.exc import IntegrityError
+
+    query = select(LessonRecord).where(LessonRecord.lesson_id == lesson.id)
+    row = db.session.execute(query).scalar_one_or_none()
     if row is None and create:
-        row = LessonRecord(lesson_id=lesson.id, tenant_id=lesson.tenant_id, region_id=lesson.region_id)
-        db.session.add(row)
+        try:
+            with db.session.begin_nested():
+                row = LessonRecord(lesson_id=lesson.id, tenant_id=lesson.tenant_id, region_id=lesson.region_id)
+                db.session.add(row)
+        except IntegrityError:
+            row = db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
     return row
 
 

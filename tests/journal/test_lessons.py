@@ -260,3 +260,29 @@ def test_concurrent_saves_in_one_school_all_land(app, journal, token):
         thread.join()
     assert results == [200] * len(threads)
     assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
+def test_first_absences_on_a_lesson_typed_at_once_all_land(app, journal, token, raw_sql):
+    """The first marks of a lesson create its record; simultaneous ones must not collide."""
+    import threading
+
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    headers = token(a["teacher"])
+    results = []
+    barrier = threading.Barrier(len(journal["roster"]["pupil_ids"]))
+
+    def mark(pupil):
+        client = app.test_client()
+        barrier.wait()
+        results.append(client.put(f"/api/v1/lessons/{lesson_id}/attendance/{pupil}", headers=headers,
+                                  json={"status": "absent"}).status_code)
+
+    threads = [threading.Thread(target=mark, args=(p,)) for p in journal["roster"]["pupil_ids"]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * len(threads)
+    assert raw_sql("SELECT COUNT(*) AS n FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].n == len(threads)
+    assert raw_sql("SELECT COUNT(*) AS n FROM lesson_record WHERE lesson_id = :l", l=lesson_id)[0].n == 1
