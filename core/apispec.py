@@ -15,11 +15,21 @@ class Api(_SmorestApi):
 
 
 class Blueprint(_SmorestBlueprint):
-    """An API blueprint whose routes live under ``/api/v1``."""
+    """An API blueprint whose routes live under ``/api/v1`` and, unless ``public``, answer
+    401 to callers who are not signed in."""
 
-    def __init__(self, name, import_name, **kwargs):
+    def __init__(self, name, import_name, *, public=False, **kwargs):
         kwargs.setdefault("url_prefix", API_PREFIX)
         super().__init__(name, import_name, **kwargs)
+        if not public:
+            self.before_request(_signed_in)
+
+
+def _signed_in():
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        smorest_abort(401)
 
 
 def is_api_request() -> bool:

@@ -14,6 +14,7 @@ import io
 from dataclasses import dataclass, field
 from typing import Callable
 
+import marshmallow as ma
 from flask_babel import gettext as _
 
 MAX_ROWS = 20000
@@ -57,6 +58,15 @@ class Parsed:
         for error in self.errors:
             out.setdefault(f"rows.{error.row}.{error.column}", []).append(error.message)
         return out
+
+
+class ReportSchema(ma.Schema):
+    """What checking or importing a file answers: rows read, rows rejected, each error."""
+
+    rows = ma.fields.Integer()
+    rejected = ma.fields.Integer()
+    errors = ma.fields.List(ma.fields.Dict())
+    committed = ma.fields.Boolean()
 
 
 class ImportFileError(ValueError):

@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from core.apispec import UtcDateTime
+from core.tabular import ReportSchema
 
 from tenants.models import KINDS
 
@@ -119,9 +120,5 @@ class OnboardingArgs(ma.Schema):
     commit = ma.fields.Boolean(load_default=False)
 
 
-class OnboardingResultSchema(ma.Schema):
-    rows = ma.fields.Integer()
-    rejected = ma.fields.Integer()
-    errors = ma.fields.List(ma.fields.Dict())
-    committed = ma.fields.Boolean()
+class OnboardingResultSchema(ReportSchema):
     report = ma.fields.Dict(allow_none=True)

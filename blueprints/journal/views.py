@@ -21,6 +21,23 @@ def _signed_in():
     return None
 
 
+def _class_subject_term(school_class, school):
+    """The class's subjects and terms for the page's choice, and the chosen ones (the
+    requested, else the first subject and the term running today)."""
+    subjects = db.session.execute(select(Subject).join(Assignment, Assignment.subject_id == Subject.id)
+                                  .where(Assignment.class_id == school_class.id).distinct()
+                                  .order_by(Subject.name)).scalars().all()
+    terms = [t for t in db.session.execute(select(Term).where(Term.year_id == school_class.year_id)
+                                           .order_by(Term.number)).scalars()
+             if t.level_from <= school_class.grade <= t.level_to]
+    subject = next((s_ for s_ in subjects if s_.id == request.values.get("subject_id", type=int)),
+                   subjects[0] if subjects else None)
+    today = tenants.local_today(school)
+    term = next((t for t in terms if t.id == request.values.get("term_id", type=int)), None) or next(
+        (t for t in terms if t.starts_on <= today <= t.ends_on), terms[0] if terms else None)
+    return subjects, terms, subject, term
+
+
 @bp.route("/classes/<int:class_id>/journal")
 def class_journal(class_id):
     """Choose a subject and a term; the teacher's own subjects first."""
@@ -28,17 +45,7 @@ def class_journal(class_id):
     school = roster.school_of_row(school_class)
     if not roster.can_read(school):
         abort(403)
-    subjects = db.session.execute(select(Subject).join(Assignment, Assignment.subject_id == Subject.id)
-                                  .where(Assignment.class_id == school_class.id).distinct()
-                                  .order_by(Subject.name)).scalars().all()
-    terms = [t for t in db.session.execute(select(Term).where(Term.year_id == school_class.year_id)
-                                           .order_by(Term.number)).scalars()
-             if t.level_from <= school_class.grade <= t.level_to]
-    subject = next((s for s in subjects if s.id == request.args.get("subject_id", type=int)),
-                   subjects[0] if subjects else None)
-    today = tenants.local_today(school)
-    term = next((t for t in terms if t.id == request.args.get("term_id", type=int)), None) or next(
-        (t for t in terms if t.starts_on <= today <= t.ends_on), terms[0] if terms else None)
+    subjects, terms, subject, term = _class_subject_term(school_class, school)
     if subject is None or term is None:
         return render_template("journal/empty.html", school_class=school_class)
     data = service.grid(school_class, subject, term)
@@ -134,17 +141,7 @@ def marks_page(class_id):
     school = roster.school_of_row(school_class)
     if not roster.can_read(school):
         abort(403)
-    subjects = db.session.execute(select(Subject).join(Assignment, Assignment.subject_id == Subject.id)
-                                  .where(Assignment.class_id == school_class.id).distinct()
-                                  .order_by(Subject.name)).scalars().all()
-    terms = [t for t in db.session.execute(select(Term).where(Term.year_id == school_class.year_id)
-                                           .order_by(Term.number)).scalars()
-             if t.level_from <= school_class.grade <= t.level_to]
-    subject = next((s_ for s_ in subjects if s_.id == request.values.get("subject_id", type=int)),
-                   subjects[0] if subjects else None)
-    today = tenants.local_today(school)
-    term = next((t for t in terms if t.id == request.values.get("term_id", type=int)), None) or next(
-        (t for t in terms if t.starts_on <= today <= t.ends_on), terms[0] if terms else None)
+    subjects, terms, subject, term = _class_subject_term(school_class, school)
     if subject is None or term is None:
         return render_template("journal/empty.html", school_class=school_class)
     if request.method == "POST":

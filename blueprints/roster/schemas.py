@@ -1,6 +1,7 @@
 import marshmallow as ma
 
 from core.i18n import between
+from core.tabular import ReportSchema
 
 
 class YearSchema(ma.Schema):
@@ -143,11 +144,7 @@ class ImportArgs(ma.Schema):
     year_id = ma.fields.Integer(load_default=None)
 
 
-class ImportResultSchema(ma.Schema):
-    rows = ma.fields.Integer()
-    rejected = ma.fields.Integer()
-    errors = ma.fields.List(ma.fields.Dict())
-    committed = ma.fields.Boolean()
+class ImportResultSchema(ReportSchema):
     summary = ma.fields.Dict(allow_none=True)
 
 

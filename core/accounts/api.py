@@ -8,7 +8,7 @@ from core.accounts.schemas import MeSchema, TokenRequestSchema, TokenSchema
 from core.apispec import Blueprint
 from core.extensions import db, limiter
 
-blp = Blueprint("auth_api", __name__, description="Sign-in and the caller's account")
+blp = Blueprint("auth_api", __name__, public=True, description="Sign-in and the caller's account")
 
 
 def _login_limit():
