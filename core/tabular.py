@@ -109,10 +109,10 @@ def read_table(filename: str, data: bytes) -> list[list]:
 
         try:
             book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as error:  # noqa: BLE001 - any unreadable workbook
+            sheet = book.worksheets[0]
+            return [list(row) for row in sheet.iter_rows(values_only=True)]
+        except Exception as error:  # noqa: BLE001 - any unreadable or truncated workbook
             raise ImportFileError(_("The file is not a readable XLSX workbook.")) from error
-        sheet = book.worksheets[0]
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
     for encoding in ("utf-8-sig", "cp1251"):
         try:
             text = data.decode(encoding)
@@ -124,9 +124,15 @@ def read_table(filename: str, data: bytes) -> list[list]:
     try:
         dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ";", delimiters=";,\t")
     except csv.Error:
-        dialect = csv.excel
-        dialect.delimiter = ";"
-    return [row for row in csv.reader(io.StringIO(text), dialect)]
+        dialect = _Semicolon
+    try:
+        return [row for row in csv.reader(io.StringIO(text), dialect)]
+    except csv.Error as error:
+        raise ImportFileError(_("The file is not a readable CSV table.")) from error
+
+
+class _Semicolon(csv.excel):
+    delimiter = ";"
 
 
 def parse(filename: str, data: bytes, columns: list[Column]) -> Parsed:
@@ -181,10 +187,14 @@ def parse_date(raw) -> dt.date:
 
 
 def parse_int(raw) -> int:
+    import math
+
     try:
         value = float(str(raw).replace(",", "."))
     except ValueError:
         raise ValueError(_("Not a number: «%(value)s».", value=raw)) from None
+    if not math.isfinite(value) or abs(value) > 2 ** 31:
+        raise ValueError(_("Not a number: «%(value)s».", value=raw))
     if value != int(value):
         raise ValueError(_("Not a whole number: «%(value)s».", value=raw))
     return int(value)

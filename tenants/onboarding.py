@@ -95,6 +95,7 @@ def check(region: Tenant, parsed: tabular.Parsed) -> tabular.Parsed:
         if bool(row.get("admin_name")) != bool(row.get("admin_email")):
             column = "E-mail администратора" if row.get("admin_name") else "ФИО администратора"
             parsed.reject(number, column, _("Give both the admin's full name and e-mail, or neither."))
+    _check_admin_accounts(region, parsed)
     for row in parsed.rows:
         if row["kind"] == "school":
             parent = (row.get("municipality") or "").lower()
@@ -104,6 +105,23 @@ def check(region: Tenant, parsed: tabular.Parsed) -> tabular.Parsed:
                 parsed.reject(row["_row"], "Муниципалитет",
                               _("No municipality «%(name)s» in the region or in the file.", name=row["municipality"]))
     return parsed
+
+
+def _check_admin_accounts(region: Tenant, parsed: tabular.Parsed):
+    """An admin e-mail that is already a login may be given the role only when every role
+    of that account lies inside this region (a region admin cannot reach, let alone take
+    over, an account of another region)."""
+    emails = {row["admin_email"] for row in parsed.rows if row.get("admin_email")}
+    if not emails:
+        return
+    with unscoped("onboarding: whose are these logins", routine=True):
+        held = db.session.execute(select(User.login, Membership.tenant_path).join(
+            Membership, Membership.user_id == User.id, isouter=True).where(User.login.in_(emails))).all()
+    outside = {login for login, path in held if path is None or not path.startswith(region.path)}
+    for row in parsed.rows:
+        if row.get("admin_email") in outside:
+            parsed.reject(row["_row"], "E-mail администратора",
+                          _("This e-mail is the login of an account outside this region."))
 
 
 def preview(region: Tenant, filename: str, data: bytes) -> tabular.Parsed:
@@ -149,13 +167,18 @@ def _ensure_admin(tenant: Tenant, full_name: str, email: str, issued_by_id):
         ).scalar_one_or_none() is not None
     if held:
         return None
+    code = None
     if user is None:
         import secrets
 
-        # The password is never told: the admin sets one with the one-time code.
+        # The password is never told: the new admin sets one with the one-time code.
         user = accounts.create_user(login=email, password=secrets.token_urlsafe(24), full_name=full_name,
                                     email=email)
-    accounts.grant(user, role=role, tenant_id=tenant.id, tenant_path=tenant.path, tenant_kind=tenant.kind,
-                   reason="onboarding")
-    code = accounts.issue_code(user, tenant_id=tenant.id, issued_by_id=issued_by_id)
+        accounts.grant(user, role=role, tenant_id=tenant.id, tenant_path=tenant.path, tenant_kind=tenant.kind,
+                       reason="onboarding")
+        code = accounts.issue_code(user, tenant_id=tenant.id, issued_by_id=issued_by_id)
+    else:
+        # An existing account keeps its password: it only gets the new role.
+        accounts.grant(user, role=role, tenant_id=tenant.id, tenant_path=tenant.path, tenant_kind=tenant.kind,
+                       reason="onboarding")
     return {"login": user.login, "name": user.full_name, "tenant": tenant.name, "tenant_id": tenant.id, "code": code}

@@ -146,7 +146,12 @@ def _flush_or_conflict(current_query):
                            status=409, current=current) from None
 
 
-def _check_version(obj, version):
+def _check_version(obj, version, *, required=False):
+    """A write based on a stale copy is refused; with ``required``, so is a write that names
+    no version for a row that exists (it would overwrite what the writer never saw)."""
+    if obj is not None and version is None and required:
+        raise JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
+                           status=409, current=obj)
     if version is not None and obj is not None and obj.version is not None and obj.version != version:
         raise JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
                            status=409, current=obj)
@@ -324,7 +329,7 @@ def _grade_writer(lesson: Lesson, reason, many=False):
         if errors:
             raise JournalError(errors)
         grade = current(pupil_id, work_type)
-        _check_version(grade, version)
+        _check_version(grade, version, required=True)
         before = {"value": grade.value, "comment": grade.comment} if grade else None
         now = utcnow()
         if grade is None:
@@ -399,9 +404,17 @@ def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, reason=Non
         db.session.add(row)
     record = record or record_of(lesson, create=True)
     if record.attendance_at is None:
+        # Stamped once, with a plain UPDATE: marks typed quickly down a column must not
+        # conflict over the record's version.
+        from sqlalchemy import update
+
         now = utcnow()
-        record.attendance_at, record.attendance_by = now, current_user.id
-        record.attendance_late = deadlines.is_late(now, due)
+        db.session.flush()
+        db.session.execute(
+            update(LessonRecord).where(LessonRecord.id == record.id, LessonRecord.attendance_at.is_(None))
+            .values(attendance_at=now, attendance_by=current_user.id, attendance_late=deadlines.is_late(now, due))
+            .execution_options(synchronize_session=False))
+        db.session.refresh(record)
     db.session.flush()
     _audit(ctx, "journal.attendance", before, {"pupil_id": pupil_id, "status": status}, correction_reason, kind)
     return record
@@ -634,6 +647,8 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
             raise JournalError({"reason": _("The period is closed: a correction needs a reason.")})
     elif not (teaches and membership is not None and membership.role == "teacher"):
         tenants.require(False)
+    if school_class.grade in regulation["grading"]["ungraded_levels"]:
+        raise JournalError({"value": _("Grade %(n)s is not graded.", n=school_class.grade)})
     if value not in regulation["grading"]["scale"]:
         raise JournalError({"value": _("Use a mark of the scale: %(scale)s.", scale=", ".join(regulation["grading"]["scale"]))})
     if pupil_id not in {p.id for p in roster.class_roster(school_class)}:

@@ -59,16 +59,25 @@ def lesson_page(lesson_id):
     if request.method == "POST":
         form = request.form
         reason = form.get("reason") or None
+        record = service.record_of(lesson)
         try:
-            if form.get("topic") is not None:
-                service.set_topic(lesson, form.get("topic", ""), version=form.get("version", type=int), reason=reason)
-            if form.get("homework") is not None or form.get("no_homework"):
-                service.set_homework(lesson, form.get("homework"), no_homework=bool(form.get("no_homework")),
-                                     reason=reason)
-            if form.get("attendance_taken"):
-                absences = [{"pupil_id": int(key.split(":", 1)[1]), "status": value,
-                             "reason": form.get(f"reason:{key.split(':', 1)[1]}")}
-                            for key, value in form.items() if key.startswith("status:") and value]
+            # Only what changed is saved: re-sending an unchanged part must not re-stamp it
+            # (its on-time entry would turn late).
+            topic = (form.get("topic") or "").strip() or None
+            if topic != (record.topic if record else None) and topic is not None:
+                service.set_topic(lesson, topic, version=form.get("version", type=int), reason=reason)
+            homework = (form.get("homework") or "").strip() or None
+            no_homework = bool(form.get("no_homework"))
+            if (homework, no_homework) != ((record.homework, record.no_homework) if record else (None, False)) \
+                    and (homework or no_homework):
+                service.set_homework(lesson, homework, no_homework=no_homework, reason=reason)
+            absences = [{"pupil_id": int(key.split(":", 1)[1]), "status": value,
+                         "reason": form.get(f"reason:{key.split(':', 1)[1]}")}
+                        for key, value in form.items()
+                        if key.startswith("status:") and key.split(":", 1)[1].isdigit() and value]
+            current = {(a.pupil_id, a.status, a.reason or None) for a in service.lesson_view(lesson)["attendance"]}
+            wanted = {(a["pupil_id"], a["status"], a["reason"] or None) for a in absences}
+            if form.get("attendance_taken") and (wanted != current or record is None or record.attendance_at is None):
                 service.take_attendance(lesson, absences, reason=reason)
             db.session.commit()
             flash(_("Saved."))
@@ -147,7 +156,7 @@ def marks_page(class_id):
     if request.method == "POST":
         try:
             for key, value in request.form.items():
-                if key.startswith("mark:") and value:
+                if key.startswith("mark:") and value and key.split(":", 1)[1].isdigit():
                     service.set_term_mark(school_class, subject.id, term, int(key.split(":", 1)[1]), value,
                                           reason=request.form.get("reason") or None)
             db.session.commit()

@@ -177,6 +177,7 @@ class StaffList(MethodView):
 class Subjects(MethodView):
     @blp.response(200, SubjectSchema(many=True))
     def get(self, school_id):
+        read_allowed(school())
         return service.subjects_for(school())
 
     @blp.arguments(SubjectSchema)
@@ -211,6 +212,7 @@ class Assignments(MethodView):
 class BellSchedule(MethodView):
     @blp.response(200, BellScheduleSchema)
     def get(self, school_id):
+        read_allowed(school())
         return {"periods": service.bell_schedule(school())}
 
     @blp.arguments(BellScheduleSchema)
@@ -370,6 +372,8 @@ def get_class(class_id):
 @blp.route("/subjects/<int:subject_id>")
 @blp.response(200, SubjectSchema)
 def get_subject(subject_id):
+    if g.get("membership") is None or g.membership.role not in service.STAFF_ROLES:
+        abort(403)
     return g.loaded["subject_id"]
 
 

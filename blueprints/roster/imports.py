@@ -193,7 +193,7 @@ def _apply_pupils(school, year, parsed, issued_by_id):
             summary["unchanged"] += 1
         if pupil.id not in enrolments:
             enrolments[pupil.id] = Enrolment(pupil_id=pupil.id, class_id=row["_class"].id, year_id=year.id,
-                                             from_on=max(year.starts_on, min(dt.date.today(), year.ends_on)),
+                                             from_on=year.starts_on,  # the class's pupil for the whole year
                                              reason="enrolled", **owned)
             db.session.add(enrolments[pupil.id])
         for n in (1, 2):

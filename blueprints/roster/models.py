@@ -234,6 +234,9 @@ class Lesson(SchoolOwned, db.Model):
     teacher_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)
     timetable_entry_id: Mapped[int | None] = mapped_column(ForeignKey("timetable_entry.id"))
     held_on: Mapped[date] = mapped_column(Date, index=True)
+    # The date the timetable gave the lesson; a one-off move changes held_on, not this, so
+    # generating the term's lessons again does not put the moved lesson back.
+    origin_on: Mapped[date | None] = mapped_column(Date)
     period: Mapped[int] = mapped_column(Integer)
     starts_at: Mapped[time] = mapped_column(Time)
     ends_at: Mapped[time] = mapped_column(Time)

@@ -408,9 +408,11 @@ def generate_lessons(term: Term) -> int:
         select(TimetableEntry, SchoolClass.grade).join(SchoolClass, SchoolClass.id == TimetableEntry.class_id)
         .where(TimetableEntry.year_id == term.year_id, SchoolClass.grade.between(term.level_from, term.level_to),
                SchoolClass.is_draft.is_(False))).all()
-    existing = set(db.session.execute(
-        select(Lesson.class_id, Lesson.held_on, Lesson.period, Lesson.subgroup)
-        .where(Lesson.term_id == term.id)).all())
+    rows_there = db.session.execute(
+        select(Lesson.class_id, Lesson.held_on, Lesson.period, Lesson.subgroup, Lesson.timetable_entry_id,
+               Lesson.origin_on).where(Lesson.term_id == term.id)).all()
+    existing = {(r.class_id, r.held_on, r.period, r.subgroup) for r in rows_there}
+    generated = {(r.timetable_entry_id, r.origin_on) for r in rows_there if r.timetable_entry_id}
     rows = []
     day = term.starts_on
     while day <= term.ends_on:
@@ -419,11 +421,12 @@ def generate_lessons(term: Term) -> int:
                 if entry.weekday != day.isoweekday() or entry.period not in bells:
                     continue
                 key = (entry.class_id, day, entry.period, entry.subgroup)
-                if key in existing:
+                if key in existing or (entry.id, day) in generated:
                     continue
                 bell = bells[entry.period]
                 rows.append({"term_id": term.id, "class_id": entry.class_id, "subject_id": entry.subject_id,
                              "teacher_id": entry.teacher_id, "timetable_entry_id": entry.id, "held_on": day,
+                             "origin_on": day,
                              "period": entry.period, "starts_at": bell.starts_at, "ends_at": bell.ends_at,
                              "subgroup": entry.subgroup, "room": entry.room, "is_cancelled": False,
                              "is_one_off": False, "tenant_id": term.tenant_id, "region_id": term.region_id,
@@ -508,9 +511,7 @@ def rollover(school: Tenant, from_year: AcademicYear, final_grade: int = 11) -> 
         enrolments = db.session.execute(select(Enrolment).where(
             Enrolment.class_id == old.id, Enrolment.to_on.is_(None))).scalars().all()
         if old.grade >= final_grade:
-            for enrolment in enrolments:
-                enrolment.to_on, enrolment.reason = from_year.ends_on, "graduated"
-                summary["graduated"] += 1
+            summary["graduated"] += len(enrolments)  # they leave when the new year is confirmed
             continue
         target = new_classes.get((old.grade + 1, old.letter))
         if target is None:
@@ -518,8 +519,9 @@ def rollover(school: Tenant, from_year: AcademicYear, final_grade: int = 11) -> 
             new_classes[(target.grade, target.letter)] = target
             summary["classes"] += 1
         for enrolment in enrolments:
+            # This year's enrolment stays open: the journal of the running year keeps its
+            # pupils until the new year is confirmed.
             pupil = db.session.execute(select(Pupil).where(Pupil.id == enrolment.pupil_id)).scalar_one()
-            enrolment.to_on = from_year.ends_on
             before = db.session.execute(select(Enrolment).where(Enrolment.pupil_id == pupil.id,
                                                                 Enrolment.year_id == new_year.id)).scalar_one_or_none()
             if before is None:
@@ -548,6 +550,17 @@ def confirm_year(year: AcademicYear) -> AcademicYear:
         row.is_draft = False
     for row in db.session.execute(select(Assignment).where(Assignment.year_id == year.id)).scalars():
         row.is_draft = False
+    # The year before ends: its enrolments close, as promoted (enrolled again) or graduated.
+    previous = db.session.execute(select(AcademicYear).where(
+        AcademicYear.tenant_id == year.tenant_id, AcademicYear.starts_on < year.starts_on)
+        .order_by(AcademicYear.starts_on.desc())).scalars().first()
+    if previous is not None:
+        moving = set(db.session.execute(select(Enrolment.pupil_id).where(Enrolment.year_id == year.id)).scalars())
+        for enrolment in db.session.execute(select(Enrolment).where(
+                Enrolment.year_id == previous.id, Enrolment.to_on.is_(None))).scalars():
+            enrolment.to_on = previous.ends_on
+            enrolment.reason = "promoted" if enrolment.pupil_id in moving else "graduated"
+        previous.status = "closed"
     year.status = "active"
     audit.record(tenant_id=school.id, action="year.confirm", obj_type="academic_year", obj_id=year.id,
                  after={"name": year.name})

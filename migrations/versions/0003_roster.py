@@ -318,6 +318,7 @@ def upgrade():
     sa.Column('teacher_id', sa.Integer(), nullable=False),
     sa.Column('timetable_entry_id', sa.Integer(), nullable=True),
     sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('origin_on', sa.Date(), nullable=True),
     sa.Column('period', sa.Integer(), nullable=False),
     sa.Column('starts_at', sa.Time(), nullable=False),
     sa.Column('ends_at', sa.Time(), nullable=False),

@@ -286,3 +286,52 @@ def test_first_absences_on_a_lesson_typed_at_once_all_land(app, journal, token, 
     assert results == [200] * len(threads)
     assert raw_sql("SELECT COUNT(*) AS n FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].n == len(threads)
     assert raw_sql("SELECT COUNT(*) AS n FROM lesson_record WHERE lesson_id = :l", l=lesson_id)[0].n == 1
+
+
+def test_absences_after_a_topic_all_land(app, journal, token, raw_sql, api):
+    """Marks typed at once after the topic exists must not conflict over the record."""
+    import threading
+
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Дроби"})
+    headers = token(a["teacher"])
+    results = []
+    barrier = threading.Barrier(len(journal["roster"]["pupil_ids"]))
+
+    def mark(pupil):
+        client = app.test_client()
+        barrier.wait()
+        results.append(client.put(f"/api/v1/lessons/{lesson_id}/attendance/{pupil}", headers=headers,
+                                  json={"status": "ill"}).status_code)
+
+    threads = [threading.Thread(target=mark, args=(p,)) for p in journal["roster"]["pupil_ids"]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200] * len(threads)
+    assert raw_sql("SELECT COUNT(*) AS n FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].n == len(threads)
+
+
+def test_a_write_without_a_version_does_not_overwrite_an_existing_grade(api, journal):
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
+    first = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У"})
+    blind = api(a["teacher"], "PUT", url, json={"value": "2", "work_type": "У"})
+    assert blind.status_code == 409 and blind.json["current"]["value"] == "5"
+    assert first.status_code == 200
+
+
+def test_saving_the_lesson_page_again_does_not_turn_on_time_entries_late(client, login, journal, raw_sql):
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    login(client, a["teacher"])
+    form = {"topic": "Проценты", "homework": "№ 5", "attendance_taken": "1"}
+    client.post(f"/lessons/{lesson_id}", data=form)
+    stamp = raw_sql("SELECT topic_at, homework_at FROM lesson_record WHERE lesson_id = :l", l=lesson_id)[0]
+    client.post(f"/lessons/{lesson_id}", data={**form, f"status:{journal['roster']['pupil_ids'][0]}": "ill"})
+    again = raw_sql("SELECT topic_at, homework_at FROM lesson_record WHERE lesson_id = :l", l=lesson_id)[0]
+    assert (again.topic_at, again.homework_at) == (stamp.topic_at, stamp.homework_at)
+    assert raw_sql("SELECT status FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].status == "ill"

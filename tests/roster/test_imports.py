@@ -197,3 +197,20 @@ def test_holidays_are_added_inside_the_year(client, token, region_tree, make_ros
                           json={"name": "Лето", "starts_on": str(start.replace(year=start.year + 2)),
                                 "ends_on": str(start.replace(year=start.year + 2, day=5))})
     assert outside.status_code == 422 and "starts_on" in outside.json["errors"]
+
+
+@pytest.mark.parametrize("period", ["inf", "1e400", "nan"])
+def test_absurd_numbers_are_a_rejected_cell_not_an_error(upload, region_tree, make_roster, period):
+    a = region_tree["a"]
+    make_roster(a["school"], pupils=0)
+    rows = [{"class_name": "5а", "weekday": "Пн", "period": period, "subject": "Математика", "teacher": "x"}]
+    response = upload(a["school_admin"], a["school"]["id"], "timetable", xlsx(TIMETABLE_COLUMNS, rows), commit=False)
+    assert response.status_code == 200 and any(e["column"] == "Урок" for e in response.json["errors"])
+
+
+def test_a_truncated_workbook_is_a_clear_error(upload, region_tree, make_roster):
+    a = region_tree["a"]
+    make_roster(a["school"], pupils=0)
+    data = xlsx(PUPIL_COLUMNS, pupil_rows(3, 2026))
+    response = upload(a["school_admin"], a["school"]["id"], "pupils", data[: len(data) // 2], commit=False)
+    assert response.status_code == 422 and "file" in response.json["errors"]

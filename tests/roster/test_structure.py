@@ -194,3 +194,25 @@ def test_classes_are_created_in_a_batch(api, region_tree, make_roster):
                json={"year_id": roster["year_id"], "grade_from": 5, "grade_to": 6, "letters": "а, б"})
     assert made.status_code == 201
     assert [c["name"] for c in made.json] == ["5б", "6а", "6б"]  # 5а already existed
+
+
+def test_drafting_next_year_leaves_this_years_lists_alone_until_confirmed(api, region_tree, make_roster):
+    """MO-5: the running year's journal keeps its pupils while next year is only a draft."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], pupils=3)
+    api(a["school_admin"], "POST", f"/api/v1/schools/{a['school']['id']}/rollover", json={})
+    assert len(api(a["school_admin"], "GET", f"/api/v1/classes/{roster['class_id']}/pupils").json) == 3
+    year_id = api(a["school_admin"], "GET", f"/api/v1/schools/{a['school']['id']}/years").json[0]["id"]
+    api(a["school_admin"], "POST", f"/api/v1/years/{year_id}/confirm")
+    assert api(a["school_admin"], "GET", f"/api/v1/classes/{roster['class_id']}/pupils").json == []
+
+
+def test_a_moved_lesson_is_not_generated_again(api, region_tree, make_roster):
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    api(a["school_admin"], "POST", f"/api/v1/terms/{roster['term_id']}/lessons")
+    lesson = api(a["school_admin"], "GET",
+                 f"/api/v1/schools/{a['school']['id']}/lessons?class_id={roster['class_id']}&page_size=1").json[0]
+    assert api(a["school_admin"], "PATCH", f"/api/v1/lessons/{lesson['id']}", json={"period": 4}).status_code == 200
+    again = api(a["school_admin"], "POST", f"/api/v1/terms/{roster['term_id']}/lessons")
+    assert again.headers["X-Lessons-Added"] == "0"

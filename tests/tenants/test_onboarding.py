@@ -85,3 +85,19 @@ def test_the_onboarding_page_previews_then_creates_and_shows_codes(client, login
     done = client.post(f"/tenants/{a['region']['id']}/onboarding", data={"action": "commit", "upload": upload})
     assert done.status_code == 200
     assert 'id="codes"' in done.get_data(as_text=True) and "orlov@school4.example" in done.get_data(as_text=True)
+
+
+def test_an_admin_e_mail_of_another_regions_account_is_refused(client, token, region_tree):
+    """A region admin cannot give a role (or a code) to an account of another region."""
+    a, b = region_tree["a"], region_tree["b"]
+    rows = [{"kind": "муниципалитет", "name": "г. Ловозеро", "admin_name": "Чужой", "admin_email": b["region_admin"]["login"]}]
+    response = send(client, token, a["region_admin"], a["region"]["id"], workbook(rows), commit=True)
+    assert response.status_code == 422 and "rows.2.E-mail администратора" in response.json["errors"]
+
+
+def test_an_existing_account_of_the_region_gets_the_role_but_no_code(client, token, region_tree, make_user):
+    a = region_tree["a"]
+    make_user("ivanova@region-a.example", "school_admin", a["school"])
+    rows = [{"kind": "муниципалитет", "name": "г. Ковдор", "admin_name": "Иванова", "admin_email": "ivanova@region-a.example"}]
+    report = send(client, token, a["region_admin"], a["region"]["id"], workbook(rows), commit=True).json["report"]
+    assert report["admins"][0]["code"] is None  # the account keeps its password
