@@ -189,20 +189,32 @@ def main():
         load(args.port, token, lambda c, t: call(c, "GET", page, t)[0], threads=4, count=200)  # warm up
         page_lat, page_status, page_time = load(args.port, token, lambda c, t: call(c, "GET", page, t)[0],
                                                 threads=8, count=args.requests)
-        column_lat = []
+        column_lat, column_versions = [], {}
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
         for n in range(100):
             lesson = ids["lessons"][n % len(ids["lessons"])]
-            body = {"grades": [{"pupil_id": p, "value": rng.choice("345"), "work_type": "КР"} for p in ids["pupils"]]}
+            body = {"grades": [{"pupil_id": p, "value": rng.choice("345"), "work_type": "КР",
+                                "version": column_versions.get((lesson, p))} for p in ids["pupils"]]}
             started = time.perf_counter()
             status, payload = call(conn, "PUT", f"/api/v1/lessons/{lesson}/grades", token, body)
             column_lat.append((time.perf_counter() - started) * 1000)
             assert status == 200, payload[:300]
+            for grade in json.loads(payload):
+                column_versions[(lesson, grade["pupil_id"])] = grade["version"]
+
+        versions, versions_lock = {}, threading.Lock()
 
         def write_one(c, t):
+            # Like a teacher's grid: a cell written before is updated with the version read.
             lesson, pupil = rng.choice(ids["lessons"]), rng.choice(ids["pupils"])
-            return call(c, "PUT", f"/api/v1/lessons/{lesson}/grades/{pupil}", t,
-                        {"value": rng.choice("2345"), "work_type": "ПР"})[0]
+            with versions_lock:
+                version = versions.get((lesson, pupil))
+            status, payload = call(c, "PUT", f"/api/v1/lessons/{lesson}/grades/{pupil}", t,
+                                   {"value": rng.choice("2345"), "work_type": "ПР", "version": version})
+            if status == 200:
+                with versions_lock:
+                    versions[(lesson, pupil)] = json.loads(payload)["version"]
+            return status
 
         write_lat, write_status, write_time = load(args.port, token, write_one, threads=8, seconds=10)
     finally:
