@@ -191,6 +191,11 @@ def main():
                                                 threads=8, count=args.requests)
         column_lat, column_versions = [], {}
         conn = http.client.HTTPConnection("127.0.0.1", args.port, timeout=30)
+        for lesson in ids["lessons"]:  # what the teacher's page shows before a column is typed
+            status, payload = call(conn, "GET", f"/api/v1/lessons/{lesson}", token)
+            for grade in json.loads(payload)["grades"]:
+                if grade["work_type"] == "КР":
+                    column_versions[(lesson, grade["pupil_id"])] = grade["version"]
         for n in range(100):
             lesson = ids["lessons"][n % len(ids["lessons"])]
             body = {"grades": [{"pupil_id": p, "value": rng.choice("345"), "work_type": "КР",
@@ -203,6 +208,11 @@ def main():
                 column_versions[(lesson, grade["pupil_id"])] = grade["version"]
 
         versions, versions_lock = {}, threading.Lock()
+        for lesson in ids["lessons"]:
+            status, payload = call(conn, "GET", f"/api/v1/lessons/{lesson}", token)
+            for grade in json.loads(payload)["grades"]:
+                if grade["work_type"] == "ПР":
+                    versions[(lesson, grade["pupil_id"])] = grade["version"]
 
         def write_one(c, t):
             # Like a teacher's grid: a cell written before is updated with the version read.
