@@ -155,6 +155,12 @@ def update_term(term: Term, starts_on: dt.date, ends_on: dt.date) -> Term:
         errors["ends_on"] = _("The term must end after it starts.")
     if starts_on < year.starts_on or ends_on > year.ends_on:
         errors["starts_on"] = _("The term must lie inside the academic year %(year)s.", year=year.name)
+    overlapping = [t for t in terms_of(year) if t.id != term.id and t.level_from <= term.level_to
+                   and term.level_from <= t.level_to and t.starts_on <= ends_on and starts_on <= t.ends_on]
+    if overlapping:
+        other = overlapping[0]
+        errors["starts_on"] = _("The dates overlap another term of these grades (%(start)s – %(end)s).",
+                                start=other.starts_on.strftime("%d.%m.%Y"), end=other.ends_on.strftime("%d.%m.%Y"))
     if errors:
         raise RosterError(errors)
     before = {"starts_on": term.starts_on.isoformat(), "ends_on": term.ends_on.isoformat()}

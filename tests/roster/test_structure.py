@@ -49,6 +49,9 @@ def test_term_dates_stay_inside_the_year(api, region_tree, make_roster):
     bad = api(a["school_admin"], "PATCH", url, json={"starts_on": str(start - dt.timedelta(days=1)),
                                                      "ends_on": str(start + dt.timedelta(days=60))})
     assert bad.status_code == 422 and "starts_on" in bad.json["errors"]
+    overlapping = api(a["school_admin"], "PATCH", url, json={"starts_on": str(start),
+                                                             "ends_on": str(start + dt.timedelta(days=120))})
+    assert overlapping.status_code == 422 and "starts_on" in overlapping.json["errors"]  # runs into the 2nd quarter
 
 
 def test_timetable_refuses_a_double_booked_teacher_and_lessons_outside_the_bells(api, region_tree, make_roster):
