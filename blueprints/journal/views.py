@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from core.extensions import db
 from blueprints.journal import service
-from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES
+from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, Attendance
 from blueprints.roster import service as roster
 from blueprints.roster.models import Assignment, Subject, Term
 from tenants import service as tenants
@@ -19,6 +19,22 @@ bp = Blueprint("journal", __name__, template_folder="templates", static_folder="
 @login_required
 def _signed_in():
     return None
+
+
+def _save(work):
+    """Run a form's writes as one transaction: commit and say so, or roll back and show each
+    refused field; a write the user may not make is 403."""
+    try:
+        work()
+        db.session.commit()
+        flash(_("Saved."))
+    except service.JournalError as error:
+        db.session.rollback()
+        for field, messages in error.errors.items():
+            flash(f"{field}: {' '.join(messages)}", "error")
+    except tenants.Forbidden:
+        db.session.rollback()
+        abort(403)
 
 
 def _class_subject_term(school_class, school):
@@ -60,7 +76,8 @@ def lesson_page(lesson_id):
         form = request.form
         reason = form.get("reason") or None
         record = service.record_of(lesson)
-        try:
+
+        def write():
             # Only what changed is saved: re-sending an unchanged part must not re-stamp it
             # (its on-time entry would turn late).
             topic = (form.get("topic") or "").strip() or None
@@ -75,19 +92,13 @@ def lesson_page(lesson_id):
                          "reason": form.get(f"reason:{key.split(':', 1)[1]}")}
                         for key, value in form.items()
                         if key.startswith("status:") and key.split(":", 1)[1].isdigit() and value]
-            current = {(a.pupil_id, a.status, a.reason or None) for a in service.lesson_view(lesson)["attendance"]}
+            current = {(a.pupil_id, a.status, a.reason or None) for a in db.session.execute(
+                select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
             wanted = {(a["pupil_id"], a["status"], a["reason"] or None) for a in absences}
             if form.get("attendance_taken") and (wanted != current or record is None or record.attendance_at is None):
                 service.take_attendance(lesson, absences, reason=reason)
-            db.session.commit()
-            flash(_("Saved."))
-        except service.JournalError as error:
-            db.session.rollback()
-            for field, messages in error.errors.items():
-                flash(f"{field}: {' '.join(messages)}", "error")
-        except tenants.Forbidden:
-            db.session.rollback()
-            abort(403)
+
+        _save(write)
         return redirect(url_for("journal.lesson_page", lesson_id=lesson.id))
     view = service.lesson_view(lesson)
     subject = db.session.execute(select(Subject).where(Subject.id == lesson.subject_id)).scalar_one()
@@ -154,20 +165,13 @@ def marks_page(class_id):
     if subject is None or term is None:
         return render_template("journal/empty.html", school_class=school_class)
     if request.method == "POST":
-        try:
+        def write():
             for key, value in request.form.items():
                 if key.startswith("mark:") and value and key.split(":", 1)[1].isdigit():
                     service.set_term_mark(school_class, subject.id, term, int(key.split(":", 1)[1]), value,
                                           reason=request.form.get("reason") or None)
-            db.session.commit()
-            flash(_("Saved."))
-        except service.JournalError as error:
-            db.session.rollback()
-            for field, messages in error.errors.items():
-                flash(f"{field}: {' '.join(messages)}", "error")
-        except tenants.Forbidden:
-            db.session.rollback()
-            abort(403)
+
+        _save(write)
         return redirect(url_for("journal.marks_page", class_id=school_class.id, subject_id=subject.id, term_id=term.id))
     rows = service.term_marks(school_class, subject.id, term)
     scale = tenants.effective(school, term.ends_on).document["grading"]["scale"]

@@ -14,6 +14,27 @@ def api(client, token):
     return call
 
 
+def at_once(app, headers, requests):
+    """Send PUT requests (url, json) from one thread each, released together; the responses
+    in the order given."""
+    import threading
+
+    responses = [None] * len(requests)
+    barrier = threading.Barrier(len(requests))
+
+    def send(index, url, body):
+        client = app.test_client()
+        barrier.wait()
+        responses[index] = client.put(url, headers=headers, json=body)
+
+    threads = [threading.Thread(target=send, args=(i, url, body)) for i, (url, body) in enumerate(requests)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return responses
+
+
 @pytest.fixture
 def journal(region_tree, make_roster, raw_sql):
     """School A's 5а with lessons for the whole year; its maths teacher is teacher-a."""
@@ -162,27 +183,14 @@ def test_every_change_is_in_the_schools_audit_chain(api, journal, app, raw_sql):
 def test_two_teachers_saving_one_cell_at_once_lose_no_update(app, journal, token):
     """Both read version N; both send a new value with it at the same moment: one wins, the
     other gets 409 with the winner's value, and the cell holds the winner's value."""
-    import threading
-
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
     url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
     headers = token(a["teacher"])
     first = app.test_client().put(url, headers=headers, json={"value": "3", "work_type": "У"}).json
-    results = {}
-    barrier = threading.Barrier(2)
-
-    def send(value):
-        client = app.test_client()
-        barrier.wait()
-        results[value] = client.put(url, headers=headers, json={"value": value, "work_type": "У",
-                                                                "version": first["version"]})
-
-    threads = [threading.Thread(target=send, args=(v,)) for v in ("4", "5")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    values = ("4", "5")
+    results = dict(zip(values, at_once(app, headers, [(url, {"value": v, "work_type": "У", "version": first["version"]})
+                                                       for v in values])))
     codes = sorted(r.status_code for r in results.values())
     assert codes == [200, 409], {v: (r.status_code, r.json) for v, r in results.items()}
     winner = next(v for v, r in results.items() if r.status_code == 200)
@@ -238,80 +246,40 @@ def test_a_column_is_saved_whole_or_not_at_all(api, journal):
 def test_concurrent_saves_in_one_school_all_land(app, journal, token):
     """Teachers of one school saving at once append to the school's audit chain in turn;
     none of their entries is refused."""
-    import threading
-
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
-    headers = token(a["teacher"])
     pupils = journal["roster"]["pupil_ids"]
-    results = []
-    barrier = threading.Barrier(len(pupils) * 2)
-
-    def send(pupil, work):
-        client = app.test_client()
-        barrier.wait()
-        results.append(client.put(f"/api/v1/lessons/{lesson_id}/grades/{pupil}", headers=headers,
-                                  json={"value": "4", "work_type": work}).status_code)
-
-    threads = [threading.Thread(target=send, args=(p, w)) for p in pupils for w in ("У", "КР")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results == [200] * len(threads)
+    requests = [(f"/api/v1/lessons/{lesson_id}/grades/{p}", {"value": "4", "work_type": w})
+                for p in pupils for w in ("У", "КР")]
+    results = [r.status_code for r in at_once(app, token(a["teacher"]), requests)]
+    assert results == [200] * len(requests)
     assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
 
 
 def test_first_absences_on_a_lesson_typed_at_once_all_land(app, journal, token, raw_sql):
     """The first marks of a lesson create its record; simultaneous ones must not collide."""
-    import threading
 
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
-    headers = token(a["teacher"])
-    results = []
-    barrier = threading.Barrier(len(journal["roster"]["pupil_ids"]))
-
-    def mark(pupil):
-        client = app.test_client()
-        barrier.wait()
-        results.append(client.put(f"/api/v1/lessons/{lesson_id}/attendance/{pupil}", headers=headers,
-                                  json={"status": "absent"}).status_code)
-
-    threads = [threading.Thread(target=mark, args=(p,)) for p in journal["roster"]["pupil_ids"]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results == [200] * len(threads)
-    assert raw_sql("SELECT COUNT(*) AS n FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].n == len(threads)
+    pupils = journal["roster"]["pupil_ids"]
+    responses = at_once(app, token(a["teacher"]), [(f"/api/v1/lessons/{lesson_id}/attendance/{p}", {"status": "absent"})
+                                                   for p in pupils])
+    assert [r.status_code for r in responses] == [200] * len(pupils)
+    assert raw_sql("SELECT COUNT(*) AS n FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].n == len(pupils)
     assert raw_sql("SELECT COUNT(*) AS n FROM lesson_record WHERE lesson_id = :l", l=lesson_id)[0].n == 1
 
 
 def test_absences_after_a_topic_all_land(app, journal, token, raw_sql, api):
     """Marks typed at once after the topic exists must not conflict over the record."""
-    import threading
 
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
     api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Дроби"})
-    headers = token(a["teacher"])
-    results = []
-    barrier = threading.Barrier(len(journal["roster"]["pupil_ids"]))
-
-    def mark(pupil):
-        client = app.test_client()
-        barrier.wait()
-        results.append(client.put(f"/api/v1/lessons/{lesson_id}/attendance/{pupil}", headers=headers,
-                                  json={"status": "ill"}).status_code)
-
-    threads = [threading.Thread(target=mark, args=(p,)) for p in journal["roster"]["pupil_ids"]]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert results == [200] * len(threads)
-    assert raw_sql("SELECT COUNT(*) AS n FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].n == len(threads)
+    pupils = journal["roster"]["pupil_ids"]
+    responses = at_once(app, token(a["teacher"]), [(f"/api/v1/lessons/{lesson_id}/attendance/{p}", {"status": "ill"})
+                                                   for p in pupils])
+    assert [r.status_code for r in responses] == [200] * len(pupils)
+    assert raw_sql("SELECT COUNT(*) AS n FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].n == len(pupils)
 
 
 def test_a_write_without_a_version_does_not_overwrite_an_existing_grade(api, journal):
