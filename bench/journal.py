@@ -157,7 +157,8 @@ def main():
         entries = [{"pupil_id": p, "value": rng.choice("2345"), "work_type": "У"} for p in ids["pupils"] if rng.random() < 0.5]
         client.put(f"/api/v1/lessons/{lesson}/grades", headers=headers, json={"grades": entries})
 
-    # In-process: statements per page and the page's size.
+    # In-process: statements per page (once warm: a worker resolves each regulation once) and its size.
+    client.get(page, headers=headers)
     statements = []
     with app.app_context():
         engine = db.engine

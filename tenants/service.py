@@ -8,6 +8,7 @@ from datetime import date
 from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from core import audit
 from core.accounts import service as accounts
@@ -271,6 +272,13 @@ def local_today(tenant: Tenant, chain=None) -> date:
 
 
 def _effective_for_chain(chain, on):
+    """Resolved once per process for each (chain, date): a tenant row's version changes
+    whenever the tenant or its regulation changes (:func:`add_version` bumps it), so a
+    cached document never outlives what it was made from. Callers must not modify it."""
+    key = (tuple((t.id, t.version, t.created_at) for t in chain), on)
+    cache = current_app.extensions.setdefault("tabel.effective", {})
+    if key in cache:
+        return cache[key]
     rows = db.session.execute(
         select(RegulationVersion)
         .where(RegulationVersion.tenant_id.in_([t.id for t in chain]),
@@ -280,7 +288,11 @@ def _effective_for_chain(chain, on):
     latest = {}
     for row in rows:
         latest[row.tenant_id] = row  # ordered by date: the last one is in force
-    return regulations.resolve(chain, latest, on)
+    result = regulations.resolve(chain, latest, on)
+    if len(cache) >= 10_000:
+        cache.clear()
+    cache[key] = result
+    return result
 
 
 def effective_on_dates(tenant: Tenant, dates) -> dict:
@@ -354,6 +366,7 @@ def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
     version = RegulationVersion(tenant_id=tenant.id, effective_from=effective_from, act=act.strip(),
                                 values=values, locked=locked, created_by_id=_actor_id())
     db.session.add(version)
+    flag_modified(tenant, "name")  # bumps the tenant's version: cached documents of its subtree are stale
     db.session.flush()
     audit.record(tenant_id=tenant.id, action="regulation.version", obj_type="regulation_version",
                  obj_id=version.id, after={"effective_from": effective_from.isoformat(), "act": version.act,

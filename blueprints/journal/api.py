@@ -9,7 +9,7 @@ from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, Final
                                         GradeColumnSchema,
                                         FinalMarkRowSchema, FinalMarkSchema, GradeDeleteArgs, GradeSchema,
                                         HistoryArgs, HistorySchema, HomeworkSchema, LessonViewSchema, MissingArgs,
-                                        MissingSchema, RecordSchema, RemarkSchema, TopicSchema, YearMarkArgs,
+                                        MissingSchema, RecordSchema, RemarkSchema, SubstituteSchema, TopicSchema, YearMarkArgs,
                                         YearMarkInSchema, YearMarkRowSchema)
 
 blp = Blueprint("journal_api", __name__, description="The class journal: lessons, attendance, grades")
@@ -142,6 +142,26 @@ def post_remark(data, lesson_id):
     remark = service.add_remark(lesson(), data["pupil_id"], data["kind"], data["text"])
     db.session.commit()
     return remark
+
+
+@blp.route("/lessons/<int:lesson_id>/remarks", methods=["GET"])
+@blp.response(200, RemarkSchema(many=True))
+def get_remarks(lesson_id):
+    """The lesson's remarks to parents, newest first."""
+    if not service.can_read(service.context(lesson())):
+        abort(403)
+    return service.remarks_of(lesson())
+
+
+@blp.route("/lessons/<int:lesson_id>/substitute", methods=["PUT"])
+@blp.arguments(SubstituteSchema)
+@blp.response(200, RecordSchema)
+def put_substitute(data, lesson_id):
+    """Who taught the lesson instead of the timetabled teacher (DL-1); the substitute may
+    then write the lesson."""
+    record = service.set_substitute(lesson(), data["substitute_id"], version=data["version"], reason=data["reason"])
+    db.session.commit()
+    return record
 
 
 @blp.route("/lessons/<int:lesson_id>/history")

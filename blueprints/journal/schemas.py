@@ -59,6 +59,13 @@ class TopicSchema(ma.Schema):
     reason = ma.fields.String(load_default=None)
 
 
+class SubstituteSchema(ma.Schema):
+    substitute_id = ma.fields.Integer(required=True, allow_none=True,
+                                      metadata={"description": "the staff member who taught instead; null clears"})
+    version = ma.fields.Integer(load_default=None, allow_none=True)
+    reason = ma.fields.String(load_default=None)
+
+
 class HomeworkSchema(ma.Schema):
     homework = ma.fields.String(load_default=None, allow_none=True)
     no_homework = ma.fields.Boolean(load_default=False)

@@ -446,73 +446,96 @@ class Grid:
 
 def grid(school_class: SchoolClass, subject, term: Term) -> Grid:
     """Everything the page shows, in a fixed number of queries whatever the class size and
-    the number of lessons."""
+    the number of lessons: the lessons (with their records and the reader's staff id), the
+    pupils, and the grades and absences together."""
+    from sqlalchemy import literal, null, union_all
+
     school = tenants.load(school_class.tenant_id)
     if not roster.can_read(school):
         tenants.require(False)
+    membership = g.get("membership")
+    teacher = membership is not None and membership.role == "teacher" and current_user.is_authenticated
+    columns = [Lesson, LessonRecord.topic, LessonRecord.substitute_id]
+    if teacher:  # the reader's staff id rides along with the lessons
+        columns.append(select(Staff.id).where(Staff.tenant_id == school.id, Staff.user_id == current_user.id)
+                       .scalar_subquery())
     lesson_rows = db.session.execute(
-        select(Lesson, LessonRecord.topic, LessonRecord.substitute_id)
+        select(*columns)
         .outerjoin(LessonRecord, LessonRecord.lesson_id == Lesson.id)
         .where(Lesson.class_id == school_class.id, Lesson.subject_id == subject.id, Lesson.term_id == term.id,
                Lesson.is_cancelled.is_(False)).order_by(Lesson.held_on, Lesson.period)).all()
+    staff_id = lesson_rows[0][3] if teacher and lesson_rows else None
     lessons = [row[0] for row in lesson_rows]
     ids = [l.id for l in lessons]
     pupils = db.session.execute(
-        select(Pupil).join(Enrolment, Enrolment.pupil_id == Pupil.id)
+        select(Pupil.id, Pupil.last_name, Pupil.first_name).join(Enrolment, Enrolment.pupil_id == Pupil.id)
         .where(Enrolment.class_id == school_class.id, Enrolment.to_on.is_(None))
-        .order_by(Pupil.last_name, Pupil.first_name)).scalars().all()
+        .order_by(Pupil.last_name, Pupil.first_name)).all()
     # Plain rows, not ORM objects: the page has about a thousand cells.
-    grades, absences, records = {}, {}, {}
+    grades, absences = {}, {}
     if ids:
-        for row in db.session.execute(select(Grade.lesson_id, Grade.pupil_id, Grade.value, Grade.work_type,
-                                             Grade.is_late, Grade.version).where(Grade.lesson_id.in_(ids))):
-            grades.setdefault((row.lesson_id, row.pupil_id), []).append(row)
-        absences = {(r.lesson_id, r.pupil_id): r.status for r in db.session.execute(
-            select(Attendance.lesson_id, Attendance.pupil_id, Attendance.status).where(Attendance.lesson_id.in_(ids)))}
-    records = {lesson.id: _RecordRow(topic, substitute) for lesson, topic, substitute in lesson_rows
+        marks = select(Grade.lesson_id, Grade.pupil_id, Grade.value, Grade.work_type, Grade.is_late,
+                       Grade.version).where(Grade.lesson_id.in_(ids))
+        absent = select(Attendance.lesson_id, Attendance.pupil_id, Attendance.status, null(), literal(False),
+                        null()).where(Attendance.lesson_id.in_(ids))
+        for row in db.session.execute(union_all(marks, absent)):
+            if row[5] is None:
+                absences[(row[0], row[1])] = row[2]
+            else:
+                grades.setdefault((row[0], row[1]), []).append(row)
+    records = {lesson.id: _RecordRow(topic, substitute) for lesson, topic, substitute, *_ in lesson_rows
                if topic is not None or substitute is not None}
     chain = tenants.chain_of(school)
     zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
     today = dt.datetime.now(zone).date()
     regulation = tenants.effective(school, today).document
-    staff = acting_staff(school)
-    membership = g.get("membership")
     locked = today > term.ends_on + dt.timedelta(days=int(regulation["deadlines"]["lock_after_period_days"]))
     writable = set()
-    if staff is not None and membership is not None and membership.role == "teacher" and not locked:
+    if staff_id is not None and not locked:
         writable = {l.id for l in lessons
-                    if staff.id in (l.teacher_id, records[l.id].substitute_id if l.id in records else None)}
+                    if staff_id in (l.teacher_id, records[l.id].substitute_id if l.id in records else None)}
     return Grid(school_class, subject, term, lessons, pupils, grades, absences, records,
                 regulation["grading"]["work_types"], regulation["grading"]["scale"], writable, today)
 
 
-def grid_rows(data: Grid):
-    """Each pupil with the row's cells as ready HTML: the page has about a thousand cells,
-    so they are built here in one pass instead of by the template one at a time. Every
-    value put in the HTML is a mark of the scale, «н», an integer or an escaped code."""
+def grid_html(data: Grid, lesson_url: str, no_topic: str):
+    """The table's header and body as ready HTML, built in one pass: the page has about a
+    thousand cells, which a template would render one call at a time. ``lesson_url`` is
+    the lesson page's address with ``{}`` for the id. Every value is escaped once."""
     from markupsafe import Markup, escape
 
-    rows = []
-    lessons = [lesson.id for lesson in data.lessons]
-    for pupil in data.pupils:
-        parts = []
-        for lesson_id in lessons:
-            key = (lesson_id, pupil.id)
-            marks = data.grades.get(key)
-            if key in data.absences:
-                parts.append("<td>н</td>")
-            elif marks:
-                late = ' class="l"' if any(m.is_late for m in marks) else ""
-                if len(marks) == 1:
-                    mark = marks[0]
-                    parts.append(f'<td{late} data-v="{int(mark.version)}" data-t="{escape(mark.work_type)}">'
-                                 f"{escape(mark.value)}</td>")
-                else:
-                    parts.append(f"<td{late}>{escape('/'.join(m.value for m in marks))}</td>")
-            else:
-                parts.append("<td></td>")
-        rows.append((pupil, Markup("".join(parts))))
-    return rows
+    memo = {}
+
+    def esc(value):
+        if value not in memo:
+            memo[value] = str(escape(value))
+        return memo[value]
+
+    head = []
+    for lesson in data.lessons:
+        record = data.records.get(lesson.id)
+        topic = record.topic if record is not None else None
+        attrs = ' data-w="1"' if lesson.id in data.can_write else ""
+        if lesson.held_on <= data.today and not topic:
+            attrs += ' class="missing"'
+        head.append(f'<th scope="col" data-l="{lesson.id}"{attrs}><a href="{lesson_url.format(lesson.id)}" '
+                    f'title="{escape(topic or no_topic)}">{lesson.held_on:%d.%m}</a></th>')
+    cells = {}
+    for key, marks in data.grades.items():
+        late = ' class="l"' if any(m.is_late for m in marks) else ""
+        if len(marks) == 1:
+            mark = marks[0]
+            cells[key] = f'<td{late} data-v="{int(mark.version)}" data-t="{esc(mark.work_type)}">{esc(mark.value)}</td>'
+        else:
+            cells[key] = f"<td{late}>{esc('/'.join(m.value for m in marks))}</td>"
+    for key in data.absences:
+        cells[key] = "<td>н</td>"
+    lesson_ids = [lesson.id for lesson in data.lessons]
+    body = []
+    for pupil_id, last_name, first_name in data.pupils:
+        row = "".join([cells.get((lesson_id, pupil_id), "<td></td>") for lesson_id in lesson_ids])
+        body.append(f'<tr data-p="{pupil_id}"><th scope="row">{escape(last_name)} {escape(first_name)}</th>{row}</tr>')
+    return Markup("".join(head)), Markup("\n".join(body))
 
 
 # What is missing or overdue (MO-1 inputs, DL-6) -------------------------------------------------
@@ -693,6 +716,45 @@ def add_remark(lesson: Lesson, pupil_id: int, kind: str, text: str):
     db.session.flush()
     _audit(ctx, "journal.remark", None, {"pupil_id": pupil_id, "kind": kind, "text": row.text}, None, "entry")
     return row
+
+
+def set_substitute(lesson: Lesson, staff_id: int | None, *, version=None, reason=None) -> LessonRecord:
+    """DL-1: who taught the lesson when it was not the timetabled teacher, recorded with the
+    entry. The school's admins set it (the substitute then writes the lesson), as does the
+    timetabled teacher; ``None`` clears it. After the period locks it is a correction."""
+    ctx = context(lesson)
+    record = record_of(lesson)
+    if is_locked(ctx):
+        kind = authorise_write(ctx, record, reason)  # a correction by an admin, with a reason
+    else:
+        membership = g.get("membership")
+        admin = membership is not None and membership.role == "school_admin" and roster.can_manage(ctx.school)
+        own = acting_staff(ctx.school)
+        if not admin and not (own is not None and membership.role == "teacher" and own.id == lesson.teacher_id):
+            tenants.require(False)
+        kind = "entry"
+    if staff_id is not None:
+        staff = db.session.execute(select(Staff).where(Staff.id == staff_id, Staff.tenant_id == ctx.school.id,
+                                                       Staff.is_active.is_(True))).scalar_one_or_none()
+        if staff is None:
+            raise JournalError({"substitute_id": _("Choose a teacher of this school.")})
+        if staff.id == lesson.teacher_id:
+            staff_id = None  # the timetabled teacher taught it after all
+    _check_version(record, version)
+    record = record or record_of(lesson, create=True)
+    before = {"substitute_id": record.substitute_id}
+    record.substitute_id = staff_id
+    _flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
+    _audit(ctx, "journal.substitute", before, {"substitute_id": staff_id}, reason, kind)
+    return record
+
+
+def remarks_of(lesson: Lesson) -> list:
+    """The lesson's remarks to parents, newest first."""
+    from blueprints.journal.models import Remark
+
+    return db.session.execute(select(Remark).where(Remark.lesson_id == lesson.id)
+                              .order_by(Remark.entered_at.desc(), Remark.id.desc())).scalars().all()
 
 
 def history(lesson: Lesson, pupil_id: int | None = None) -> list:

@@ -1,4 +1,6 @@
 """The journal page (pupils by lessons, keyboard-first) and the lesson page."""
+import datetime as dt
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -8,7 +10,8 @@ from core.extensions import db
 from blueprints.journal import service
 from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, Attendance
 from blueprints.roster import service as roster
-from blueprints.roster.models import Assignment, Subject, Term
+from blueprints.roster.models import Assignment, Staff, Subject, Term
+from core.accounts.models import User
 from tenants import service as tenants
 
 bp = Blueprint("journal", __name__, template_folder="templates", static_folder="static",
@@ -65,13 +68,21 @@ def class_journal(class_id):
     if subject is None or term is None:
         return render_template("journal/empty.html", school_class=school_class)
     data = service.grid(school_class, subject, term)
-    return render_template("journal/grid.html", grid=data, rows=service.grid_rows(data), subjects=subjects,
-                           terms=terms)
+    head, body = service.grid_html(data, url_for("journal.lesson_page", lesson_id=0)[:-1] + "{}", _("No topic yet"))
+    return render_template("journal/grid.html", grid=data, head=head, body=body, subjects=subjects, terms=terms)
 
 
 @bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])
 def lesson_page(lesson_id):
     lesson = g.loaded["lesson_id"]
+    if request.method == "POST" and request.form.get("action") == "remark":
+        _save(lambda: service.add_remark(lesson, request.form.get("pupil_id", type=int) or 0,
+                                         request.form.get("kind", ""), request.form.get("text", "")))
+        return redirect(url_for("journal.lesson_page", lesson_id=lesson.id) + "#remarks")
+    if request.method == "POST" and request.form.get("action") == "substitute":
+        _save(lambda: service.set_substitute(lesson, request.form.get("substitute_id", type=int),
+                                             reason=request.form.get("reason") or None))
+        return redirect(url_for("journal.lesson_page", lesson_id=lesson.id))
     if request.method == "POST":
         form = request.form
         reason = form.get("reason") or None
@@ -103,11 +114,34 @@ def lesson_page(lesson_id):
     view = service.lesson_view(lesson)
     subject = db.session.execute(select(Subject).where(Subject.id == lesson.subject_id)).scalar_one()
     ctx = service.context(lesson)
+    staff = db.session.execute(select(Staff).where(Staff.tenant_id == ctx.school.id, Staff.is_active.is_(True))
+                               .order_by(Staff.last_name, Staff.first_name)).scalars().all()
+    history = service.history(lesson)
+    actors = {u.id: u.full_name for u in db.session.execute(select(User).where(
+        User.id.in_({h.actor_id for h in history if h.actor_id}))).scalars()} if history else {}
+    membership = g.get("membership")
+    own = service.acting_staff(ctx.school)
+    can_substitute = not view["locked"] and membership is not None and (
+        (membership.role == "school_admin" and roster.can_manage(ctx.school))
+        or (membership.role == "teacher" and own is not None and own.id == lesson.teacher_id))
     return render_template("journal/lesson.html", view=view, lesson=lesson, subject=subject,
                            school_class=ctx.school_class, statuses=ATTENDANCE_STATUSES, labels=ATTENDANCE_LABELS,
                            can_write=service.is_teacher_of(ctx, view["record"]) and not view["locked"],
                            absent={a.pupil_id: a for a in view["attendance"]},
-                           grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]})
+                           grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]},
+                           remarks=service.remarks_of(lesson), staff=staff, names={s_.id: s_.full_name for s_ in staff},
+                           pupil_names={p.id: p.full_name for p in view["pupils"]}, history=history, actors=actors,
+                           can_substitute=can_substitute,
+                           show=_show_change, local=lambda at: at.replace(tzinfo=dt.timezone.utc).astimezone(ctx.zone))
+
+
+def _show_change(side):
+    """An audited before/after as «key: value; …» (``—`` when there was none)."""
+    if side is None:
+        return "—"
+    if isinstance(side, dict):
+        return "; ".join(f"{key}: {'—' if value is None else value}" for key, value in side.items())
+    return str(side)
 
 
 @bp.route("/schools/<int:school_id>/missing")

@@ -92,10 +92,16 @@ def normalise_login(login: str) -> str:
 
 
 def load_user(user_id: int, session_version: int | None = None) -> User | None:
+    """The account, with its active memberships read in the same statement (every request
+    needs both: :func:`establish` takes them from ``g``)."""
     set_scope(Scope(user_id=user_id))
-    user = db.session.execute(select(User).where(User.id == user_id)).scalar_one_or_none()
+    rows = db.session.execute(
+        select(User, Membership).outerjoin(Membership, (Membership.user_id == User.id) & Membership.is_active.is_(True))
+        .where(User.id == user_id)).all()
+    user = rows[0][0] if rows else None
     if user is None or not user.is_active:
         return None
+    g.preloaded_memberships = (user.id, [m for _, m in rows if m is not None])
     if session_version is not None and user.session_version != session_version:
         return None
     return user
@@ -133,6 +139,9 @@ def bearer_token() -> str | None:
 # The context of a request ----------------------------------------------------------------
 
 def memberships_of(user: User) -> list[Membership]:
+    preloaded = g.pop("preloaded_memberships", None)
+    if preloaded is not None and preloaded[0] == user.id:
+        return sorted(preloaded[1], key=lambda m: (m.rank, m.id))
     rows = db.session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.is_active.is_(True))
     ).scalars().all()

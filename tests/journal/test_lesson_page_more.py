@@ -1,0 +1,83 @@
+"""The lesson page's remarks (IN-5), history and substitute teacher (DL-1), and the journal
+page's query budget."""
+
+
+def _maths_lesson(raw_sql, roster):
+    return raw_sql("SELECT id FROM lesson WHERE class_id = :c AND teacher_id = :t ORDER BY held_on DESC LIMIT 1",
+                   c=roster["class_id"], t=roster["teacher_id"])[0].id
+
+
+def test_the_journal_page_makes_at_most_eight_queries(client, login, region_tree, make_roster, count_queries):
+    a = region_tree["a"]
+    roster = make_roster(a["school"], pupils=12, lessons=True, teacher_user=a["teacher"])
+    login(client, a["teacher"])
+    page = f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}"
+    assert client.get(page).status_code == 200  # a worker resolves the regulation once
+    with count_queries() as counter:
+        response = client.get(page)
+    assert response.status_code == 200
+    assert 'data-w="1"' in response.get_data(as_text=True)  # the teacher's own columns are writable
+    assert counter.count <= 8, counter.statements
+
+
+def test_a_substitute_set_by_the_school_admin_writes_the_lesson(client, app, region_tree, make_roster, make_user,
+                                                                token, raw_sql):
+    """DL-1: the teacher who taught instead is recorded, and may then enter the lesson."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    lesson_id = _maths_lesson(raw_sql, roster)
+    substitute = make_user("substitute-a", "teacher", a["school"])
+    raw_sql("UPDATE staff SET user_id = :u WHERE id = :s", u=substitute["id"], s=roster["other_teacher_id"])
+    as_substitute = token(substitute)
+
+    refused = client.put(f"/api/v1/lessons/{lesson_id}/topic", headers=as_substitute, json={"topic": "Дроби"})
+    assert refused.status_code == 403
+    by_other_teacher = client.put(f"/api/v1/lessons/{lesson_id}/substitute", headers=as_substitute,
+                                  json={"substitute_id": roster["other_teacher_id"]})
+    assert by_other_teacher.status_code == 403  # nobody names themselves the substitute
+
+    set_ = client.put(f"/api/v1/lessons/{lesson_id}/substitute", headers=token(a["school_admin"]),
+                      json={"substitute_id": roster["other_teacher_id"]})
+    assert set_.status_code == 200, set_.json
+    assert set_.json["substitute_id"] == roster["other_teacher_id"]
+    written = client.put(f"/api/v1/lessons/{lesson_id}/topic", headers=as_substitute, json={"topic": "Дроби"})
+    assert written.status_code == 200, written.json
+
+    history = client.get(f"/api/v1/lessons/{lesson_id}/history", headers=token(a["school_admin"])).json
+    assert [h["action"] for h in history][-2:] == ["journal.substitute", "journal.topic"]
+    assert history[-1]["actor_id"] == substitute["id"]
+
+
+def test_a_substitute_must_be_a_teacher_of_the_school(client, region_tree, make_roster, token, raw_sql):
+    a, b = region_tree["a"], region_tree["b"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    other_school = make_roster(b["school"], lessons=True)
+    lesson_id = _maths_lesson(raw_sql, roster)
+    response = client.put(f"/api/v1/lessons/{lesson_id}/substitute", headers=token(a["school_admin"]),
+                          json={"substitute_id": other_school["teacher_id"]})
+    assert response.status_code == 422
+    assert "substitute_id" in response.json["errors"]
+
+
+def test_the_lesson_page_adds_remarks_and_shows_who_changed_what(client, login, region_tree, make_roster, raw_sql):
+    """IN-5 remarks to parents; every change shows in the lesson's history with its author."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    lesson_id = _maths_lesson(raw_sql, roster)
+    pupil = roster["pupil_ids"][0]
+    login(client, a["teacher"])
+    client.post(f"/lessons/{lesson_id}", data={"topic": "Проценты", "attendance_taken": "1"})
+
+    empty = client.post(f"/lessons/{lesson_id}", data={"action": "remark", "pupil_id": pupil, "kind": "remark",
+                                                       "text": "  "}, follow_redirects=True)
+    assert "text:" in empty.get_data(as_text=True)
+    assert raw_sql("SELECT count(*) AS n FROM remark")[0].n == 0
+
+    added = client.post(f"/lessons/{lesson_id}", data={"action": "remark", "pupil_id": pupil, "kind": "praise",
+                                                       "text": "Отлично решил задачу у доски"}, follow_redirects=True)
+    html = added.get_data(as_text=True)
+    assert "Отлично решил задачу у доски" in html
+    history = html[html.index('id="history"'):]
+    assert "journal.topic" in history and "journal.remark" in history
+    assert "topic: Проценты" in history
+    assert "Teacher-A" in history  # who made the change
