@@ -211,3 +211,39 @@ def marks_page(class_id):
     scale = tenants.effective(school, term.ends_on).document["grading"]["scale"]
     return render_template("journal/marks.html", school_class=school_class, subject=subject, term=term,
                            subjects=subjects, terms=terms, rows=rows, scale=scale)
+
+
+@bp.route("/classes/<int:class_id>/year-marks", methods=["GET", "POST"])
+def year_marks_page(class_id):
+    """The year's marks of a class in a subject: each pupil's term marks, the suggested year
+    mark (their mean), and the year, exam and final marks, which the teacher sets here."""
+    school_class = g.loaded["class_id"]
+    school = roster.school_of_row(school_class)
+    if not roster.can_read(school):
+        abort(403)
+    subjects, _terms, subject, _term = _class_subject_term(school_class, school)
+    if subject is None:
+        return render_template("journal/empty.html", school_class=school_class)
+    if request.method == "POST":
+        rows = {r["pupil"].id: r for r in service.year_marks(school_class, subject.id)}
+
+        def write():
+            for key, value in request.form.items():
+                kind, _sep, pupil = key.partition(":")
+                if kind not in ("year", "exam", "final") or not pupil.isdigit() or not value:
+                    continue
+                current = rows.get(int(pupil), {}).get(kind)
+                if current is not None and current.value == value:
+                    continue  # unchanged: not re-stamped
+                service.set_year_mark(school_class, subject.id, kind, int(pupil), value,
+                                      version=current.version if current is not None else None,
+                                      reason=request.form.get("reason") or None)
+
+        _save(write)
+        return redirect(url_for("journal.year_marks_page", class_id=school_class.id, subject_id=subject.id))
+    rows = service.year_marks(school_class, subject.id)
+    scale = tenants.effective(school).document["grading"]["scale"]
+    return render_template("journal/year_marks.html", school_class=school_class, subject=subject,
+                           subjects=subjects, rows=rows, scale=scale, kinds=(("year", _("Year mark")),
+                                                                            ("exam", _("Exam mark")),
+                                                                            ("final", _("Final mark"))))

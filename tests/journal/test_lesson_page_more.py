@@ -81,3 +81,29 @@ def test_the_lesson_page_adds_remarks_and_shows_who_changed_what(client, login, 
     assert "journal.topic" in history and "journal.remark" in history
     assert "topic: Проценты" in history
     assert "Teacher-A" in history  # who made the change
+
+
+def test_the_year_marks_page_sets_year_exam_and_final_marks(client, login, region_tree, make_roster, raw_sql):
+    """GR-1 on the year's page: marks of the scale only; an unchanged mark is not re-stamped."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    pupil, other = roster["pupil_ids"][0], roster["pupil_ids"][1]
+    login(client, a["teacher"])
+    url = f"/classes/{roster['class_id']}/year-marks?subject_id={roster['subject_id']}"
+    saved = client.post(url, data={f"year:{pupil}": "4", f"exam:{pupil}": "5", f"final:{other}": "3"},
+                        follow_redirects=True)
+    assert saved.status_code == 200
+    marks = {(r.pupil_id, r.kind): r.value for r in raw_sql("SELECT pupil_id, kind, value FROM final_mark")}
+    assert marks == {(pupil, "year"): "4", (pupil, "exam"): "5", (other, "final"): "3"}
+    html = saved.get_data(as_text=True)
+    year_cell = html[html.index(f'name="year:{pupil}"'):]
+    assert year_cell[:year_cell.index("</select>")].count("selected") == 1
+    assert '<option value="4" selected>' in year_cell[:year_cell.index("</select>")]
+
+    stamped = raw_sql("SELECT entered_at FROM final_mark WHERE pupil_id = :p AND kind = 'year'", p=pupil)[0].entered_at
+    client.post(url, data={f"year:{pupil}": "4", f"exam:{pupil}": "5"})
+    assert raw_sql("SELECT entered_at FROM final_mark WHERE pupil_id = :p AND kind = 'year'", p=pupil)[0].entered_at == stamped
+
+    refused = client.post(url, data={f"year:{other}": "7"}, follow_redirects=True)
+    assert "value:" in refused.get_data(as_text=True)
+    assert not raw_sql("SELECT 1 FROM final_mark WHERE pupil_id = :p AND kind = 'year'", p=other)
