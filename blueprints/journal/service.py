@@ -52,8 +52,8 @@ class Context:
 def context(lesson: Lesson) -> Context:
     school = tenants.load(lesson.tenant_id)
     chain = tenants.chain_of(school)
-    school_class = db.session.execute(select(SchoolClass).where(SchoolClass.id == lesson.class_id)).scalar_one()
-    term = db.session.execute(select(Term).where(Term.id == lesson.term_id)).scalar_one()
+    school_class, term = db.session.execute(select(SchoolClass, Term).join(Term, Term.year_id == SchoolClass.year_id)
+                                            .where(SchoolClass.id == lesson.class_id, Term.id == lesson.term_id)).one()
     regulation = tenants.effective(school, lesson.held_on).document  # the version in force on the lesson's date
     zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
     return Context(lesson, school, school_class, term, regulation, zone)
