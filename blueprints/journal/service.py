@@ -290,6 +290,11 @@ def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grad
         except JournalError as error:
             raise JournalError({f"grades.{index}.{k}": v for k, v in error.errors.items()}, status=error.status,
                                current=error.current) from None
+    # One flush for the column: the grades and their audit entries go in batches. A grade
+    # changed meanwhile by someone else fails the version check: the whole column is 409.
+    pupils = [grade.pupil_id for grade in out]
+    _flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id.in_(pupils))
+                       .order_by(Grade.id.desc()).limit(1))
     return out
 
 
@@ -340,8 +345,9 @@ def _grade_writer(lesson: Lesson, reason, many=False):
         grade.value, grade.comment = value, (comment or None)
         grade.entered_at, grade.entered_by = now, current_user.id
         grade.is_late = deadlines.is_late(now, due[f"grade:{work_type}"])
-        _flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
-                                                       Grade.work_type == work_type))
+        if not many:
+            _flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
+                                                           Grade.work_type == work_type))
         _audit(ctx, "journal.grade", before, {"pupil_id": pupil_id, "work_type": work_type, "value": value,
                                               "late": grade.is_late}, reason, kind)
         return grade
