@@ -116,7 +116,8 @@ def lesson_page(lesson_id):
     ctx = service.context(lesson)
     staff = db.session.execute(select(Staff).where(Staff.tenant_id == ctx.school.id, Staff.is_active.is_(True))
                                .order_by(Staff.last_name, Staff.first_name)).scalars().all()
-    history = service.history(lesson)
+    history_of = request.args.get("pupil_id", type=int)
+    history = service.history(lesson, history_of)
     actors = {u.id: u.full_name for u in db.session.execute(select(User).where(
         User.id.in_({h.actor_id for h in history if h.actor_id}))).scalars()} if history else {}
     membership = g.get("membership")
@@ -131,7 +132,7 @@ def lesson_page(lesson_id):
                            grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]},
                            remarks=service.remarks_of(lesson), staff=staff, names={s_.id: s_.full_name for s_ in staff},
                            pupil_names={p.id: p.full_name for p in view["pupils"]}, history=history, actors=actors,
-                           can_substitute=can_substitute,
+                           can_substitute=can_substitute, history_of=history_of,
                            show=_show_change, local=lambda at: at.replace(tzinfo=dt.timezone.utc).astimezone(ctx.zone))
 
 

@@ -107,3 +107,20 @@ def test_the_year_marks_page_sets_year_exam_and_final_marks(client, login, regio
     refused = client.post(url, data={f"year:{other}": "7"}, follow_redirects=True)
     assert "value:" in refused.get_data(as_text=True)
     assert not raw_sql("SELECT 1 FROM final_mark WHERE pupil_id = :p AND kind = 'year'", p=other)
+
+
+def test_a_cells_history_lists_only_that_pupils_changes(client, login, token, region_tree, make_roster, raw_sql):
+    """Each cell shows its history: the lesson page filtered to one pupil (H in the grid)."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    lesson_id = _maths_lesson(raw_sql, roster)
+    first, second = roster["pupil_ids"][0], roster["pupil_ids"][1]
+    headers = token(a["teacher"])
+    for pupil, value in ((first, "5"), (second, "3")):
+        assert client.put(f"/api/v1/lessons/{lesson_id}/grades/{pupil}", headers=headers,
+                          json={"value": value, "work_type": "У"}).status_code == 200
+    login(client, a["teacher"])
+    html = client.get(f"/lessons/{lesson_id}?pupil_id={first}").get_data(as_text=True)
+    history = html[html.index('id="history"'):]
+    assert f"pupil_id: {first}" in history and "value: 5" in history
+    assert f"pupil_id: {second}" not in history and "value: 3" not in history

@@ -95,6 +95,9 @@
       save(td, event.key); next = at(row + 1, col);
     } else if (event.key === "Delete" || event.key === "Backspace") {
       save(td, "");
+    } else if (event.key === "h" || event.key === "р") {  // the cell's history, on its lesson page
+      window.location.href = heads[col].querySelector("a").getAttribute("href") + "?pupil_id=" +
+        td.parentNode.dataset.p + "#history";
     } else { return; }
     event.preventDefault();
     if (next) { next.focus(); }
