@@ -165,9 +165,32 @@ def update_term(term: Term, starts_on: dt.date, ends_on: dt.date) -> Term:
         raise RosterError(errors)
     before = {"starts_on": term.starts_on.isoformat(), "ends_on": term.ends_on.isoformat()}
     term.starts_on, term.ends_on = starts_on, ends_on
+    moved = _refile_lessons(year, term)
     audit.record(tenant_id=school.id, action="term.update", obj_type="term", obj_id=term.id, before=before,
-                 after={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat()})
+                 after={"starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(), "lessons_refiled": moved})
     return term
+
+
+def _refile_lessons(year: AcademicYear, term: Term) -> int:
+    """After a term's dates change, each lesson of its grade levels belongs to the term that
+    now contains its date (a journal page is one term's lessons). A lesson in a gap between
+    terms stays where it was until a term covers its date again (moving a boundary takes
+    two edits: shrink one term, then stretch the other)."""
+    terms = [t for t in terms_of(year) if t.level_from <= term.level_to and term.level_from <= t.level_to]
+    rows = db.session.execute(
+        select(Lesson.id, Lesson.held_on, Lesson.term_id, SchoolClass.grade)
+        .join(SchoolClass, SchoolClass.id == Lesson.class_id)
+        .where(SchoolClass.year_id == year.id, SchoolClass.grade >= term.level_from,
+               SchoolClass.grade <= term.level_to, Lesson.is_cancelled.is_(False))).all()
+    changes = {}
+    for lesson_id, held_on, term_id, grade in rows:
+        home = next((t.id for t in terms if t.level_from <= grade <= t.level_to
+                     and t.starts_on <= held_on <= t.ends_on), None)
+        if home is not None and home != term_id:
+            changes[lesson_id] = home
+    for lesson in db.session.execute(select(Lesson).where(Lesson.id.in_(list(changes)))).scalars() if changes else ():
+        lesson.term_id = changes[lesson.id]
+    return len(changes)
 
 
 def add_holiday(year: AcademicYear, name: str, starts_on: dt.date, ends_on: dt.date) -> Holiday:

@@ -219,3 +219,32 @@ def test_a_moved_lesson_is_not_generated_again(api, region_tree, make_roster):
     assert api(a["school_admin"], "PATCH", f"/api/v1/lessons/{lesson['id']}", json={"period": 4}).status_code == 200
     again = api(a["school_admin"], "POST", f"/api/v1/terms/{roster['term_id']}/lessons")
     assert again.headers["X-Lessons-Added"] == "0"
+
+
+def test_moving_a_term_boundary_refiles_the_lessons_to_the_term_that_holds_their_date(api, region_tree,
+                                                                                      make_roster, raw_sql):
+    """A journal page shows one term's lessons: after the dates move, each lesson is shown
+    in the term its date now falls in (shrink one term, then stretch the next)."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True)
+    first, second = raw_sql("SELECT id, starts_on, ends_on FROM term WHERE year_id = :y AND level_from <= 5 "
+                            "AND level_to >= 5 ORDER BY starts_on LIMIT 2", y=roster["year_id"])
+    as_date = lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))  # noqa: E731
+    first_end, second_start = as_date(first.ends_on), as_date(second.starts_on)
+    new_end = first_end - dt.timedelta(days=14)
+    in_gap = raw_sql("SELECT count(*) AS n FROM lesson WHERE class_id = :c AND term_id = :t AND held_on > :d",
+                     c=roster["class_id"], t=first.id, d=new_end)[0].n
+    assert in_gap > 0
+
+    shrunk = api(a["school_admin"], "PATCH", f"/api/v1/terms/{first.id}",
+                 json={"starts_on": str(as_date(first.starts_on)), "ends_on": str(new_end)})
+    assert shrunk.status_code == 200, shrunk.json
+    stretched = api(a["school_admin"], "PATCH", f"/api/v1/terms/{second.id}",
+                    json={"starts_on": str(new_end + dt.timedelta(days=1)), "ends_on": str(as_date(second.ends_on))})
+    assert stretched.status_code == 200, stretched.json
+
+    left = raw_sql("SELECT count(*) AS n FROM lesson WHERE class_id = :c AND term_id = :t AND held_on > :d",
+                   c=roster["class_id"], t=first.id, d=new_end)[0].n
+    moved = raw_sql("SELECT count(*) AS n FROM lesson WHERE class_id = :c AND term_id = :t AND held_on > :d "
+                    "AND held_on < :s", c=roster["class_id"], t=second.id, d=new_end, s=second_start)[0].n
+    assert (left, moved) == (0, in_gap)
