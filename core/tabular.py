@@ -44,6 +44,7 @@ class RowError:
 class Parsed:
     rows: list[dict] = field(default_factory=list)  # each with "_row": its number
     errors: list[RowError] = field(default_factory=list)
+    keys: dict[str, str] = field(default_factory=dict)  # header -> Column.key
 
     def reject(self, row: int, column: str, message: str):
         self.errors.append(RowError(row, column, str(message)))
@@ -53,10 +54,11 @@ class Parsed:
         return {e.row for e in self.errors}
 
     def errors_by_path(self) -> dict:
-        """API.md's form: ``rows.17.birth_date`` → messages."""
+        """API.md's form: ``rows.17.birth_date`` → messages, named by the column's key
+        (pages show the header the user sees, :meth:`RowError.as_dict`)."""
         out: dict[str, list[str]] = {}
         for error in self.errors:
-            out.setdefault(f"rows.{error.row}.{error.column}", []).append(error.message)
+            out.setdefault(f"rows.{error.row}.{self.keys.get(error.column, error.column)}", []).append(error.message)
         return out
 
 
@@ -138,7 +140,7 @@ class _Semicolon(csv.excel):
 def parse(filename: str, data: bytes, columns: list[Column]) -> Parsed:
     """Cells to dicts keyed by ``Column.key``; missing or unparsable cells are rejected."""
     table = read_table(filename, data)
-    result = Parsed()
+    result = Parsed(keys={column.header: column.key for column in columns})
     if not table:
         raise ImportFileError(_("The file is empty."))
     headers = [str(h).strip() if h is not None else "" for h in table[0]]

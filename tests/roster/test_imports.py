@@ -53,7 +53,7 @@ def test_bad_rows_are_reported_with_row_and_column_and_nothing_is_written(upload
     assert preview.json["rejected"] == 4 and preview.json["committed"] is False
     refused = upload(a["school_admin"], a["school"]["id"], "pupils", data, commit=True)
     assert refused.status_code == 422
-    assert "rows.6.Дата рождения" in refused.json["errors"]
+    assert "rows.6.birth_date" in refused.json["errors"]
     pupils = client.get(f"/api/v1/schools/{a['school']['id']}/pupils", headers=token(a["school_admin"]))
     assert pupils.json == []
 

@@ -61,7 +61,7 @@ def test_rejected_rows_name_row_and_column_and_nothing_is_created(client, token,
     rows[4]["admin_email"] = None  # row 6: a name without an e-mail
     response = send(client, token, a["region_admin"], a["region"]["id"], workbook(rows), commit=True)
     assert response.status_code == 422
-    assert set(response.json["errors"]) == {"rows.4.Сайт", "rows.5.Муниципалитет", "rows.6.E-mail администратора"}
+    assert set(response.json["errors"]) == {"rows.4.website_url", "rows.5.municipality", "rows.6.admin_email"}
     children = client.get(f"/api/v1/tenants/{a['region']['id']}/children", headers=token(a["region_admin"])).json
     assert [c["name"] for c in children] == [a["municipality"]["name"]]
 
@@ -92,7 +92,7 @@ def test_an_admin_e_mail_of_another_regions_account_is_refused(client, token, re
     a, b = region_tree["a"], region_tree["b"]
     rows = [{"kind": "муниципалитет", "name": "г. Ловозеро", "admin_name": "Чужой", "admin_email": b["region_admin"]["login"]}]
     response = send(client, token, a["region_admin"], a["region"]["id"], workbook(rows), commit=True)
-    assert response.status_code == 422 and "rows.2.E-mail администратора" in response.json["errors"]
+    assert response.status_code == 422 and "rows.2.admin_email" in response.json["errors"]
 
 
 def test_an_existing_account_of_the_region_gets_the_role_but_no_code(client, token, region_tree, make_user):
