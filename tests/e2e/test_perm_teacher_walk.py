@@ -60,7 +60,7 @@ def test_perm_teacher_fills_a_lesson_and_sees_late_marks(page, perm_school, clie
     page.get_by_label("Домашнее задание", exact=True).fill("№ 214, 215")
     page.get_by_role("button", name="Сохранить").click()
     assert page.get_by_label("Тема урока").input_value() == "Решение уравнений"
-    assert "с опозданием" in page.locator("main form").inner_text()  # DL-1: entered after the lesson day
+    assert "с опозданием" in page.locator("#lesson-entry").inner_text()  # DL-1: entered after the lesson day
 
     # The journal: an oral grade two days after the lesson, by keyboard, is late (DL-3: 1 day).
     page.get_by_role("link", name="Мой журнал").click()
