@@ -61,7 +61,15 @@ DEFAULTS: dict = {
     },
     "retention": {"journal_years": 5, "final_marks_years": 25},  # RT-1
     "informing": {"paper_interval_days": 14, "parent_checks_per_week": 2},  # IN-2, IN-4
-    "disclosure": {"checklist": []},  # WD-1..WD-4: filled by the disclosure module
+    "disclosure": {  # WD-1..WD-5
+        "checklist": [],  # the items filled in by the disclosure module (set_default)
+        "schedule": "monthly",  # off | weekly | monthly: how often the schools' sites are checked
+        "max_depth": 2,  # links followed from the start page
+        "max_pages": 30,  # pages read per site
+        "timeout_seconds": 10,  # per request
+        "per_host_concurrency": 2,  # requests at once to one site
+        "delay_seconds": 0,  # pause between requests to one site
+    },
     "services": {"catalogue": []},  # SV-1: filled by the e-services module
 }
 
@@ -74,7 +82,18 @@ BOUNDS = {
     "informing.paper_interval_days": "down",
     "retention.*_years": "up",
     "informing.parent_checks_per_week": "up",
+    # The region bounds the load its checks put on the schools' sites.
+    "disclosure.max_depth": "down",
+    "disclosure.max_pages": "down",
+    "disclosure.timeout_seconds": "down",
+    "disclosure.per_host_concurrency": "down",
+    "disclosure.delay_seconds": "up",
 }
+
+# Lists whose items carry a key: an override adds items and replaces items with the same
+# key instead of replacing the list whole, so a municipality or a school extends the
+# region's checklist (WD-1).
+MERGED_BY_KEY = {"disclosure.checklist": "key"}
 
 LABELS = {
     "calendar.year_start": _l("School year starts (MM-DD)"),
@@ -106,6 +125,12 @@ LABELS = {
     "informing.paper_interval_days": _l("Paper printout for parents at least every (days)"),
     "informing.parent_checks_per_week": _l("Parents check progress at least (times a week)"),
     "disclosure.checklist": _l("Website disclosure checklist"),
+    "disclosure.schedule": _l("Website checks: how often"),
+    "disclosure.max_depth": _l("Website checks: link depth from the start page"),
+    "disclosure.max_pages": _l("Website checks: pages read per site"),
+    "disclosure.timeout_seconds": _l("Website checks: seconds to wait for a page"),
+    "disclosure.per_host_concurrency": _l("Website checks: requests at once to one site"),
+    "disclosure.delay_seconds": _l("Website checks: pause between requests (seconds)"),
     "services.catalogue": _l("E-service catalogue"),
 }
 
@@ -213,8 +238,67 @@ class InformingSchema(_Strict):
     parent_checks_per_week = ma.fields.Integer(strict=True, validate=between(0, 7))
 
 
+SCHEDULES = ("off", "weekly", "monthly")
+ITEM_KEY = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+ITEMPROP = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+
+
+def _pattern(value):
+    try:
+        re.compile(value)
+    except (re.error, TypeError) as error:
+        raise ma.ValidationError(_l("Not a valid regular expression: %(error)s", error=str(error)))
+
+
+class _Number(ma.fields.Float):
+    """A JSON number (``"5"`` and booleans are refused, as for the integers)."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class ChecklistItemSchema(_Strict):
+    """An item of the disclosure checklist (WD-1, WD-4) and how to recognise it on a site:
+    link text or page title patterns, URL patterns (regular expressions, case-insensitive),
+    or a microdata property (``itemprop``)."""
+
+    key = ma.fields.String(required=True, validate=ma.validate.Regexp(
+        ITEM_KEY, error=_l("Use lowercase Latin letters, digits, dots, dashes and underscores (up to 64).")))
+    title = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=200))
+    required = ma.fields.Boolean(truthy={True}, falsy={False})
+    text_patterns = ma.fields.List(ma.fields.String(validate=_pattern))
+    url_patterns = ma.fields.List(ma.fields.String(validate=_pattern))
+    itemprops = ma.fields.List(ma.fields.String(validate=ma.validate.Regexp(
+        ITEMPROP, error=_l("Not a valid microdata property name."))))
+
+    @ma.validates_schema
+    def _recognisable(self, data, **kwargs):
+        # An item is one whole value even in a partial override: its key and title are due.
+        missing = {name: [self.fields[name].error_messages["required"]] for name in ("key", "title")
+                   if name not in data}
+        if missing:
+            raise ma.ValidationError(missing)
+        if not any(data.get(k) for k in ("text_patterns", "url_patterns", "itemprops")):
+            raise ma.ValidationError(_l("Give at least one text pattern, URL pattern or microdata property."),
+                                     "text_patterns")
+
+
+def _unique_keys(items):
+    keys = [item.get("key") for item in items if isinstance(item, dict)]
+    if len(keys) != len(set(keys)):
+        raise ma.ValidationError(_l("Checklist item keys must be unique."))
+
+
 class DisclosureSchema(_Strict):
-    checklist = ma.fields.List(ma.fields.Dict())
+    checklist = ma.fields.List(ma.fields.Nested(ChecklistItemSchema), validate=_unique_keys)
+    schedule = ma.fields.String(validate=ma.validate.OneOf(SCHEDULES))
+    max_depth = ma.fields.Integer(strict=True, validate=between(0, 5))
+    max_pages = ma.fields.Integer(strict=True, validate=between(1, 500))
+    timeout_seconds = _Number(validate=between(0.1, 60))
+    per_host_concurrency = ma.fields.Integer(strict=True, validate=between(1, 8))
+    delay_seconds = _Number(validate=between(0, 10))
 
 
 class ServicesSchema(_Strict):
@@ -281,6 +365,26 @@ def _consistency_errors(doc: dict) -> dict:
 
 
 # Key paths ------------------------------------------------------------------------------
+
+def set_default(path: str, value):
+    """A feature module fills in its part of the platform defaults at start-up (the
+    disclosure checklist): the tenants layer holds the document, not the features' data."""
+    set_path(DEFAULTS, path, copy.deepcopy(value))
+
+
+def merge_by_key(above: list, below: list, key: str) -> list:
+    """``below``'s items replace ``above``'s items with the same key, in place; new items
+    follow in their own order."""
+    merged = [copy.deepcopy(item) for item in above or []]
+    index = {item.get(key): n for n, item in enumerate(merged) if isinstance(item, dict)}
+    for item in below or []:
+        if isinstance(item, dict) and item.get(key) in index:
+            merged[index[item[key]]] = copy.deepcopy(item)
+        else:
+            index[item.get(key) if isinstance(item, dict) else object()] = len(merged)
+            merged.append(copy.deepcopy(item))
+    return merged
+
 
 def leaves(document: dict, prefix: str = "") -> dict:
     """``{dotted path: value}`` for every leaf; a list is one value (replaced whole)."""
@@ -379,7 +483,7 @@ def resolve(chain, versions_by_tenant, on: date) -> Effective:
 
     A key locked above is not overridden below; a bounded value set above is only
     tightened below (a looser value below, e.g. one set before the parent tightened it,
-    gives way to the parent's).
+    gives way to the parent's). A list named in ``MERGED_BY_KEY`` is merged item by item.
     """
     document = copy.deepcopy(DEFAULTS)
     provenance = {path: Source(value) for path, value in leaves(DEFAULTS).items()}
@@ -392,6 +496,8 @@ def resolve(chain, versions_by_tenant, on: date) -> Effective:
             if locked_by(locks, path) is not None:
                 continue
             source = provenance.get(path)
+            if path in MERGED_BY_KEY and source is not None:
+                value = merge_by_key(source.value, value, MERGED_BY_KEY[path])
             direction = bound_of(path)
             if (direction and source is not None and source.tenant_id is not None
                     and not within_bound(direction, value, source.value)):

@@ -28,6 +28,7 @@ def victim(region_tree, as_platform, make_roster):
     roster = make_roster(b["school"], lessons=True)
     with as_platform():
         job_id = enqueue("tenant_stats", tenant=db.session.get(Tenant, b["school"]["id"])).id
+        disclosure = _disclosure_results(db.session.get(Tenant, b["school"]["id"]))
     return {
         "values": {
             "tenant_id": b["school"]["id"],
@@ -40,6 +41,7 @@ def victim(region_tree, as_platform, make_roster):
             "pupil_id": roster["pupil_ids"][0],
             "subject_id": roster["subject_id"],
             "lesson_id": roster["lesson_id"],
+            **disclosure,
             # not ids: the probe still must get 404 for the victim's school
             "kind": "pupils",
             "fmt": "xlsx",
@@ -48,6 +50,24 @@ def victim(region_tree, as_platform, make_roster):
                     "teacher-b", "school-b", "muni-b", "region-b", "Ученик000", "Родитель000",
                     f"F-{b['school']['id']}-0", "Морозова"],
     }
+
+
+def _disclosure_results(school):
+    """A website check of the victim school with a dismissed fault."""
+    from blueprints.disclosure import service
+    from blueprints.disclosure.models import DisclosureRun, Finding
+    from core.extensions import db
+    from tests.disclosure.helpers import report
+
+    run = DisclosureRun(tenant_id=school.id, status="finished", schools_total=1, schools_done=1)
+    db.session.add(run)
+    db.session.flush()
+    check = service.store_report(run, school, report(school.website_url + "/", missing=["journal_link"]))
+    finding = db.session.execute(db.select(Finding).where(Finding.site_check_id == check.id,
+                                                          Finding.ok.is_(False))).scalars().first()
+    dismissal = service.dismiss(finding, "Проверено вручную")
+    db.session.commit()
+    return {"run_id": run.id, "check_id": check.id, "finding_id": finding.id, "dismissal_id": dismissal.id}
 
 
 def attackers(tree):

@@ -1,0 +1,52 @@
+"""Website-disclosure checks (WD-1..WD-5)."""
+from core import register_nav, register_url_loader
+from core.errors import as_http_error
+from core.extensions import api as api_ext
+from core.orm import get_or_404
+
+# The periodic work: once a day, start the checks whose schedule (disclosure.schedule in
+# the regulation: weekly or monthly since the school's last check) is due.
+SCHEDULE_ENTRY = {"task": "tabel.enqueue_periodic", "schedule": 24 * 3600, "args": ["disclosure_schedule"]}
+
+
+def init_app(app):
+    # tasks register the job kinds
+    from blueprints.disclosure import api, cli, crawler, models, service, tasks, views  # noqa: F401
+    from tenants import regulations
+
+    # The platform's default checklist lives with the crawler that reads it; the tenants
+    # layer holds the document and may not import a feature.
+    regulations.set_default("disclosure.checklist", crawler.default_checklist())
+    app.register_blueprint(views.bp)
+    api_ext.register_blueprint(api.blp)
+    app.register_error_handler(service.DisclosureError, lambda e: as_http_error(e.status, e.errors))
+    for name, model in (("run_id", models.DisclosureRun), ("check_id", models.SiteCheck),
+                        ("finding_id", models.Finding), ("dismissal_id", models.Dismissal)):
+        register_url_loader(app, name, lambda value, model=model: get_or_404(model, value))
+    register_nav(app, views.nav)
+    cli.init_app(app)
+    _schedule(app)
+    from core.signals import demo_loaded
+
+    demo_loaded.connect(_demo_sites, app)
+
+
+def _schedule(app):
+    schedule = dict(app.config.get("CELERY_BEAT_SCHEDULE") or {})
+    schedule.setdefault("disclosure-schedule", SCHEDULE_ENTRY)
+    app.config["CELERY_BEAT_SCHEDULE"] = schedule
+    celery = app.extensions.get("celery")
+    if celery is not None:
+        celery.conf.beat_schedule = schedule
+
+
+def _demo_sites(app, logins):
+    """The Kirovsk demo schools' websites are the fake sites that ``flask demo sites``
+    serves on loopback, so a check of the demo reads real pages."""
+    from blueprints.disclosure import service
+    from blueprints.disclosure.sites import DEMO_DOWN, DEMO_PORTS
+
+    host = app.config.get("DISCLOSURE_DEMO_HOST", "127.0.0.1")
+    changed = service.point_demo_schools({name: f"http://{host}:{port}/"
+                                          for name, port in {**DEMO_PORTS, **DEMO_DOWN}.items()})
+    return f"{changed} school websites served by `flask demo sites`"

@@ -1,0 +1,206 @@
+"""Pages of the website checks: the rating of a municipality or region (WD-5), a school's
+findings and history, a run, starting a check and marking false alarms."""
+import io
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from sqlalchemy import select
+
+from core.accounts import service as accounts
+from core.extensions import db
+from blueprints.disclosure import service
+from tenants import service as tenants
+from tenants.models import Tenant
+
+bp = Blueprint("disclosure", __name__, template_folder="templates", url_prefix="/disclosure")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.before_request
+@login_required
+def _signed_in():
+    return None
+
+
+def _readable(tenant):
+    if not service.can_read(tenant):
+        abort(403)
+    return tenant
+
+
+def _common():
+    from core.jobs.service import message_of
+
+    return {"kind_labels": service.KIND_LABELS, "status_labels": service.STATUS_LABELS, "message_of": message_of}
+
+
+@bp.route("")
+def index():
+    """Where "Website checks" leads: the rating of the acting tenant, a school admin's own
+    school, or for the platform the list of regions."""
+    membership = g.membership
+    if membership is None or membership.role not in ("platform_admin", "region_admin", "municipality_admin",
+                                                      "school_admin"):
+        abort(403)
+    if membership.tenant_id:
+        return redirect(_tenant_url(tenants.load(membership.tenant_id)))
+    regions = db.session.execute(select(Tenant).where(Tenant.kind == "region").order_by(Tenant.name)).scalars().all()
+    return render_template("disclosure/index.html", regions=regions, **_common())
+
+
+def _tenant_url(tenant):
+    if tenant.kind == "school":
+        return url_for("disclosure.school_page", school_id=tenant.id)
+    return url_for("disclosure.rating_page", tenant_id=tenant.id)
+
+
+@bp.route("/tenants/<int:tenant_id>")
+def rating_page(tenant_id):
+    tenant = _readable(tenants.load(tenant_id))
+    if tenant.kind == "school":
+        return redirect(url_for("disclosure.school_page", school_id=tenant.id))
+    run = service.latest_run(tenant)
+    return render_template("disclosure/rating.html", tenant=tenant, chain=tenants.chain_of(tenant),
+                           rows=service.rating(tenant), run=run, job=service.job_of(run),
+                           can_start=service.can_start(tenant), **_common())
+
+
+@bp.route("/tenants/<int:tenant_id>/checks", methods=["POST"])
+def start_check(tenant_id):
+    tenant = tenants.load(tenant_id)
+    try:
+        run = service.start_check(tenant)
+    except tenants.Forbidden:
+        abort(403)
+    if run.schools_total == 0:
+        flash(_("There are no active schools to check here."), "error")
+    else:
+        flash(_("The check of %(n)s schools' websites has started.", n=run.schools_total))
+    return redirect(_tenant_url(tenant) + "#run")
+
+
+@bp.route("/tenants/<int:tenant_id>/rating.xlsx")
+def rating_xlsx(tenant_id):
+    tenant = _readable(tenants.load(tenant_id))
+    rows = service.rating(tenant)
+    data = rating_workbook(tenant, rows)
+    filename = f"disclosure-rating-{tenant.slug}.xlsx"
+    return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+def rating_workbook(tenant, rows) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Rating")[:31]
+    sheet.append([tenant.name])
+    sheet["A1"].font = Font(bold=True)
+    headers = [_("Place"), _("School"), _("Website"), _("Score"), _("Required items found"),
+               _("Required items"), _("Dead links"), _("Outdated documents"), _("Microdata missing"),
+               _("Checked (UTC)"), _("Problem")]
+    sheet.append(headers)
+    for cell in sheet[2]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        c = row.check
+        sheet.append([row.place, row.school.name, (c.url if c else None) or row.school.website_url,
+                      c.score if c else None, c.required_found if c else None, c.required_total if c else None,
+                      c.broken_links if c else None, c.outdated_documents if c else None,
+                      c.microdata_missing if c else None, c.checked_at if c else None,
+                      str(service.STATUS_LABELS.get(c.error, c.error)) if c and c.error else None])
+    for letter, width in zip("ABCDEFGHIJK", (8, 40, 34, 8, 12, 12, 10, 12, 12, 18, 30)):
+        sheet.column_dimensions[letter].width = width
+    for cell in sheet["J"][2:]:
+        cell.number_format = "DD.MM.YYYY HH:MM"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@bp.route("/schools/<int:school_id>")
+def school_page(school_id):
+    school = _readable(g.loaded["school_id"])
+    check = service.latest_checks([school.id]).get(school.id)
+    return _school(school, check)
+
+
+@bp.route("/checks/<int:check_id>")
+def check_page(check_id):
+    check = g.loaded["check_id"]
+    school = _readable(service.school_of(check))
+    return _school(school, check)
+
+
+def _school(school, check, errors=None, status=200):
+    findings = service.findings_of(check) if check else []
+    dismissals = service.active_dismissals([school.id])
+    history = service.history(school, limit=20)
+    latest = history[0].check if history else None
+    people = service.users_named([d.dismissed_by for d in dismissals.values()])
+    run = service.latest_run(school)
+    return render_template("disclosure/school.html", school=school, chain=tenants.chain_of(school), check=check,
+                           is_latest=check is not None and latest is not None and check.id == latest.id,
+                           groups=service.grouped(check, findings, dismissals) if check else {},
+                           history=history, people=people, errors=errors or {},
+                           titles={item["key"]: item["title"] for item in service.checklist_of(school)},
+                           can_start=service.can_start(school), can_dismiss=service.can_dismiss(school),
+                           run=run, job=service.job_of(run), **_common()), status
+
+
+@bp.route("/runs/<int:run_id>")
+def run_page(run_id):
+    run = g.loaded["run_id"]
+    tenant = _readable(tenants.load(run.tenant_id))
+    checks = service.run_checks(run)
+    return render_template("disclosure/run.html", run=run, tenant=tenant, chain=tenants.chain_of(tenant),
+                           checks=checks, schools=service.names_of([c.tenant_id for c in checks]),
+                           job=service.job_of(run), **_common())
+
+
+@bp.route("/findings/<int:finding_id>/dismissal", methods=["POST"])
+def dismiss(finding_id):
+    finding = g.loaded["finding_id"]
+    school = service.school_of(finding)
+    try:
+        service.dismiss(finding, request.form.get("reason", ""))
+    except tenants.Forbidden:
+        abort(403)
+    except service.DisclosureError as error:
+        db.session.rollback()
+        check = db.session.execute(select(service.SiteCheck).where(
+            service.SiteCheck.id == finding.site_check_id)).scalar_one()
+        flash(_("Not saved: check the marked field."), "error")
+        return _school(school, check, {"finding_id": finding.id, **error.errors}, error.status)
+    db.session.commit()
+    flash(_("Marked as a false alarm; later checks will respect it."))
+    return redirect(_back(finding, school))
+
+
+@bp.route("/dismissals/<int:dismissal_id>/withdrawal", methods=["POST"])
+def withdraw(dismissal_id):
+    dismissal = g.loaded["dismissal_id"]
+    school = service.school_of(dismissal)
+    try:
+        service.withdraw(dismissal)
+    except tenants.Forbidden:
+        abort(403)
+    db.session.commit()
+    flash(_("The false-alarm mark is withdrawn."))
+    return redirect(url_for("disclosure.school_page", school_id=school.id) + "#findings")
+
+
+def _back(finding, school):
+    latest = service.latest_checks([school.id]).get(school.id)
+    if latest is not None and latest.id != finding.site_check_id:
+        return url_for("disclosure.check_page", check_id=finding.site_check_id) + f"#finding-{finding.id}"
+    return url_for("disclosure.school_page", school_id=school.id) + f"#finding-{finding.id}"
+
+
+def nav(membership):
+    if membership is not None and accounts.administers(membership, membership.tenant_path or "/"):
+        return [(_l("Website checks"), url_for("disclosure.index"))]
+    return []

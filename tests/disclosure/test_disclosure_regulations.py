@@ -1,0 +1,126 @@
+"""The checklist in the regulation (WD-1, WD-4): the platform's items by default, extended
+and adjusted by key down the tree, strictly validated; the crawl limits bounded above."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from core.extensions import db
+from blueprints.disclosure import crawler
+from tenants import regulations
+from tenants import service as tenants
+from tenants.models import Tenant
+
+ON = dt.date(2024, 1, 1)
+EXTRA = {"key": "ege_schedule", "title": "Расписание ГИА", "required": False, "text_patterns": [r"расписани\w+ ГИА"]}
+
+
+@pytest.fixture
+def tree(make_tenant):
+    region = make_tenant("Мурманская область")
+    municipality = make_tenant("г. Кировск", parent=region)
+    school = make_tenant("СОШ № 10", parent=municipality)
+    return {"region": region, "municipality": municipality, "school": school}
+
+
+def load(row):
+    return db.session.execute(select(Tenant).where(Tenant.id == row["id"])).scalar_one()
+
+
+def checklist(row):
+    return tenants.effective(load(row), ON).document["disclosure"]["checklist"]
+
+
+def test_the_platform_checklist_is_the_default(tree, as_platform):
+    with as_platform():
+        assert [i["key"] for i in checklist(tree["school"])] == [i["key"] for i in crawler.default_checklist()]
+        assert regulations.DEFAULTS["disclosure"]["schedule"] == "monthly"
+
+
+def test_lower_levels_extend_the_checklist_by_key(tree, as_platform):
+    """WD-1: the region's list, a municipality's extra item, a school's own adjustment."""
+    with as_platform():
+        tenants.add_version(load(tree["region"]), effective_from=dt.date(2023, 9, 1), act="Приказ министерства № 1",
+                            values={"disclosure": {"checklist": [
+                                {**EXTRA, "key": "region_item", "title": "Региональный"}]}})
+        tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ УО № 2",
+                            values={"disclosure": {"checklist": [EXTRA]}})
+        changed = {**crawler.default_checklist()[0], "required": False, "title": "Регламент (школа)"}
+        tenants.add_version(load(tree["school"]), effective_from=dt.date(2023, 9, 1), act="Приказ школы № 3",
+                            values={"disclosure": {"checklist": [changed]}})
+        db.session.commit()
+        keys = [i["key"] for i in checklist(tree["school"])]
+        default_keys = [i["key"] for i in crawler.default_checklist()]
+        assert keys == default_keys + ["region_item", "ege_schedule"]
+        first = checklist(tree["school"])[0]
+        assert (first["title"], first["required"]) == ("Регламент (школа)", False)
+        # the municipality sees its own and the region's additions, not the school's change
+        assert checklist(tree["municipality"])[0]["required"] is True
+        assert [i["key"] for i in checklist(tree["municipality"])][-2:] == ["region_item", "ege_schedule"]
+        effective = tenants.effective(load(tree["school"]), ON)
+        assert effective.provenance["disclosure.checklist"].tenant_id == tree["school"]["id"]
+
+
+def test_a_locked_checklist_cannot_be_extended_below(tree, as_platform):
+    with as_platform():
+        tenants.add_version(load(tree["region"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 1",
+                            values={"disclosure": {"schedule": "weekly"}}, locked=["disclosure.checklist"])
+        with pytest.raises(tenants.TenantError) as refused:
+            tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 2",
+                                values={"disclosure": {"checklist": [EXTRA]}})
+        assert "disclosure.checklist" in refused.value.errors
+
+
+@pytest.mark.parametrize("item,path", [
+    ({**EXTRA, "text_patterns": ["(unclosed"]}, "disclosure.checklist.0.text_patterns.0"),
+    ({**EXTRA, "url_patterns": ["[a-"]}, "disclosure.checklist.0.url_patterns.0"),
+    ({**EXTRA, "key": "Bad Key"}, "disclosure.checklist.0.key"),
+    ({**EXTRA, "required": "yes"}, "disclosure.checklist.0.required"),
+    ({**EXTRA, "colour": "red"}, "disclosure.checklist.0.colour"),
+    ({k: v for k, v in EXTRA.items() if k != "title"}, "disclosure.checklist.0.title"),
+    ({"key": "x", "title": "Ничего не ищет"}, "disclosure.checklist.0.text_patterns"),
+    ({**EXTRA, "itemprops": ["not a prop"]}, "disclosure.checklist.0.itemprops.0"),
+])
+def test_checklist_items_are_validated_strictly(item, path):
+    errors = regulations.validate_document({"disclosure": {"checklist": [item]}}, partial=True)
+    assert path in errors, errors
+
+
+def test_item_keys_are_unique():
+    errors = regulations.validate_document({"disclosure": {"checklist": [EXTRA, EXTRA]}}, partial=True)
+    assert "disclosure.checklist" in errors
+
+
+@pytest.mark.parametrize("values,path", [
+    ({"schedule": "daily"}, "disclosure.schedule"),
+    ({"max_pages": 0}, "disclosure.max_pages"),
+    ({"max_pages": "30"}, "disclosure.max_pages"),
+    ({"timeout_seconds": "10"}, "disclosure.timeout_seconds"),
+    ({"timeout_seconds": 600}, "disclosure.timeout_seconds"),
+    ({"per_host_concurrency": 50}, "disclosure.per_host_concurrency"),
+])
+def test_crawl_settings_are_validated(values, path):
+    assert path in regulations.validate_document({"disclosure": values}, partial=True)
+
+
+def test_the_regions_crawl_limits_are_only_tightened_below(tree, as_platform, app):
+    with as_platform():
+        tenants.add_version(load(tree["region"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 1",
+                            values={"disclosure": {"max_pages": 20, "delay_seconds": 1}})
+        with pytest.raises(tenants.TenantError) as refused:
+            tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 2",
+                                values={"disclosure": {"max_pages": 50, "delay_seconds": 0}})
+        assert {"disclosure.max_pages", "disclosure.delay_seconds"} <= set(refused.value.errors)
+        tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 2",
+                            values={"disclosure": {"max_pages": 10, "delay_seconds": 2}})
+        db.session.commit()
+        from blueprints.disclosure import service
+
+        settings = service.crawl_settings(load(tree["school"]))
+        assert (settings.max_pages, settings.delay) == (10, 2.0)
+
+
+def test_every_new_key_has_a_label():
+    for path in regulations.known_paths():
+        if path.startswith("disclosure."):
+            assert path in regulations.LABELS, path
