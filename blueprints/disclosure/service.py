@@ -43,7 +43,7 @@ STATUS_LABELS = {
     "error": _l("cannot be read"),
     "outdated": _l("no «утратил силу» mark"),
     "marked": _l("marked «утратил силу»"),
-    "present": _l("present"),
+    "present": _l("marked up"),
     "too_large": _l("page too large"),
     "robots_disallowed": _l("closed by robots.txt"),
     "invalid_url": _l("invalid address"),
