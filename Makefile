@@ -29,6 +29,8 @@ translations: install
 instance/config.py:
 	@mkdir -p instance
 	@$(PY) -c 'import secrets; print("SECRET_KEY = %r" % secrets.token_hex(32))' > $@
+	@echo '# The demo schools'"'"' websites are served on loopback (flask demo sites); production leaves this out.' >> $@
+	@echo 'DISCLOSURE_ALLOWED_NETWORKS = ["127.0.0.0/8"]' >> $@
 
 migrate: install instance/config.py
 	@$(FLASK) db upgrade

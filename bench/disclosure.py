@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import httpx  # noqa: E402
 
 from blueprints.disclosure import crawler  # noqa: E402
+from blueprints.disclosure.sites import LOOPBACK_NETWORKS  # noqa: E402
 
 
 def serve(conn, schools, links, latency):
@@ -78,7 +79,7 @@ def main():
     try:
         urls = ours.recv()
         items = [crawler.Item.from_dict(d) for d in crawler.default_checklist()]
-        settings = crawler.Settings(per_host_concurrency=args.concurrency)
+        settings = crawler.Settings(per_host_concurrency=args.concurrency, allowed_networks=LOOPBACK_NETWORKS)
         limiter = crawler.HostLimiter(settings.per_host_concurrency, settings.delay)
 
         started = time.perf_counter()

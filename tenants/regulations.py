@@ -63,12 +63,12 @@ DEFAULTS: dict = {
     "informing": {"paper_interval_days": 14, "parent_checks_per_week": 2},  # IN-2, IN-4
     "disclosure": {  # WD-1..WD-5
         "checklist": [],  # the items filled in by the disclosure module (set_default)
-        "schedule": "monthly",  # off | weekly | monthly: how often the schools' sites are checked
+        "schedule": "off",  # off | weekly | monthly: how often the schools' sites are checked
         "max_depth": 2,  # links followed from the start page
         "max_pages": 30,  # pages read per site
-        "timeout_seconds": 10,  # per request
+        "timeout_seconds": 10.0,  # per request
         "per_host_concurrency": 2,  # requests at once to one site
-        "delay_seconds": 0,  # pause between requests to one site
+        "delay_seconds": 0.0,  # pause between requests to one site
     },
     "services": {"catalogue": []},  # SV-1: filled by the e-services module
 }
@@ -90,9 +90,9 @@ BOUNDS = {
     "disclosure.delay_seconds": "up",
 }
 
-# Lists whose items carry a key: an override adds items and replaces items with the same
-# key instead of replacing the list whole, so a municipality or a school extends the
-# region's checklist (WD-1).
+# Lists whose items carry a key: an override adds items instead of replacing the list
+# whole, so a municipality or a school extends the region's checklist (WD-1); only a region
+# redefines an item it inherits (the platform's defaults).
 MERGED_BY_KEY = {"disclosure.checklist": "key"}
 
 LABELS = {
@@ -372,14 +372,15 @@ def set_default(path: str, value):
     set_path(DEFAULTS, path, copy.deepcopy(value))
 
 
-def merge_by_key(above: list, below: list, key: str) -> list:
-    """``below``'s items replace ``above``'s items with the same key, in place; new items
-    follow in their own order."""
+def merge_by_key(above: list, below: list, key: str, *, replace=True) -> list:
+    """``below``'s items replace ``above``'s items with the same key, in place (only with
+    ``replace``; otherwise the item above stands); new items follow in their own order."""
     merged = [copy.deepcopy(item) for item in above or []]
     index = {item.get(key): n for n, item in enumerate(merged) if isinstance(item, dict)}
     for item in below or []:
         if isinstance(item, dict) and item.get(key) in index:
-            merged[index[item[key]]] = copy.deepcopy(item)
+            if replace:
+                merged[index[item[key]]] = copy.deepcopy(item)
         else:
             index[item.get(key) if isinstance(item, dict) else object()] = len(merged)
             merged.append(copy.deepcopy(item))
@@ -497,7 +498,10 @@ def resolve(chain, versions_by_tenant, on: date) -> Effective:
                 continue
             source = provenance.get(path)
             if path in MERGED_BY_KEY and source is not None:
-                value = merge_by_key(source.value, value, MERGED_BY_KEY[path])
+                # The region sets the standard: below it, items are added, never redefined
+                # (a school must not relax the item it is judged by).
+                value = merge_by_key(source.value, value, MERGED_BY_KEY[path],
+                                     replace=getattr(tenant, "kind", "region") == "region")
             direction = bound_of(path)
             if (direction and source is not None and source.tenant_id is not None
                     and not within_bound(direction, value, source.value)):

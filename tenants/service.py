@@ -338,6 +338,8 @@ def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
 
     chain = chain_of(tenant)
     above = _effective_for_chain(chain[:-1], effective_from)
+    if tenant.kind != "region":
+        errors.update(_redefined_items(values, above))
     for path, value in regulations.leaves(values).items():
         owner = regulations.locked_by(above.locks, path)
         if owner is not None:
@@ -372,6 +374,22 @@ def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
                  obj_id=version.id, after={"effective_from": effective_from.isoformat(), "act": version.act,
                                            "values": values, "locked": locked})
     return version
+
+
+def _redefined_items(values: dict, above) -> dict:
+    """Below the region, a list merged by key only gains items: an item the tenant inherits
+    is not redefined (a school must not relax the item its site is judged by)."""
+    errors = {}
+    for path, key in regulations.MERGED_BY_KEY.items():
+        mine = regulations.leaves(values).get(path) or []
+        inherited = {item.get(key) for item in (regulations.leaves(above.document).get(path) or [])
+                     if isinstance(item, dict)}
+        for index, item in enumerate(mine):
+            if isinstance(item, dict) and item.get(key) in inherited:
+                errors[f"{path}.{index}.{key}"] = _(
+                    "«%(key)s» is set above and cannot be redefined here; add an item with a new key.",
+                    key=item.get(key))
+    return errors
 
 
 def _tenant_name(chain, tenant_id):

@@ -203,6 +203,8 @@ def _parse_value(path, raw):
     default = regulations.leaves(regulations.DEFAULTS).get(path)
     if isinstance(default, (list, dict)):
         return json.loads(raw)
+    if isinstance(default, float):
+        return float(raw.replace(",", "."))  # 1,5 as written in Russian
     if isinstance(default, int) or path.endswith(".hours"):
         return int(raw)
     return raw

@@ -17,6 +17,9 @@ def init_app(app):
     # The platform's default checklist lives with the crawler that reads it; the tenants
     # layer holds the document and may not import a feature.
     regulations.set_default("disclosure.checklist", crawler.default_checklist())
+    # Networks besides the Internet that the checks may read (CIDRs); none by default, so a
+    # website address cannot reach the deployment's own network. The demo allows loopback.
+    app.config.setdefault("DISCLOSURE_ALLOWED_NETWORKS", [])
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
     app.register_error_handler(service.DisclosureError, lambda e: as_http_error(e.status, e.errors))

@@ -11,6 +11,13 @@ Plain asyncio, httpx and selectolax: no database and no Flask here. Politeness: 
 honest User-Agent, robots.txt per host, at most ``per_host_concurrency`` requests in
 flight per host with ``delay`` between their starts, redirects followed by hand so that
 chains and loops are reported.
+
+Safety, since a school's admin writes the start address and any site may redirect
+anywhere: before every request (robots.txt, pages, link checks, each redirect hop) the
+host's addresses are checked, and only globally routable ones, or those in
+``Settings.allowed_networks``, are requested. A site has ``site_seconds`` in all; bodies
+are read up to ``max_bytes`` after decompression and dropped once parsed; the parse and
+the checklist's regexes run off the event loop, on at most ``_MATCH_CHARS`` of a page.
 """
 from __future__ import annotations
 
@@ -19,9 +26,12 @@ import codecs
 import concurrent.futures
 import functools
 import heapq
+import ipaddress
 import logging
 import re
+import socket
 import time
+import zlib
 from collections import defaultdict
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
@@ -43,26 +53,83 @@ class Settings:
     timeout: float = 10.0         # seconds per request (connect + read, total)
     per_host_concurrency: int = 2  # simultaneous requests to one host (netloc)
     delay: float = 0.0            # seconds between the starts of two requests to one host
-    max_bytes: int = 2_000_000    # body read cap; bigger pages are cut and reported
+    max_bytes: int = 2_000_000    # body read cap (after decompression); bigger pages are cut and reported
     max_redirects: int = 5
     check_links: bool = True
     user_agent: str = "TabelDisclosureCheck/1.0 (+website-disclosure checks of school sites)"
     respect_robots: bool = True
     max_links: int = 500          # links checked per site; the rest are counted, not checked
+    site_seconds: float = 120.0   # the whole check of one site; past it the site keeps what was found
+    # CIDRs that may be crawled although not globally routable (loopback for the fake sites
+    # of the tests and the demo). Deployment configuration: never read from a regulation.
+    allowed_networks: tuple[str, ...] = ()
 
     _ALIASES = {"timeout_seconds": "timeout", "delay_seconds": "delay"}
+    _NOT_FROM_REGULATION = ("allowed_networks",)
+
+    def __post_init__(self):
+        if isinstance(self.allowed_networks, str):
+            self.allowed_networks = (self.allowed_networks,)
+        self.allowed_networks = tuple(str(n).strip() for n in self.allowed_networks)
+        _networks(self.allowed_networks)  # a bad CIDR is a configuration error: raise now
 
     @classmethod
-    def from_regulation(cls, section: dict) -> "Settings":
-        """Settings from the regulation's ``disclosure`` section; unknown keys are ignored."""
+    def from_regulation(cls, section: dict, *, allowed_networks=()) -> "Settings":
+        """Settings from the regulation's ``disclosure`` section; unknown keys are ignored.
+        ``allowed_networks`` comes from the deployment, never from the regulation (whoever
+        edits a regulation must not open the internal network to the crawler)."""
         known = {f.name: f for f in fields(cls)}
         values = {}
         for key, value in (section or {}).items():
             name = cls._ALIASES.get(key, key)
-            if name in known and value is not None:
+            if name in known and name not in cls._NOT_FROM_REGULATION and value is not None:
                 default = known[name].default
                 values[name] = type(default)(value) if not isinstance(default, bool) else bool(value)
-        return cls(**values)
+        return cls(**values, allowed_networks=tuple(allowed_networks or ()))
+
+
+@functools.lru_cache(maxsize=64)
+def _networks(cidrs: tuple[str, ...]) -> tuple:
+    return tuple(ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+
+def _embedded_ipv4(ip) -> list:
+    """The IPv4 addresses an IPv6 address carries to a v4 host (mapped, 6to4, Teredo, NAT64)."""
+    if ip.version != 6:
+        return []
+    if ip.ipv4_mapped is not None:
+        return [ip.ipv4_mapped]
+    found = []
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    if ip in _NAT64:
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return found
+
+
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def refused_address(addresses, allowed_networks: tuple[str, ...] = ()) -> str | None:
+    """The first of ``addresses`` that may not be crawled, or None when all may: an address
+    may be crawled when it is globally routable or lies in one of ``allowed_networks``
+    (an IPv4-mapped IPv6 address counts as its IPv4 address)."""
+    networks = _networks(tuple(allowed_networks))
+    for address in addresses:
+        try:
+            ip = ipaddress.ip_address(str(address).split("%", 1)[0])
+        except ValueError:
+            return str(address)
+        embedded = _embedded_ipv4(ip)
+        candidates = [ip.ipv4_mapped] if ip.version == 6 and ip.ipv4_mapped is not None else [ip, *embedded]
+        for candidate in candidates:
+            if any(candidate.version == n.version and candidate in n for n in networks):
+                continue
+            if not candidate.is_global or candidate.is_multicast or candidate.is_reserved:
+                return str(address)
+    return None
 
 
 @dataclass
@@ -181,10 +248,13 @@ class HostLimiter:
     host only once (its robots.txt; the status of an external link that many schools
     share, such as the public services portal).
 
-    ``max_seen`` holds the highest number of simultaneous requests observed per host.
+    ``max_seen`` holds the highest number of simultaneous requests observed per host;
+    ``timeouts`` the number of requests to a host that timed out (past ``MAX_TIMEOUTS``
+    the host's remaining links are not checked).
     """
 
     MAX_CRAWL_DELAY = 10.0
+    MAX_TIMEOUTS = 5
 
     def __init__(self, per_host_concurrency: int = 2, delay: float = 0.0):
         self.per_host_concurrency = max(1, int(per_host_concurrency))
@@ -195,6 +265,7 @@ class HostLimiter:
         self._next_start: dict[str, float] = {}
         self._delays: dict[str, float] = {}
         self._once: dict[str, asyncio.Task] = {}
+        self.timeouts: dict[str, int] = defaultdict(int)
 
     @asynccontextmanager
     async def slot(self, host: str):
@@ -236,13 +307,17 @@ class _Response:
     final_url: str
     status_code: int | None = None
     content_type: str = ""
-    body: bytes = b""
+    body: bytes = b""            # dropped once parsed; never kept for a link check
+    size: int = 0                # bytes of the (decompressed) body read
     truncated: bool = False
     content_length: int | None = None
     redirects: list[str] = field(default_factory=list)
     elapsed_ms: int = 0
     method: str = "GET"
-    error: str | None = None     # timeout | connect | tls | protocol | invalid_url | redirect_loop | too_many_redirects
+    # timeout | connect | tls | protocol | invalid_url | redirect_loop | too_many_redirects | blocked_address
+    error: str | None = None
+    address: str | None = None   # the refused address, with error "blocked_address"
+    skipped: bool = False        # not requested: the host had timed out too often
 
     @property
     def is_html(self) -> bool:
@@ -283,11 +358,26 @@ def _make_client(settings: Settings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         headers={"User-Agent": settings.user_agent,
                  "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8",
-                 "Accept-Language": "ru,en;q=0.5"},
+                 "Accept-Language": "ru,en;q=0.5",
+                 "Accept-Encoding": "gzip, deflate"},  # what ``_read`` inflates within the cap
         timeout=httpx.Timeout(settings.timeout),
         follow_redirects=False,
         transport=_PerHostTransport(max(1, settings.per_host_concurrency)),
     )
+
+
+async def _resolve(host: str, port: int, timeout: float) -> tuple[str | None, list[str]]:
+    """(error, the addresses ``host`` resolves to); error "connect" when it resolves to
+    nothing, "timeout" when the resolver is silent."""
+    try:
+        async with asyncio.timeout(timeout):
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except TimeoutError:
+        return "timeout", []
+    except (OSError, UnicodeError, ValueError):
+        return "connect", []
+    addresses = sorted({str(info[4][0]) for info in infos})
+    return (None, addresses) if addresses else ("connect", [])
 
 
 def _netloc(url: str) -> str:
@@ -361,10 +451,12 @@ def _decode(body: bytes, content_type: str) -> tuple[str, str]:
         candidates.append(match.group(1).decode("ascii", "ignore"))
     for name in candidates:
         try:
-            encoding = codecs.lookup(name).name
-        except LookupError:
+            info = codecs.lookup(name)
+            if not info._is_text_encoding:  # base64, hex, rot13, zlib...: not a charset
+                continue
+            return body.decode(info.name, "replace"), info.name
+        except Exception:  # noqa: BLE001 - an unknown name or a codec that cannot decode bytes
             continue
-        return body.decode(encoding, "replace"), encoding
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as error:
@@ -412,6 +504,7 @@ class _Link:
     text: str
     context: str
     page: str
+    priority: int = 0   # crawl order (``_priority``), set off the event loop with the page's matches
 
 
 @dataclass
@@ -422,6 +515,7 @@ class _Page:
     texts: list[str]
     links: list[_Link]
     itemprops: dict[str, str]
+    hits: dict = field(default_factory=dict)  # item key -> (how, url, text): the page's first match
 
 
 def _link_context(node, text: str) -> str:
@@ -449,7 +543,11 @@ def _parse(url: str, html: str, depth: int, encoding: str) -> _Page:
     base = url
     base_node = tree.css_first("base[href]")
     if base_node is not None:
-        base = urljoin(url, (base_node.attributes.get("href") or "").strip())
+        try:
+            base = urljoin(url, (base_node.attributes.get("href") or "").strip())
+            urlsplit(base)
+        except ValueError:
+            base = url
     texts, seen = [], set()
     for node in tree.css(_TEXT_BLOCKS):
         text = _squash(node.text(separator=" "))[:1000]
@@ -461,10 +559,15 @@ def _parse(url: str, html: str, depth: int, encoding: str) -> _Page:
         href = (node.attributes.get("href") or "").strip()
         if not href or href.startswith("#") or href.lower().startswith(_SKIP_SCHEMES):
             continue
-        absolute = urldefrag(urljoin(base, href))[0]
-        if urlsplit(absolute).scheme not in ("http", "https"):
+        try:  # "http://[bad/" raises; one such link must not cost the page
+            absolute = urldefrag(urljoin(base, href))[0]
+            parts = urlsplit(absolute)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
             continue
-        text = _squash(node.text(separator=" ")) or _squash(node.attributes.get("title") or "")
+        if parts.scheme not in ("http", "https"):
+            continue
+        text = (_squash(node.text(separator=" ")) or _squash(node.attributes.get("title") or ""))[:1000]
         if not text:
             image = node.css_first("img[alt]")
             text = _squash(image.attributes.get("alt") or "") if image is not None else ""
@@ -476,6 +579,85 @@ def _parse(url: str, html: str, depth: int, encoding: str) -> _Page:
                 itemprops[name] = _squash(node.text(separator=" "))[:300] or (
                     node.attributes.get("content") or node.attributes.get("href") or "")
     return _Page(url, depth, encoding, texts, links, itemprops)
+
+
+_MATCH_CHARS = 200_000  # per page: the link texts and URLs, and the text blocks, the checklist is matched against
+
+
+def _digest(url: str, body: bytes, content_type: str, depth: int, items: list[Item], *,
+            rank: bool = True) -> _Page:
+    """Decode and parse a page, then match the checklist (regexes a regulation's editor
+    writes) against it and, when ``rank``, rank its links for the crawl: the CPU-heavy
+    part of a page, run off the event loop. ``items`` are those still to be found (an
+    earlier page's match wins anyway). A page the parser cannot read is a page without
+    content."""
+    text, encoding = _decode(body, content_type)
+    del body
+    try:
+        page = _parse(url, text, depth, encoding)
+    except Exception:  # noqa: BLE001
+        log.warning("cannot parse %s", url, exc_info=True)
+        return _Page(url, depth, encoding, [], [], {})
+    page.hits = _page_hits(page, items, rank=rank)
+    return page
+
+
+def _within(strings, budget: int = _MATCH_CHARS) -> list:
+    """The leading ``strings`` whose lengths add up to at most ``budget``."""
+    kept = []
+    for value, size in strings:
+        budget -= size
+        if budget < 0:
+            break
+        kept.append(value)
+    return kept
+
+
+def _page_hits(page: _Page, items: list[Item], *, rank: bool = False) -> dict:
+    """Per item key, the page's first match, looked for in this order: link texts, text
+    blocks, link URLs, the page URL, microdata. At most ``_MATCH_CHARS`` of link texts and
+    URLs and as many of text blocks are matched, however big the page. With ``rank``, sets
+    the crawl priority of the links the crawl may follow (not documents) on the way."""
+    links = _within((link, len(link.text) + len(link.url)) for link in page.links)
+    texts = _within((text, len(text)) for text in page.texts)
+    compiled = [(item, [_regex(p) for p in item.text_patterns], [_regex(p) for p in item.url_patterns])
+                for item in items]
+    hits = {}
+    for item, text_res, url_res in compiled:
+        hit = next((("text", link.url, link.text) for link in links
+                    if any(r.search(link.text) for r in text_res)), None)
+        hit = hit or next((("text", page.url, text) for text in texts if any(r.search(text) for r in text_res)), None)
+        hit = hit or next((("url", link.url, link.text) for link in links if any(r.search(link.url) for r in url_res)),
+                          None)
+        if hit is None and any(r.search(page.url) for r in url_res):
+            hit = ("url", page.url, page.texts[0] if page.texts else None)
+        if hit is None:
+            name = next((name for name in item.itemprops if name in page.itemprops), None)
+            if name is not None:
+                hit = ("itemprop", page.url, page.itemprops[name])
+        if hit is not None:
+            hits[item.key] = hit
+    if rank:
+        checked = {id(link) for link in links}
+        ranked: dict[str, int] = {}
+        for link in page.links:
+            if link.url not in ranked and not _DOC_EXT.search(urlsplit(link.url).path):
+                ranked[link.url] = _priority(link, compiled if id(link) in checked else [])
+            link.priority = ranked.get(link.url, 0)
+    return hits
+
+
+def _priority(link: _Link, compiled) -> int:
+    """Which pages to fetch first: those a checklist item names, then the e-services
+    section (where WD-1 puts the acts), then the other disclosure sections."""
+    for _item, text_res, url_res in compiled:
+        if any(r.search(link.text) for r in text_res) or any(r.search(link.url) for r in url_res):
+            return 3
+    path = urlsplit(link.url).path
+    for rank, words in ((2, _SERVICE_WORDS), (1, _SECTION_WORDS)):
+        if words.search(link.text) or words.search(path):
+            return rank
+    return 0
 
 
 # --- one site ---------------------------------------------------------------------------
@@ -521,21 +703,29 @@ class _SiteCheck:
         self.fetches = 0
         self.parsed: set[str] = set()
         self.checked: dict[str, _Response | None] = {}
+        self.site: set = set()                      # the site's (host, port) keys, once the start page answered
 
     # HTTP --------------------------------------------------------------------------------
 
     async def request(self, url: str, *, method: str = "GET", cap: int = _SMALL_READ,
-                      headers: dict | None = None, html_only: bool = False) -> _Response:
-        """One request with redirects followed by hand; never raises."""
+                      headers: dict | None = None, html_only: bool = False, keep: bool = True,
+                      skip_dead: bool = False) -> _Response:
+        """One request with redirects followed by hand; never raises. Each hop's address
+        is checked first (``_address``); ``keep`` False reads the body without keeping it;
+        ``skip_dead`` answers "timeout" without a request when the host timed out too often."""
         result = _Response(url=url, final_url=url)
         started = time.perf_counter()
         seen, current = {url}, url
         try:
             for _hop in range(self.settings.max_redirects + 1):
-                location = await self._hop(result, current, method, cap, headers, html_only)
+                location = await self._hop(result, current, method, cap, headers, html_only, keep, skip_dead)
                 if location is None:
                     return result
-                target = urldefrag(urljoin(current, location))[0]
+                try:
+                    target = urldefrag(urljoin(current, location))[0]
+                except ValueError:  # a Location such as "http://[bad/"
+                    result.error = "invalid_url"
+                    return result
                 result.redirects.append(target)
                 if target in seen:
                     result.error = "redirect_loop"
@@ -549,9 +739,16 @@ class _SiteCheck:
         finally:
             result.elapsed_ms = int((time.perf_counter() - started) * 1000)
 
-    async def _hop(self, result, url, method, cap, headers, html_only) -> str | None:
+    async def _hop(self, result, url, method, cap, headers, html_only, keep, skip_dead) -> str | None:
+        error, address = await self._address(url)
+        if error:
+            result.error, result.address = error, address
+            return None
         host = _netloc(url)
         async with self.limiter.slot(host):
+            if skip_dead and self.limiter.timeouts[host] >= self.limiter.MAX_TIMEOUTS:
+                result.error, result.skipped = "timeout", True
+                return None
             try:
                 async with asyncio.timeout(self.settings.timeout):
                     async with self.client.stream(method, url, headers=headers) as response:
@@ -559,19 +756,20 @@ class _SiteCheck:
                         result.content_type = response.headers.get("content-type", "")
                         location = response.headers.get("location")
                         if response.status_code in _REDIRECT_STATUSES and location:
-                            await _read(response, _SMALL_READ)
+                            await _read(response, _SMALL_READ, keep=False)
                             return location
                         try:
                             result.content_length = int(response.headers.get("content-length", ""))
                         except ValueError:
                             pass
                         if method == "HEAD" or (html_only and not result.is_html):
-                            result.body, result.truncated = b"", False
+                            result.body, result.size, result.truncated = b"", 0, False
                         else:
-                            result.body, result.truncated = await _read(response, cap)
+                            result.body, result.size, result.truncated = await _read(response, cap, keep)
                         return None
             except TimeoutError:
                 result.error = "timeout"
+                self.limiter.timeouts[host] += 1
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 result.error = _classify(exc)
             except OSError:
@@ -579,6 +777,29 @@ class _SiteCheck:
             except ValueError:
                 result.error = "invalid_url"
             return None
+
+    async def _address(self, url: str) -> tuple[str | None, str | None]:
+        """(error, refused address) before a request to ``url``: every address its host
+        resolves to must be globally routable or in ``Settings.allowed_networks``, else
+        ("blocked_address", the address); a literal IP, in any form getaddrinfo reads
+        (http://2130706433/, http://0x7f.1/, http://[::ffff:127.0.0.1]/), is checked the
+        same way. The resolution is cached per host for the run. The checked address is not
+        pinned: httpx resolves the host again to connect, so DNS rebinding between the two
+        is not prevented here."""
+        try:
+            parsed = httpx.URL(url)
+            host = parsed.raw_host.decode("ascii")
+        except (httpx.InvalidURL, ValueError, UnicodeError):
+            return "invalid_url", None
+        if not host or parsed.scheme not in ("http", "https"):
+            return "invalid_url", None
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        error, addresses = await self.limiter.once(
+            "resolve " + host, lambda: _resolve(host, port, self.settings.timeout))
+        if error:
+            return error, None
+        address = refused_address(addresses, self.settings.allowed_networks)
+        return ("blocked_address", address) if address else (None, None)
 
     async def allowed(self, url: str) -> bool:
         if not self.settings.respect_robots:
@@ -613,9 +834,38 @@ class _SiteCheck:
         start = _start_url(self.url)
         if start is None:
             return self._failed("invalid_url", "invalid_url", url=self.url or None)
+        deadline = asyncio.timeout(self.settings.site_seconds)
+        try:
+            async with deadline:
+                failed = await self._visit(start)
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            failed = None
+            if not self.site:  # the start page did not answer in time: nothing to report but that
+                return self._failed("deadline", "deadline", url=start,
+                                    detail={"seconds": self.settings.site_seconds})
+        if failed is not None:
+            return failed
+        self.findings[:0] = self.item_findings()
+        self.findings.extend(self.link_findings())
+        self.findings.extend(self.outdated_findings())
+        self.findings.extend(self.microdata_findings())
+        if deadline.expired():  # what was found so far, and why there is no more
+            self.findings.append(Finding("site", "deadline", "deadline", False, url=start,
+                                         detail={"seconds": self.settings.site_seconds}))
+        return self._report()
+
+    async def _visit(self, start: str) -> SiteReport | None:
+        """Fetch the start page, crawl, check the links; a report when the site fails early."""
         if not await self.allowed(start):
             return self._failed("robots_disallowed", "robots_disallowed", url=start)
         response = await self.fetch_page(start, depth=0)
+        if response.error == "blocked_address":
+            detail = {"address": response.address}
+            if response.redirects:
+                detail["redirects"] = response.redirects
+            return self._failed("blocked_address", "blocked_address", url=start, detail=detail)
         if response.error:
             status = {"timeout": "timeout", "invalid_url": "invalid_url"}.get(response.error, "error")
             key = {"connect": "unreachable", "tls": "tls"}.get(response.error, response.error)
@@ -626,50 +876,36 @@ class _SiteCheck:
         await self.crawl(start)
         if self.settings.check_links:
             await self.check_links()
-        self.findings[:0] = self.item_findings()
-        self.findings.extend(self.link_findings())
-        self.findings.extend(self.outdated_findings())
-        self.findings.extend(self.microdata_findings())
-        return self._report()
+        return None
 
     async def fetch_page(self, url: str, depth: int) -> _Response:
+        """Fetch, decode and parse one page (the parse and the checklist's patterns off the
+        event loop); the body is not kept past that."""
         self.fetches += 1
         response = await self.request(url, cap=self.settings.max_bytes, html_only=True)
         self.fetched[url] = response
+        body, html = response.body, response.is_html
+        response.body = b""
         if response.error or response.status_code >= 400 or response.final_url in self.parsed:
             return response
         self.parsed.add(response.final_url)
         info = {"url": response.final_url, "status_code": response.status_code, "depth": depth,
-                "bytes": len(response.body), "truncated": response.truncated, "encoding": None}
+                "bytes": response.size, "truncated": response.truncated, "encoding": None}
         self.page_info.append(info)
         if response.truncated:
             code = "too_large" if depth == 0 else f"too_large:{response.final_url}"
             self.findings.append(Finding(
                 "site", code, "too_large", False, url=response.final_url,
-                detail={"bytes_read": len(response.body), "limit": self.settings.max_bytes,
+                detail={"bytes_read": response.size, "limit": self.settings.max_bytes,
                         "content_length": response.content_length}))
-        if response.is_html and response.body:
-            text, encoding = _decode(response.body, response.content_type)
-            info["encoding"] = encoding
-            self.pages.append(_Page(response.final_url, depth, encoding, [], [], {}))
-            try:
-                self.pages[-1] = _parse(response.final_url, text, depth, encoding)
-            except Exception:  # a page the parser cannot read counts as a page without content
-                log.warning("cannot parse %s", response.final_url, exc_info=True)
+        if html and body:
+            found = {key for page in self.pages for key in page.hits}
+            page = await asyncio.to_thread(_digest, response.final_url, body, response.content_type, depth,
+                                           [item for item in self.items if item.key not in found],
+                                           rank=depth < self.settings.max_depth)
+            info["encoding"] = page.encoding
+            self.pages.append(page)
         return response
-
-    def _priority(self, link: _Link) -> int:
-        """Which pages to fetch first: those a checklist item names, then the e-services
-        section (where WD-1 puts the acts), then the other disclosure sections."""
-        for item in self.items:
-            if any(_regex(p).search(link.text) for p in item.text_patterns) or any(
-                    _regex(p).search(link.url) for p in item.url_patterns):
-                return 3
-        path = urlsplit(link.url).path
-        for rank, words in ((2, _SERVICE_WORDS), (1, _SECTION_WORDS)):
-            if words.search(link.text) or words.search(path):
-                return rank
-        return 0
 
     async def crawl(self, start: str) -> None:
         queued = {start} | {self.fetched[start].final_url}
@@ -685,7 +921,7 @@ class _SiteCheck:
                         and _site_key(link.url) in self.site and not _DOC_EXT.search(urlsplit(link.url).path)):
                     queued.add(link.url)
                     order += 1
-                    heapq.heappush(heap, (-self._priority(link), page.depth + 1, order, link.url))
+                    heapq.heappush(heap, (-link.priority, page.depth + 1, order, link.url))
 
         while True:
             while parsed < len(self.pages):
@@ -705,13 +941,17 @@ class _SiteCheck:
 
     async def check_links(self) -> None:
         pending = [url for url in self.links if url not in self.fetched][:self.settings.max_links]
-        results = await asyncio.gather(*(self.check_link(url) for url in pending))
-        self.checked = dict(zip(pending, results))
+
+        async def one(url):  # recorded as each answers, so that a deadline keeps what was checked
+            self.checked[url] = await self.check_link(url)
+
+        await asyncio.gather(*(one(url) for url in pending))
 
     async def check_link(self, url: str) -> _Response | None:
         """Documents by HEAD (GET of the first bytes when HEAD is refused), pages by GET of
-        their first bytes; None when robots.txt forbids it. An external link is checked
-        once per run, however many schools link to it."""
+        their first bytes, read and dropped; None when robots.txt forbids it. An external
+        link is checked once per run, however many schools link to it; past
+        ``HostLimiter.MAX_TIMEOUTS`` timeouts on a host its remaining links are not requested."""
         if _site_key(url) not in self.site:
             return await self.limiter.once("link " + url, lambda: self._check_link(url))
         return await self._check_link(url)
@@ -720,13 +960,14 @@ class _SiteCheck:
         if not await self.allowed(url):
             return None
         if _DOC_EXT.search(urlsplit(url).path):
-            response = await self.request(url, method="HEAD")
+            response = await self.request(url, method="HEAD", skip_dead=True)
             if response.status_code in (405, 501) and not response.error:
-                response = await self.request(url, headers={"Range": "bytes=0-1023"}, html_only=True)
+                response = await self.request(url, headers={"Range": "bytes=0-1023"}, html_only=True, keep=False,
+                                              skip_dead=True)
             else:
                 response.method = "HEAD"
             return response
-        return await self.request(url, html_only=True)
+        return await self.request(url, html_only=True, keep=False, skip_dead=True)
 
     # findings ----------------------------------------------------------------------------
 
@@ -745,23 +986,10 @@ class _SiteCheck:
         return found
 
     def _find(self, item: Item):
-        texts = [_regex(p) for p in item.text_patterns]
-        urls = [_regex(p) for p in item.url_patterns]
         for page in self.pages:
-            for link in page.links:
-                if any(r.search(link.text) for r in texts):
-                    return "text", link.url, link.text, page
-            for text in page.texts:
-                if any(r.search(text) for r in texts):
-                    return "text", page.url, text, page
-            for link in page.links:
-                if any(r.search(link.url) for r in urls):
-                    return "url", link.url, link.text, page
-            if any(r.search(page.url) for r in urls):
-                return "url", page.url, page.texts[0] if page.texts else None, page
-            for name in item.itemprops:
-                if name in page.itemprops:
-                    return "itemprop", page.url, page.itemprops[name], page
+            hit = page.hits.get(item.key)
+            if hit is not None:
+                return (*hit, page)
         return None
 
     def link_findings(self) -> list[Finding]:
@@ -780,12 +1008,18 @@ class _SiteCheck:
             else:
                 continue
             status, ok = _link_status(response)
+            if response.skipped:
+                findings.append(Finding("link", url, status, ok, url=url, text=_trim(link.text), page=link.page,
+                                        detail={"skipped": True}))
+                continue
             detail = {"status_code": response.status_code, "elapsed_ms": response.elapsed_ms, "method": method,
                       "external": _site_key(url) not in self.site}
             if response.redirects:
                 detail["redirects"] = response.redirects
             if response.error:
                 detail["error"] = response.error
+            if response.address:
+                detail["address"] = response.address
             findings.append(Finding("link", url, status, ok, url=url, text=_trim(link.text), page=link.page,
                                     detail=detail))
         return findings
@@ -840,8 +1074,9 @@ class _SiteCheck:
                                         text=_trim(page.itemprops[name]), page=page.url))
         return findings
 
-    def _failed(self, status: str, key: str, *, url: str | None, response: _Response | None = None) -> SiteReport:
-        detail = {}
+    def _failed(self, status: str, key: str, *, url: str | None, response: _Response | None = None,
+                detail: dict | None = None) -> SiteReport:
+        detail = dict(detail or {})
         if response is not None:
             detail = {"status_code": response.status_code, "elapsed_ms": response.elapsed_ms}
             if response.redirects:
@@ -859,14 +1094,57 @@ class _SiteCheck:
             pages=self.page_info, links_found=len(self.links))
 
 
-async def _read(response: httpx.Response, cap: int) -> tuple[bytes, bool]:
-    """At most ``cap`` bytes of the (decoded) body; True when there was more."""
+async def _read(response: httpx.Response, cap: int, keep: bool = True) -> tuple[bytes, int, bool]:
+    """At most ``cap`` bytes of the decompressed body (kept only when ``keep``), how many
+    were read, and True when there was more. gzip and deflate are inflated here, never
+    more than ``cap`` bytes at a time, so that a small compressed body that expands to
+    gigabytes costs no more memory than ``cap``."""
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("gzip", "x-gzip", "deflate"):
+        chunks = _inflate(response.aiter_raw(), encoding, cap)
+    else:  # identity (or an encoding we did not ask for: httpx's own decoder)
+        chunks = response.aiter_bytes()
     buffer = bytearray()
-    async for chunk in response.aiter_bytes():
-        buffer += chunk
-        if len(buffer) > cap:
-            return bytes(buffer[:cap]), True
-    return bytes(buffer), False
+    size = 0
+    try:
+        async for chunk in chunks:
+            room = cap - size
+            if len(chunk) > room:
+                if keep:
+                    buffer += chunk[:room]
+                return bytes(buffer), cap, True
+            size += len(chunk)
+            if keep:
+                buffer += chunk
+        return bytes(buffer), size, False
+    finally:
+        await chunks.aclose()
+
+
+async def _inflate(raw, encoding: str, cap: int):
+    """The decompressed body in pieces of at most ``cap + 1`` bytes."""
+    wbits = zlib.MAX_WBITS | 16 if "gzip" in encoding else zlib.MAX_WBITS
+    inflater = zlib.decompressobj(wbits)
+    first = True
+    async for data in raw:
+        if first and encoding == "deflate":  # "deflate" is zlib-wrapped by the RFC, raw by some servers
+            first = False
+            try:
+                inflater.copy().decompress(data[:64])
+            except zlib.error:
+                inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        try:
+            while True:
+                piece = inflater.decompress(data, cap + 1)
+                data = inflater.unconsumed_tail
+                if piece:
+                    yield piece
+                if not data and len(piece) <= cap:  # input used up and no output left behind
+                    break
+        except zlib.error as exc:
+            raise httpx.DecodingError(str(exc)) from None
+        if inflater.eof:
+            return
 
 
 def _link_status(response: _Response) -> tuple[str, bool]:

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import g
+from flask import current_app, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -50,6 +50,8 @@ STATUS_LABELS = {
     "http_error": _l("the server answers with an error"),
     "no_website": _l("no website address"),
     "crashed": _l("the check failed"),
+    "blocked_address": _l("the address is inside a closed network"),
+    "deadline": _l("the site took too long to check"),
 }
 SCHEDULE_DAYS = {"weekly": 7, "monthly": 30}
 FAULT_KINDS = ("item", "link", "outdated", "microdata", "site")
@@ -78,8 +80,11 @@ def can_start(tenant: Tenant) -> bool:
 
 
 def can_dismiss(school: Tenant) -> bool:
-    """The school's admin and the admins above it mark a fault as a false alarm."""
-    return school.kind == "school" and accounts.administers(g.get("membership"), school.path)
+    """The admins above the school (the municipality and region that inspect it) mark a
+    fault as a false alarm; the school itself does not clear its own faults."""
+    membership = g.get("membership")
+    return (school.kind == "school" and membership is not None and membership.tenant_id != school.id
+            and accounts.administers(membership, school.path))
 
 
 # Reading the tree --------------------------------------------------------------------------
@@ -170,8 +175,12 @@ def crawl_settings(tenant: Tenant):
     from blueprints.disclosure import crawler
 
     section = settings_of(tenant)
+    # Only addresses on the Internet are read, unless the deployment names other networks
+    # (the demo's and the tests' sites on loopback): a website address must not reach
+    # the servers inside the deployment's own network.
     return crawler.Settings.from_regulation({k: section[k] for k in (
-        "max_depth", "max_pages", "timeout_seconds", "per_host_concurrency", "delay_seconds")})
+        "max_depth", "max_pages", "timeout_seconds", "per_host_concurrency", "delay_seconds")},
+        allowed_networks=tuple(current_app.config.get("DISCLOSURE_ALLOWED_NETWORKS") or ()))
 
 
 def items_of(checklist: list[dict]):
@@ -446,8 +455,10 @@ def history(school: Tenant, limit=50, offset=0) -> list[HistoryRow]:
             faults[check_id].add((kind, key))
     rows = []
     for index, check in enumerate(checks[:limit]):
-        before = checks[index + 1] if index + 1 < len(checks) else None
-        if before is None:
+        # A check that could not read the site says nothing of what was fixed: it and the
+        # check after it are compared with the last check that read the site.
+        before = next((c for c in checks[index + 1:] if c.error is None), None)
+        if before is None or check.error is not None:
             rows.append(HistoryRow(check))
         else:
             rows.append(HistoryRow(check, sorted(faults[before.id] - faults[check.id]),

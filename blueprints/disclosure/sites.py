@@ -19,9 +19,14 @@ import re
 import socket
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from typing import Iterator
 from urllib.parse import urlsplit
+
+# The crawler refuses addresses that are not on the Internet unless its settings allow
+# them: whoever crawls these sites passes ``Settings(allowed_networks=LOOPBACK_NETWORKS)``.
+LOOPBACK_NETWORKS = ("127.0.0.0/8",)
 
 SCENARIOS = ("complete", "partial", "broken_links", "redirect_loop", "slow", "outdated",
              "no_microdata", "server_error", "huge", "cp1251", "robots", "hang", "portal")
@@ -90,7 +95,11 @@ class _Context:
 
 def _school(ctx: _Context, *, missing=(), microdata=True, outdated=False, broken=False, loop=False,
             slow=0.0, robots="", charset="utf-8", head_404=False, false_outdated=False) -> dict[str, Resource]:
-    """The pages of one school's site; the flags take parts away or break them."""
+    """The pages of one school's site; the flags take parts away or break them. Options
+    of the site (``ctx.opts``) besides those of the scenarios: ``content_type`` (the pages'
+    Content-Type header), ``home_links`` ((href, text) pairs added to the home page),
+    ``redirects`` (path -> Location, answered with 302) and ``hang_paths`` (paths that
+    never answer)."""
     opts = ctx.opts
     number = opts.get("school", "СОШ № 1").split("№")[-1].strip() or "1"
     kind = opts.get("kind", "СОШ")
@@ -101,7 +110,7 @@ def _school(ctx: _Context, *, missing=(), microdata=True, outdated=False, broken
     phone = f"+7 (81531) 9-{int(number) % 100:02d}-34" if number.isdigit() else "+7 (81531) 9-00-34"
     routes: dict[str, Resource] = {}
     meta = charset == "utf-8"
-    content_type = "text/html; charset=utf-8" if meta else "text/html"
+    content_type = opts.get("content_type") or ("text/html; charset=utf-8" if meta else "text/html")
 
     def page(path, title, body):
         menu = _links([
@@ -128,7 +137,12 @@ def _school(ctx: _Context, *, missing=(), microdata=True, outdated=False, broken
 <h2>Новости</h2>
 <p>1 сентября 2024 года в школе прошла торжественная линейка, посвящённая Дню знаний.</p>
 <p>Родителям учащихся: текущие отметки, домашние задания и расписание доступны в
-<a href="/eservices/">электронном дневнике</a>.</p>""")
+<a href="/eservices/">электронном дневнике</a>.</p>""" + (
+        _links([(href, text, "") for href, text in opts["home_links"]]) if opts.get("home_links") else ""))
+    for path, location in (opts.get("redirects") or {}).items():
+        routes[path] = Resource(status=302, headers={"Location": location})
+    for path in opts.get("hang_paths") or ():
+        routes[path] = Resource(hang=True)
     routes["/eservices"] = Resource(status=301, headers={"Location": "/eservices/"})
 
     if microdata:
@@ -276,7 +290,10 @@ def _build(scenario: str, ctx: _Context) -> dict[str, Resource]:
     if scenario == "server_error":
         return {"/": Resource(status=500, body=_html("Ошибка", "<h1>500 Internal Server Error</h1>"))}
     if scenario == "huge":
-        return {"/": Resource(stream_bytes=int(opts.get("size", 50 * 1024 * 1024)))}
+        size = int(opts.get("size", 50 * 1024 * 1024))
+        if opts.get("gzip"):  # a few hundred kilobytes on the wire that inflate to ``size``
+            return {"/": Resource(body=_gzipped(_huge_chunks(size)), headers={"Content-Encoding": "gzip"})}
+        return {"/": Resource(stream_bytes=size)}
     if scenario == "hang":
         return {"/": Resource(hang=True)}
     if scenario == "portal":
@@ -297,6 +314,11 @@ def _huge_chunks(size: int) -> Iterator[bytes]:
         sent += len(block)
     if size > sent:
         yield block[:size - sent]
+
+
+def _gzipped(chunks: Iterator[bytes]) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    return b"".join(packer.compress(chunk) for chunk in chunks) + packer.flush()
 
 
 # --- the server -------------------------------------------------------------------------

@@ -18,7 +18,20 @@ from tenants.models import Tenant
 def check_websites(ctx, run_id, school_ids=None):
     """Check the sites of the run's schools, a few at a time; each school's result is
     committed as soon as its batch is done, with the checkpoint, so a run redelivered
-    after a crash goes on where it stopped (WD-1..WD-4)."""
+    after a crash goes on where it stopped (WD-1..WD-4). A run whose attempt fails says
+    so until a retry picks it up again."""
+    try:
+        _check_websites(ctx, run_id, school_ids)
+    except Exception:
+        db.session.rollback()
+        run = db.session.execute(select(DisclosureRun).where(DisclosureRun.id == run_id)).scalar_one_or_none()
+        if run is not None:
+            service.finish_run(run, status="failed")
+            db.session.commit()
+        raise
+
+
+def _check_websites(ctx, run_id, school_ids):
     run = db.session.execute(select(DisclosureRun).where(DisclosureRun.id == run_id)).scalar_one()
     tenant = db.session.execute(select(Tenant).where(Tenant.id == run.tenant_id)).scalar_one()
     schools = service.schools_under(tenant)

@@ -97,24 +97,33 @@ def rating_workbook(tenant, rows) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = _("Rating")[:31]
-    sheet.append([tenant.name])
+
+    def append(values):
+        # Names and addresses come from tenants' own input: a text starting with «=» is
+        # stored as text, never as a formula that would run in the reader's spreadsheet.
+        sheet.append(values)
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+    append([tenant.name])
     sheet["A1"].font = Font(bold=True)
-    headers = [_("Place"), _("School"), _("Website"), _("Score"), _("Required items found"),
-               _("Required items"), _("Dead links"), _("Outdated documents"), _("Microdata missing"),
-               _("Checked (UTC)"), _("Problem")]
-    sheet.append(headers)
+    headers = [_("Place"), _("School"), _("Website"), _("Score"), _("Score before false alarms"),
+               _("Required items found"), _("Required items"), _("Dead links"), _("Outdated documents"),
+               _("Microdata missing"), _("Checked (UTC)"), _("Problem")]
+    append(headers)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
         c = row.check
-        sheet.append([row.place, row.school.name, (c.url if c else None) or row.school.website_url,
-                      c.score if c else None, c.required_found if c else None, c.required_total if c else None,
-                      c.broken_links if c else None, c.outdated_documents if c else None,
-                      c.microdata_missing if c else None, c.checked_at if c else None,
-                      str(service.STATUS_LABELS.get(c.error, c.error)) if c and c.error else None])
-    for letter, width in zip("ABCDEFGHIJK", (8, 40, 34, 8, 12, 12, 10, 12, 12, 18, 30)):
+        append([row.place, row.school.name, (c.url if c else None) or row.school.website_url,
+                c.score if c else None, c.raw_score if c else None, c.required_found if c else None,
+                c.required_total if c else None, c.broken_links if c else None, c.outdated_documents if c else None,
+                c.microdata_missing if c else None, c.checked_at if c else None,
+                str(service.STATUS_LABELS.get(c.error, c.error)) if c and c.error else None])
+    for letter, width in zip("ABCDEFGHIJKL", (8, 40, 34, 8, 12, 12, 12, 10, 12, 12, 18, 30)):
         sheet.column_dimensions[letter].width = width
-    for cell in sheet["J"][2:]:
+    for cell in sheet["K"][2:]:
         cell.number_format = "DD.MM.YYYY HH:MM"
     buffer = io.BytesIO()
     book.save(buffer)

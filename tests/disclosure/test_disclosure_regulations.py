@@ -34,31 +34,34 @@ def checklist(row):
 def test_the_platform_checklist_is_the_default(tree, as_platform):
     with as_platform():
         assert [i["key"] for i in checklist(tree["school"])] == [i["key"] for i in crawler.default_checklist()]
-        assert regulations.DEFAULTS["disclosure"]["schedule"] == "monthly"
+        # a fresh installation crawls nothing on its own: a region switches the schedule on
+        assert regulations.DEFAULTS["disclosure"]["schedule"] == "off"
 
 
 def test_lower_levels_extend_the_checklist_by_key(tree, as_platform):
-    """WD-1: the region's list, a municipality's extra item, a school's own adjustment."""
+    """WD-1: the region adjusts the platform's items and adds its own; a municipality adds
+    an item; a school cannot relax an item it is judged by."""
     with as_platform():
+        adjusted = {**crawler.default_checklist()[0], "title": "Регламент (регион)"}
         tenants.add_version(load(tree["region"]), effective_from=dt.date(2023, 9, 1), act="Приказ министерства № 1",
                             values={"disclosure": {"checklist": [
-                                {**EXTRA, "key": "region_item", "title": "Региональный"}]}})
+                                adjusted, {**EXTRA, "key": "region_item", "title": "Региональный"}]}})
         tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ УО № 2",
                             values={"disclosure": {"checklist": [EXTRA]}})
-        changed = {**crawler.default_checklist()[0], "required": False, "title": "Регламент (школа)"}
-        tenants.add_version(load(tree["school"]), effective_from=dt.date(2023, 9, 1), act="Приказ школы № 3",
-                            values={"disclosure": {"checklist": [changed]}})
+        relaxed = {**crawler.default_checklist()[0], "required": False, "text_patterns": ["."]}
+        with pytest.raises(tenants.TenantError) as refused:
+            tenants.add_version(load(tree["school"]), effective_from=dt.date(2023, 9, 1), act="Приказ школы № 3",
+                                values={"disclosure": {"checklist": [relaxed]}})
+        assert list(refused.value.errors) == ["disclosure.checklist.0.key"]
         db.session.commit()
         keys = [i["key"] for i in checklist(tree["school"])]
         default_keys = [i["key"] for i in crawler.default_checklist()]
         assert keys == default_keys + ["region_item", "ege_schedule"]
         first = checklist(tree["school"])[0]
-        assert (first["title"], first["required"]) == ("Регламент (школа)", False)
-        # the municipality sees its own and the region's additions, not the school's change
-        assert checklist(tree["municipality"])[0]["required"] is True
+        assert (first["title"], first["required"]) == ("Регламент (регион)", True)
         assert [i["key"] for i in checklist(tree["municipality"])][-2:] == ["region_item", "ege_schedule"]
         effective = tenants.effective(load(tree["school"]), ON)
-        assert effective.provenance["disclosure.checklist"].tenant_id == tree["school"]["id"]
+        assert effective.provenance["disclosure.checklist"].tenant_id == tree["municipality"]["id"]
 
 
 def test_a_locked_checklist_cannot_be_extended_below(tree, as_platform):

@@ -161,6 +161,28 @@ def test_a_crawler_crash_on_one_site_is_that_sites_finding(kirovsk, as_platform,
         assert checks["http://127.0.0.1:9/school2/"].score == 100.0
 
 
+def test_a_run_whose_attempt_fails_is_shown_as_failed(kirovsk, as_platform, monkeypatch):
+    """The database refusing a result fails the attempt: the run says «failed», not «running»."""
+    fake_crawler(monkeypatch, {})
+
+    def refuse(run, school, report_):
+        raise RuntimeError("database unavailable")
+
+    monkeypatch.setattr(service, "store_report", refuse)
+    with as_platform():
+        monkeypatch.setattr("core.jobs.service.send", lambda job_id, countdown=None: None)
+        run = service.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
+        from core.jobs import service as jobs
+
+        try:
+            jobs.run(run.job_id)
+        except RuntimeError:
+            pass
+        db.session.rollback()
+        status = db.session.execute(select(DisclosureRun.status).where(DisclosureRun.id == run.id)).scalar_one()
+        assert status == "failed"
+
+
 @pytest.mark.parametrize("schedule,age_days,due", [("weekly", 8, True), ("weekly", 3, False), ("monthly", 20, False),
                                                     ("monthly", 31, True), ("off", 400, False)])
 def test_the_schedule_starts_checks_that_are_due(kirovsk, as_platform, monkeypatch, schedule, age_days, due):
@@ -215,3 +237,20 @@ def test_the_demo_points_kirovsk_schools_at_the_local_sites(app, as_platform):
         assert urls["СОШ № 10"] == "http://127.0.0.1:8105/" and urls["СОШ № 2"] == "http://127.0.0.1:8101/"
         assert urls["Хибинская гимназия"] == "http://127.0.0.1:8107/"  # nothing listens there: a site that is down
         assert urls["МАОУ СОШ № 12"] == "https://school12.perm.example"
+
+
+def test_a_check_that_could_not_read_the_site_fixes_nothing_in_the_history(kirovsk, as_platform, monkeypatch):
+    """The site was down once: that check lists nothing fixed, and the next check is
+    compared with the last one that read the site (nothing «new» that was there before)."""
+    school_row = kirovsk["schools"][2]
+    with as_platform():
+        school = tenant(school_row)
+        url = school.website_url
+        for answer in (report(url, missing=["gosuslugi_link"]), report(url, site_error="timeout"),
+                       report(url, missing=["gosuslugi_link"])):
+            fake_crawler(monkeypatch, {url: answer})
+            service.start_check(school, permission_checked=True)
+        newest, down, first = service.history(school)
+        assert down.check.error == "timeout" and (down.fixed, down.new) == ([], [])
+        assert (newest.fixed, newest.new) == ([], [])
+        assert first.check.error is None

@@ -52,10 +52,18 @@ def test_hostile_sites_are_findings_never_a_crash(app, make_tenant, sites_server
         assert by_name["error500"].error == "http_error" and by_name["error500"].score == 0
         assert by_name["silent"].error == "timeout"
         assert by_name["invalid"].error == "invalid_url"
-        assert by_name["refused"].error is not None
+        assert by_name["refused"].error == "error"  # nothing listens: the site finding "unreachable"
+        refused = db.session.execute(select(Finding).where(
+            Finding.site_check_id == by_name["refused"].id)).scalars().all()
+        assert [(f.kind, f.key, f.status, f.ok, f.detail["error"]) for f in refused] == [
+            ("site", "unreachable", "error", False, "connect")]
+        # the 50 MB page is read up to the cap, parsed, and reported as a truncated page
         huge = by_name["huge"]
-        assert huge.error in (None, "too_large")
-        if huge.error is None:  # read up to the cap and reported as a truncated page
-            assert db.session.execute(select(Finding).where(Finding.site_check_id == huge.id)).scalars().first()
+        assert huge.error == "too_large"
+        too_large = db.session.execute(select(Finding).where(
+            Finding.site_check_id == huge.id, Finding.kind == "site")).scalars().all()
+        assert [(f.key, f.status, f.ok, f.detail) for f in too_large] == [
+            ("too_large", "too_large", False,
+             {"bytes_read": 2_000_000, "limit": 2_000_000, "content_length": 50 * 1024 * 1024})]
         ranking = [row.school.id for row in service.rating(target)]
         assert ranking[0] in (schools["good"], schools["cp1251"])

@@ -251,6 +251,18 @@ def test_the_page_form_refuses_a_loosened_value_and_names_it(client, login, regi
     assert saved.status_code == 302
 
 
+def test_the_page_form_takes_fractions_written_with_a_comma(client, login, region_tree, api):
+    """Seconds between requests to a school's site: «1,5» as written in Russian."""
+    a = region_tree["a"]
+    login(client, a["region_admin"])
+    saved = client.post(f"/tenants/{a['region']['id']}/regulations",
+                        data={"effective_from": "2021-09-01", "act": "Приказ министерства № 7",
+                              "v:disclosure.delay_seconds": "1,5"})
+    assert saved.status_code == 302
+    body = api(a["region_admin"], "GET", f"/api/v1/tenants/{a['region']['id']}/regulations").json
+    assert body["document"]["disclosure"]["delay_seconds"] == 1.5
+
+
 def test_numbers_must_be_numbers_so_bounds_compare_numbers(api, region_tree):
     """A string "5" would compare as text ("10" <= "5"): it is refused outright."""
     a = region_tree["a"]
