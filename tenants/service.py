@@ -289,7 +289,7 @@ def _effective_for_chain(chain, on):
     for row in rows:
         latest[row.tenant_id] = row  # ordered by date: the last one is in force
     result = regulations.resolve(chain, latest, on)
-    if len(cache) >= 10_000:
+    if len(cache) >= 1024:  # (chain, date) pairs; a few tens of MB at most
         cache.clear()
     cache[key] = result
     return result
