@@ -16,6 +16,7 @@ def init_app(app):
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(tenants_api.blp)
     cli.init_app(app)
+    service.install_session_events()
     app.jinja_env.globals["kind_label"] = service.kind_label
 
     app.register_error_handler(service.TenantError, lambda e: as_http_error(e.status, e.errors))

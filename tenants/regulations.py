@@ -501,7 +501,7 @@ def resolve(chain, versions_by_tenant, on: date) -> Effective:
                 # The region sets the standard: below it, items are added, never redefined
                 # (a school must not relax the item it is judged by).
                 value = merge_by_key(source.value, value, MERGED_BY_KEY[path],
-                                     replace=getattr(tenant, "kind", "region") == "region")
+                                     replace=getattr(tenant, "kind", None) == "region")
             direction = bound_of(path)
             if (direction and source is not None and source.tenant_id is not None
                     and not within_bound(direction, value, source.value)):

@@ -289,10 +289,35 @@ def _effective_for_chain(chain, on):
     for row in rows:
         latest[row.tenant_id] = row  # ordered by date: the last one is in force
     result = regulations.resolve(chain, latest, on)
+    if db.session.info.get(_WROTE):
+        return result  # made from this transaction's own writes: a rollback would leave it stale
     if len(cache) >= 1024:  # (chain, date) pairs; a few tens of MB at most
         cache.clear()
     cache[key] = result
     return result
+
+
+_WROTE = "tabel.tenants.wrote"
+
+
+def _note_write(session, flush_context):
+    session.info[_WROTE] = True
+
+
+def _forget_write(session, *args):
+    session.info.pop(_WROTE, None)
+
+
+def install_session_events():
+    """Documents resolved inside a transaction that has written are not cached: its
+    version numbers are not committed yet."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    if not event.contains(Session, "after_flush", _note_write):
+        event.listen(Session, "after_flush", _note_write)
+        for name in ("after_commit", "after_rollback"):  # the whole transaction, not a savepoint
+            event.listen(Session, name, _forget_write)
 
 
 def effective_on_dates(tenant: Tenant, dates) -> dict:

@@ -181,7 +181,7 @@ def _refile_lessons(year: AcademicYear, term: Term) -> int:
         select(Lesson.id, Lesson.held_on, Lesson.term_id, SchoolClass.grade)
         .join(SchoolClass, SchoolClass.id == Lesson.class_id)
         .where(SchoolClass.year_id == year.id, SchoolClass.grade >= term.level_from,
-               SchoolClass.grade <= term.level_to, Lesson.is_cancelled.is_(False))).all()
+               SchoolClass.grade <= term.level_to)).all()  # cancelled ones too: their slot is taken
     changes = {}
     for lesson_id, held_on, term_id, grade in rows:
         home = next((t.id for t in terms if t.level_from <= grade <= t.level_to

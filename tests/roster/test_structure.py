@@ -235,6 +235,9 @@ def test_moving_a_term_boundary_refiles_the_lessons_to_the_term_that_holds_their
     in_gap = raw_sql("SELECT count(*) AS n FROM lesson WHERE class_id = :c AND term_id = :t AND held_on > :d",
                      c=roster["class_id"], t=first.id, d=new_end)[0].n
     assert in_gap > 0
+    cancelled = raw_sql("SELECT id FROM lesson WHERE class_id = :c AND term_id = :t AND held_on > :d ORDER BY held_on "
+                        "LIMIT 1", c=roster["class_id"], t=first.id, d=new_end)[0].id
+    assert api(a["school_admin"], "PATCH", f"/api/v1/lessons/{cancelled}", json={"is_cancelled": True}).status_code == 200
 
     shrunk = api(a["school_admin"], "PATCH", f"/api/v1/terms/{first.id}",
                  json={"starts_on": str(as_date(first.starts_on)), "ends_on": str(new_end)})
@@ -247,4 +250,6 @@ def test_moving_a_term_boundary_refiles_the_lessons_to_the_term_that_holds_their
                    c=roster["class_id"], t=first.id, d=new_end)[0].n
     moved = raw_sql("SELECT count(*) AS n FROM lesson WHERE class_id = :c AND term_id = :t AND held_on > :d "
                     "AND held_on < :s", c=roster["class_id"], t=second.id, d=new_end, s=second_start)[0].n
-    assert (left, moved) == (0, in_gap)
+    assert (left, moved) == (0, in_gap)  # the cancelled lesson moved too: its slot is the second term's
+    generated = api(a["school_admin"], "POST", f"/api/v1/terms/{second.id}/lessons")
+    assert generated.status_code in (200, 201), generated.json  # no slot is made twice

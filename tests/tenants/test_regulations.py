@@ -310,3 +310,26 @@ def test_today_is_the_schools_local_date(app, region_tree, as_platform, monkeypa
         murmansk = db.session.get(Tenant, region_tree["a"]["school"]["id"])
         assert service.local_today(tomsk) == dt.date(2026, 11, 23)
         assert service.local_today(murmansk) == dt.date(2026, 11, 22)
+
+
+def test_a_document_resolved_inside_a_rolled_back_transaction_is_not_kept(app, region_tree, as_platform):
+    """The cache of resolved regulations keys on the tenants' versions: a version added
+    and rolled back must not leave its document behind for the next change to the tenant."""
+    import datetime as dt
+
+    from core.extensions import db
+    from tenants import service
+    from tenants.models import Tenant
+
+    region_id = region_tree["a"]["region"]["id"]
+    with as_platform():
+        region = db.session.get(Tenant, region_id)
+        service.add_version(region, effective_from=dt.date(2021, 9, 1), act="Проект приказа",
+                            values={"informing": {"paper_interval_days": 3}})
+        assert service.effective(region, dt.date(2022, 1, 1)).document["informing"]["paper_interval_days"] == 3
+        db.session.rollback()
+        region = db.session.get(Tenant, region_id)
+        region.name = region.name + " "  # the next change takes the version the rolled-back one had
+        db.session.commit()
+        region = db.session.get(Tenant, region_id)
+        assert service.effective(region, dt.date(2022, 1, 1)).document["informing"]["paper_interval_days"] != 3
