@@ -282,19 +282,39 @@ def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grad
     """A whole column at once, in one transaction: each entry as ``set_grade`` would take it,
     with the lesson's context, roster and due times worked out once."""
     write = _grade_writer(lesson, reason, many=True)
-    out = []
+    out, audits, seen = [], [], {}
     for index, entry in enumerate(entries):
+        cell = (entry["pupil_id"], entry["work_type"])
+        if cell in seen:
+            raise JournalError({f"grades.{index}.pupil_id": _("The same pupil and work type are in entry %(n)s.",
+                                                              n=seen[cell])})
+        seen[cell] = index
         try:
-            out.append(write(entry["pupil_id"], entry["value"], entry["work_type"], entry.get("comment"),
-                             entry.get("version")))
+            grade, audit_entry = write(entry["pupil_id"], entry["value"], entry["work_type"], entry.get("comment"),
+                                       entry.get("version"))
         except JournalError as error:
             raise JournalError({f"grades.{index}.{k}": v for k, v in error.errors.items()}, status=error.status,
                                current=error.current) from None
-    # One flush for the column: the grades and their audit entries go in batches. A grade
-    # changed meanwhile by someone else fails the version check: the whole column is 409.
-    pupils = [grade.pupil_id for grade in out]
-    _flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id.in_(pupils))
-                       .order_by(Grade.id.desc()).limit(1))
+        out.append(grade)
+        audits.append(audit_entry)
+    # One flush for the column, then its audit entries, all in batches. A grade changed
+    # meanwhile by someone else fails the version check: the whole column is refused (409)
+    # and the error names the first entry whose version is no longer the one in the database.
+    try:
+        _flush_or_conflict(lambda: select(Grade).where(Grade.id == -1))
+    except JournalError as error:
+        if error.status != 409:
+            raise
+        now = {(g_.pupil_id, g_.work_type): g_ for g_ in db.session.execute(
+            select(Grade).where(Grade.lesson_id == lesson.id)).scalars()}
+        for index, entry in enumerate(entries):
+            row = now.get((entry["pupil_id"], entry["work_type"]))
+            if (row.version if row is not None else None) != entry.get("version"):
+                raise JournalError({f"grades.{index}.version": error.errors["version"]}, status=409,
+                                   current=row) from None
+        raise
+    for audit_entry in audits:
+        audit_entry()
     return out
 
 
@@ -345,11 +365,12 @@ def _grade_writer(lesson: Lesson, reason, many=False):
         grade.value, grade.comment = value, (comment or None)
         grade.entered_at, grade.entered_by = now, current_user.id
         grade.is_late = deadlines.is_late(now, due[f"grade:{work_type}"])
-        if not many:
-            _flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
-                                                           Grade.work_type == work_type))
-        _audit(ctx, "journal.grade", before, {"pupil_id": pupil_id, "work_type": work_type, "value": value,
-                                              "late": grade.is_late}, reason, kind)
+        after = {"pupil_id": pupil_id, "work_type": work_type, "value": value, "late": grade.is_late}
+        if many:  # the column flushes once, then audits
+            return grade, lambda: _audit(ctx, "journal.grade", before, after, reason, kind)
+        _flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
+                                                       Grade.work_type == work_type))
+        _audit(ctx, "journal.grade", before, after, reason, kind)
         return grade
 
     return write

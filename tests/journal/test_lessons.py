@@ -243,6 +243,34 @@ def test_a_column_is_saved_whole_or_not_at_all(api, journal):
     assert good.status_code == 200 and [g["value"] for g in good.json] == ["5", "4", "3"]
 
 
+def test_a_column_names_the_entry_that_conflicts(api, app, journal, token):
+    """No lost update in a column either: two columns over the same saved grades sent at
+    once — one lands, the other is refused whole, naming its first stale entry (409)."""
+    a = journal["a"]
+    lesson_id = journal["lesson"]("future")
+    pupils = journal["roster"]["pupil_ids"]
+    url = f"/api/v1/lessons/{lesson_id}/grades"
+    saved = api(a["teacher"], "PUT", url, json={"grades": [
+        {"pupil_id": p, "value": "3", "work_type": "КР"} for p in pupils]}).json
+    versions = {g["pupil_id"]: g["version"] for g in saved}
+    twice = api(a["teacher"], "PUT", url, json={"grades": [
+        {"pupil_id": pupils[0], "value": "4", "work_type": "КР", "version": versions[pupils[0]]},
+        {"pupil_id": pupils[0], "value": "5", "work_type": "КР", "version": versions[pupils[0]]}]})
+    assert twice.status_code == 422 and list(twice.json["errors"]) == ["grades.1.pupil_id"]
+
+    columns = [{"grades": [{"pupil_id": p, "value": v, "work_type": "КР", "version": versions[p]} for p in pupils]}
+               for v in ("4", "5")]
+    first, second = at_once(app, token(a["teacher"]), [(url, body) for body in columns])
+    assert sorted([first.status_code, second.status_code]) == [200, 409]
+    refused = first if first.status_code == 409 else second
+    landed = second if refused is first else first
+    assert list(refused.json["errors"]) == ["grades.0.version"]
+    assert refused.json["current"]["value"] == landed.json[0]["value"]
+    shown = {g["pupil_id"]: g["value"] for g in api(a["teacher"], "GET", f"/api/v1/lessons/{lesson_id}").json["grades"]}
+    assert set(shown.values()) == {landed.json[0]["value"]}  # the winner's column, whole
+    assert app.test_cli_runner().invoke(args=["audit", "verify"]).exit_code == 0
+
+
 def test_concurrent_saves_in_one_school_all_land(app, journal, token):
     """Teachers of one school saving at once append to the school's audit chain in turn;
     none of their entries is refused."""
