@@ -675,7 +675,7 @@ def term_marks(school_class: SchoolClass, subject_id: int, term: Term) -> list[d
 
 
 def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_id: int, value: str, *,
-                  version=None, reason=None, kind="term", period_key=None):
+                  version=None, reason=None, kind="term", period_key=None, seen=False):
     """The teacher of the class's subject sets a term mark; it is visible to the pupil and
     guardians at once (DL-4 allows up to ``results_visible_days``)."""
     from blueprints.journal.models import FinalMark
@@ -707,7 +707,8 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
     mark = db.session.execute(select(FinalMark).where(
         FinalMark.pupil_id == pupil_id, FinalMark.subject_id == subject_id,
         FinalMark.kind == kind, FinalMark.period_key == period_key)).scalar_one_or_none()
-    _check_version(mark, version)
+    # ``seen``: the writer names the version it saw (none: it saw no mark), as a page does.
+    _check_version(mark, version, required=seen)
     before = {"value": mark.value} if mark else None
     if mark is None:
         mark = FinalMark(pupil_id=pupil_id, class_id=school_class.id, subject_id=subject_id, kind=kind,
@@ -840,7 +841,7 @@ class SimpleGrade:
 
 
 def set_year_mark(school_class: SchoolClass, subject_id: int, kind: str, pupil_id: int, value: str, *,
-                  version=None, reason=None):
+                  version=None, reason=None, seen=False):
     """A year, exam or final mark (GR-1): by the subject's teacher until the year's last term
     locks, then by a school admin with a reason."""
     from blueprints.journal.models import FINAL_KINDS, FinalMark
@@ -855,4 +856,4 @@ def set_year_mark(school_class: SchoolClass, subject_id: int, kind: str, pupil_i
         raise JournalError({"kind": _("The class's year has no terms.")})
     # The year closes with its last term: reuse the term rule with the last term.
     return set_term_mark(school_class, subject_id, terms[0], pupil_id, value, version=version, reason=reason,
-                         kind=kind, period_key=f"{kind}:{school_class.year_id}")
+                         kind=kind, period_key=f"{kind}:{school_class.year_id}", seen=seen)

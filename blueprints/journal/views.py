@@ -201,9 +201,13 @@ def marks_page(class_id):
         return render_template("journal/empty.html", school_class=school_class)
     if request.method == "POST":
         def write():
+            # Each mark against the one the page showed: an unchanged cell is skipped, and a
+            # mark changed meanwhile by someone else is a conflict, never overwritten.
             for key, value in request.form.items():
-                if key.startswith("mark:") and value and key.split(":", 1)[1].isdigit():
+                if key.startswith("mark:") and value and key.split(":", 1)[1].isdigit() \
+                        and value != request.form.get(f"was:{key}", ""):
                     service.set_term_mark(school_class, subject.id, term, int(key.split(":", 1)[1]), value,
+                                          version=request.form.get(f"version:{key}", type=int), seen=True,
                                           reason=request.form.get("reason") or None)
 
         _save(write)
@@ -226,18 +230,16 @@ def year_marks_page(class_id):
     if subject is None:
         return render_template("journal/empty.html", school_class=school_class)
     if request.method == "POST":
-        rows = {r["pupil"].id: r for r in service.year_marks(school_class, subject.id)}
-
         def write():
+            # As on the term marks page: unchanged cells are skipped (not re-stamped), and a
+            # mark changed by someone else since the page was shown is a conflict.
             for key, value in request.form.items():
                 kind, _sep, pupil = key.partition(":")
-                if kind not in ("year", "exam", "final") or not pupil.isdigit() or not value:
+                if kind not in ("year", "exam", "final") or not pupil.isdigit() or not value \
+                        or value == request.form.get(f"was:{key}", ""):
                     continue
-                current = rows.get(int(pupil), {}).get(kind)
-                if current is not None and current.value == value:
-                    continue  # unchanged: not re-stamped
                 service.set_year_mark(school_class, subject.id, kind, int(pupil), value,
-                                      version=current.version if current is not None else None,
+                                      version=request.form.get(f"version:{key}", type=int), seen=True,
                                       reason=request.form.get("reason") or None)
 
         _save(write)

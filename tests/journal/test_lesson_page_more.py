@@ -70,7 +70,7 @@ def test_the_lesson_page_adds_remarks_and_shows_who_changed_what(client, login, 
 
     empty = client.post(f"/lessons/{lesson_id}", data={"action": "remark", "pupil_id": pupil, "kind": "remark",
                                                        "text": "  "}, follow_redirects=True)
-    assert "text:" in empty.get_data(as_text=True)
+    assert '<p class="flash error" role="alert">text:' in empty.get_data(as_text=True)
     assert raw_sql("SELECT count(*) AS n FROM remark")[0].n == 0
 
     added = client.post(f"/lessons/{lesson_id}", data={"action": "remark", "pupil_id": pupil, "kind": "praise",
@@ -101,11 +101,12 @@ def test_the_year_marks_page_sets_year_exam_and_final_marks(client, login, regio
     assert '<option value="4" selected>' in year_cell[:year_cell.index("</select>")]
 
     stamped = raw_sql("SELECT entered_at FROM final_mark WHERE pupil_id = :p AND kind = 'year'", p=pupil)[0].entered_at
-    client.post(url, data={f"year:{pupil}": "4", f"exam:{pupil}": "5"})
+    resaved = client.post(url, data=_form_as_shown(client.get(url).get_data(as_text=True)), follow_redirects=True)
+    assert 'class="flash error"' not in resaved.get_data(as_text=True)
     assert raw_sql("SELECT entered_at FROM final_mark WHERE pupil_id = :p AND kind = 'year'", p=pupil)[0].entered_at == stamped
 
     refused = client.post(url, data={f"year:{other}": "7"}, follow_redirects=True)
-    assert "value:" in refused.get_data(as_text=True)
+    assert '<p class="flash error" role="alert">value:' in refused.get_data(as_text=True)
     assert not raw_sql("SELECT 1 FROM final_mark WHERE pupil_id = :p AND kind = 'year'", p=other)
 
 
@@ -124,3 +125,45 @@ def test_a_cells_history_lists_only_that_pupils_changes(client, login, token, re
     history = html[html.index('id="history"'):]
     assert f"pupil_id: {first}" in history and "value: 5" in history
     assert f"pupil_id: {second}" not in history and "value: 3" not in history
+
+
+def _form_as_shown(html):
+    """The year marks form as the browser would send it untouched: hidden fields and the
+    selected option of each select."""
+    import re
+
+    data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', html))
+    for name, options in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', html, flags=re.S):
+        chosen = re.search(r'<option value="([^"]*)" selected>', options)
+        data[name] = chosen.group(1) if chosen else ""
+    return data
+
+
+def test_a_stale_year_marks_page_does_not_overwrite_a_newer_mark(client, login, token, region_tree, make_roster,
+                                                                raw_sql):
+    """No lost update on the marks pages: the page sends the marks it showed; a mark changed
+    since by someone else is a conflict, and nothing of that save is written."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    pupil, other = roster["pupil_ids"][0], roster["pupil_ids"][1]
+    login(client, a["teacher"])
+    url = f"/classes/{roster['class_id']}/year-marks?subject_id={roster['subject_id']}"
+    client.post(url, data={f"year:{pupil}": "4"})
+    shown = _form_as_shown(client.get(url).get_data(as_text=True))
+    assert shown[f"year:{pupil}"] == "4" and shown[f"version:year:{pupil}"]
+
+    meanwhile = client.put(f"/api/v1/classes/{roster['class_id']}/year-marks/{pupil}", headers=token(a["teacher"]),
+                           json={"subject_id": roster["subject_id"], "kind": "year", "value": "5",
+                                 "version": int(shown[f"version:year:{pupil}"])})
+    assert meanwhile.status_code == 200
+
+    stale = client.post(url, data={**shown, f"year:{pupil}": "3", f"final:{other}": "4"}, follow_redirects=True)
+    assert '<p class="flash error" role="alert">version:' in stale.get_data(as_text=True)
+    marks = {(r.pupil_id, r.kind): r.value for r in raw_sql("SELECT pupil_id, kind, value FROM final_mark")}
+    assert marks == {(pupil, "year"): "5"}  # the newer mark stands, and the save wrote nothing else
+
+    untouched = client.post(url, data={**_form_as_shown(client.get(url).get_data(as_text=True)),
+                                       f"final:{other}": "4"}, follow_redirects=True)
+    assert 'class="flash error"' not in untouched.get_data(as_text=True)
+    marks = {(r.pupil_id, r.kind): r.value for r in raw_sql("SELECT pupil_id, kind, value FROM final_mark")}
+    assert marks == {(pupil, "year"): "5", (other, "final"): "4"}
