@@ -161,6 +161,8 @@ def update_term(term: Term, starts_on: dt.date, ends_on: dt.date) -> Term:
         other = overlapping[0]
         errors["starts_on"] = _("The dates overlap another term of these grades (%(start)s – %(end)s).",
                                 start=other.starts_on.strftime("%d.%m.%Y"), end=other.ends_on.strftime("%d.%m.%Y"))
+    if not errors and term.id in _closed_term_ids(year, [term]) and (starts_on, ends_on) != (term.starts_on, term.ends_on):
+        errors["starts_on"] = _("The period is closed and its journal locked: its dates can no longer change.")
     if errors:
         raise RosterError(errors)
     before = {"starts_on": term.starts_on.isoformat(), "ends_on": term.ends_on.isoformat()}
@@ -188,9 +190,32 @@ def _refile_lessons(year: AcademicYear, term: Term) -> int:
                      and t.starts_on <= held_on <= t.ends_on), None)
         if home is not None and home != term_id:
             changes[lesson_id] = home
+    term_of = {lesson_id: term_id for lesson_id, _held, term_id, _grade in rows}
+    closed = _closed_term_ids(year, terms)
+    if any(source in closed or target in closed
+           for source, target in ((term_of[lesson_id], home) for lesson_id, home in changes.items())):
+        raise RosterError({"starts_on": _("Lessons of a closed period cannot move to another term: its journal "
+                                          "is locked.")})
     for lesson in db.session.execute(select(Lesson).where(Lesson.id.in_(list(changes)))).scalars() if changes else ():
         lesson.term_id = changes[lesson.id]
     return len(changes)
+
+
+def _closed_term_ids(year: AcademicYear, terms: list[Term]) -> set[int]:
+    """Terms whose journal is locked: ``lock_after_period_days`` after the end they had
+    before this change, in the school's local date."""
+    school = tenants.load(year.tenant_id)
+    days = int(tenants.effective(school).document["deadlines"]["lock_after_period_days"])
+    today = tenants.local_today(school)
+    from sqlalchemy import inspect as inspect_
+
+    closed = set()
+    for term in terms:
+        history = inspect_(term).attrs.ends_on.history
+        ended = history.deleted[0] if history.deleted else term.ends_on
+        if today > ended + dt.timedelta(days=days):
+            closed.add(term.id)
+    return closed
 
 
 def add_holiday(year: AcademicYear, name: str, starts_on: dt.date, ends_on: dt.date) -> Holiday:

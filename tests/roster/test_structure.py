@@ -41,7 +41,7 @@ def test_a_regions_trimesters_shape_its_schools_terms(api, region_tree):
 
 def test_term_dates_stay_inside_the_year(api, region_tree, make_roster):
     a = region_tree["a"]
-    roster = make_roster(a["school"])
+    roster = make_roster(a["school"], year=dt.date.today().year + 1)  # its first term is not closed
     url = f"/api/v1/terms/{roster['term_id']}"
     start = roster["year_start"]
     ok = api(a["school_admin"], "PATCH", url, json={"starts_on": str(start), "ends_on": str(start + dt.timedelta(days=60))})
@@ -226,7 +226,7 @@ def test_moving_a_term_boundary_refiles_the_lessons_to_the_term_that_holds_their
     """A journal page shows one term's lessons: after the dates move, each lesson is shown
     in the term its date now falls in (shrink one term, then stretch the next)."""
     a = region_tree["a"]
-    roster = make_roster(a["school"], lessons=True)
+    roster = make_roster(a["school"], lessons=True, year=dt.date.today().year + 1)  # no term closed yet
     first, second = raw_sql("SELECT id, starts_on, ends_on FROM term WHERE year_id = :y AND level_from <= 5 "
                             "AND level_to >= 5 ORDER BY starts_on LIMIT 2", y=roster["year_id"])
     as_date = lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))  # noqa: E731
@@ -253,3 +253,20 @@ def test_moving_a_term_boundary_refiles_the_lessons_to_the_term_that_holds_their
     assert (left, moved) == (0, in_gap)  # the cancelled lesson moved too: its slot is the second term's
     generated = api(a["school_admin"], "POST", f"/api/v1/terms/{second.id}/lessons")
     assert generated.status_code in (200, 201), generated.json  # no slot is made twice
+
+
+def test_lessons_of_a_closed_period_do_not_move(api, region_tree, make_roster, raw_sql):
+    """A locked journal stays locked: a term's boundary that would move lessons out of (or
+    into) a closed period is refused."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, year=dt.date.today().year - 2)
+    first = raw_sql("SELECT id, starts_on, ends_on FROM term WHERE year_id = :y AND level_from <= 5 AND level_to >= 5 "
+                    "ORDER BY starts_on LIMIT 1", y=roster["year_id"])[0]
+    ends = first.ends_on if isinstance(first.ends_on, dt.date) else dt.date.fromisoformat(str(first.ends_on))
+    starts = first.starts_on if isinstance(first.starts_on, dt.date) else dt.date.fromisoformat(str(first.starts_on))
+    before = raw_sql("SELECT count(*) AS n FROM lesson WHERE term_id = :t", t=first.id)[0].n
+    refused = api(a["school_admin"], "PATCH", f"/api/v1/terms/{first.id}",
+                  json={"starts_on": str(starts), "ends_on": str(ends - dt.timedelta(days=14))})
+    assert refused.status_code == 422 and "starts_on" in refused.json["errors"]
+    assert raw_sql("SELECT count(*) AS n FROM lesson WHERE term_id = :t", t=first.id)[0].n == before
+    assert str(raw_sql("SELECT ends_on FROM term WHERE id = :t", t=first.id)[0].ends_on) == str(first.ends_on)
