@@ -167,3 +167,35 @@ def test_a_stale_year_marks_page_does_not_overwrite_a_newer_mark(client, login, 
     assert 'class="flash error"' not in untouched.get_data(as_text=True)
     marks = {(r.pupil_id, r.kind): r.value for r in raw_sql("SELECT pupil_id, kind, value FROM final_mark")}
     assert marks == {(pupil, "year"): "5", (other, "final"): "4"}
+
+
+def test_pupils_guardians_and_other_teachers_cannot_name_a_substitute(client, region_tree, make_roster, make_user,
+                                                                       token, raw_sql):
+    """AC-2 and DL-1: only the school's admin or the timetabled teacher records who taught."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    lesson_id = _maths_lesson(raw_sql, roster)
+    other_teacher = make_user("other-teacher-a", "teacher", a["school"])
+    raw_sql("UPDATE staff SET user_id = :u WHERE id = :s", u=other_teacher["id"], s=roster["other_teacher_id"])
+    for who in (make_user("pupil-a", "pupil", a["school"]), make_user("parent-a", "guardian", a["school"]),
+                other_teacher, a["municipality_admin"]):
+        response = client.put(f"/api/v1/lessons/{lesson_id}/substitute", headers=token(who),
+                              json={"substitute_id": roster["other_teacher_id"]})
+        assert response.status_code in (403, 404), (who["login"], response.status_code)
+    assert not raw_sql("SELECT substitute_id FROM lesson_record WHERE lesson_id = :l AND substitute_id IS NOT NULL",
+                       l=lesson_id)
+
+
+def test_names_and_topics_are_escaped_in_the_grid(client, login, token, region_tree, make_roster, raw_sql):
+    a = region_tree["a"]
+    roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
+    lesson_id = _maths_lesson(raw_sql, roster)
+    raw_sql("UPDATE pupil SET last_name = :n WHERE id = :p", n='<script>alert("x")</script>', p=roster["pupil_ids"][0])
+    assert client.put(f"/api/v1/lessons/{lesson_id}/topic", headers=token(a["teacher"]),
+                      json={"topic": '"><img src=x onerror=alert(1)>'}).status_code == 200
+    login(client, a["teacher"])
+    term_id = raw_sql("SELECT term_id FROM lesson WHERE id = :l", l=lesson_id)[0].term_id
+    html = client.get(f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}&term_id={term_id}"
+                      ).get_data(as_text=True)
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "<img src=x" not in html and "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in html
