@@ -28,13 +28,15 @@ def _nav(membership):
 
 
 def _journal_error(error):
-    from blueprints.journal.schemas import GradeSchema, RecordSchema
+    from blueprints.journal.models import FinalMark
+    from blueprints.journal.schemas import FinalMarkSchema, GradeSchema, RecordSchema
 
     if error.status == 409 and error.current is not None:
         from core.errors import handle_http_exception
         from werkzeug.exceptions import Conflict
 
-        schema = GradeSchema() if hasattr(error.current, "work_type") else RecordSchema()
+        schema = (FinalMarkSchema() if isinstance(error.current, FinalMark)
+                  else GradeSchema() if hasattr(error.current, "work_type") else RecordSchema())
         exc = Conflict()
         exc.data = {"errors": error.errors, "current": schema.dump(error.current)}
         return handle_http_exception(exc)

@@ -127,9 +127,11 @@ def final_marks(args, class_id):
 @blp.arguments(FinalMarkInSchema)
 @blp.response(200, FinalMarkSchema)
 def put_final_mark(data, class_id, pupil_id):
+    """A term mark; changing one that exists names the version read (else 409 with the
+    current mark), as grades do."""
     school_class, term = _class_term(class_id, data["term_id"])
     mark = service.set_term_mark(school_class, data["subject_id"], term, pupil_id, data["value"],
-                                 version=data["version"], reason=data["reason"])
+                                 version=data["version"], reason=data["reason"], seen=True)
     db.session.commit()
     return mark
 
@@ -195,7 +197,8 @@ def year_marks(args, class_id):
 @blp.arguments(YearMarkInSchema)
 @blp.response(200, FinalMarkSchema)
 def put_year_mark(data, class_id, pupil_id):
+    """A year, exam or final mark; changing one that exists names the version read."""
     mark = service.set_year_mark(g.loaded["class_id"], data["subject_id"], data["kind"], pupil_id, data["value"],
-                                 version=data["version"], reason=data["reason"])
+                                 version=data["version"], reason=data["reason"], seen=True)
     db.session.commit()
     return mark

@@ -143,3 +143,8 @@ def test_year_marks_follow_the_term_marks(api, region_tree, make_roster):
     row = next(r for r in api(a["teacher"], "GET", f"/api/v1/classes/{roster['class_id']}/year-marks?subject_id={roster['subject_id']}").json
                if r["pupil_id"] == pupil)
     assert (row["year"], row["final"]) == ("4", "5")
+    # No lost update: changing a mark that exists names the version read
+    blind = api(a["teacher"], "PUT", year_url, json={**body, "value": "3"})
+    assert blind.status_code == 409 and blind.json["current"]["value"] == "4"
+    seen = api(a["teacher"], "PUT", year_url, json={**body, "value": "3", "version": blind.json["current"]["version"]})
+    assert seen.status_code == 200 and seen.json["value"] == "3"
