@@ -93,8 +93,7 @@ def is_teacher_of(ctx: Context, record: LessonRecord | None = None, *, load_reco
 
 def is_locked(ctx: Context, today: dt.date | None = None) -> bool:
     """A term locks ``lock_after_period_days`` after it ends (in the school's local date)."""
-    today = today or dt.datetime.now(ctx.zone).date()
-    return today > ctx.term.ends_on + dt.timedelta(days=int(ctx.deadlines["lock_after_period_days"]))
+    return roster.period_closed(ctx.term.ends_on, ctx.regulation, today or dt.datetime.now(ctx.zone).date())
 
 
 def authorise_write(ctx: Context, record, reason: str | None, *, load_record=False):
@@ -402,7 +401,7 @@ def lesson_view(lesson: Lesson) -> dict:
         "lesson": lesson, "record": record, "due": due,
         "attendance": db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars().all(),
         "grades": db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id)).scalars().all(),
-        "pupils": pupils_of(lesson), "locked": is_locked(ctx), "timezone": str(ctx.zone),
+        "pupils": pupils_of(lesson), "locked": is_locked(ctx), "timezone": str(ctx.zone), "context": ctx,
     }
 
 
@@ -516,7 +515,7 @@ def grid(school_class: SchoolClass, subject, term: Term) -> Grid:
     zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
     today = dt.datetime.now(zone).date()
     regulation = tenants.effective(school, today).document
-    locked = today > term.ends_on + dt.timedelta(days=int(regulation["deadlines"]["lock_after_period_days"]))
+    locked = roster.period_closed(term.ends_on, regulation, today)
     writable = set()
     if staff_id is not None and not locked:
         writable = {l.id for l in lessons
@@ -688,7 +687,7 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
         Assignment.class_id == school_class.id, Assignment.subject_id == subject_id,
         Assignment.teacher_id == staff.id)).first() is not None
     zone = ZoneInfo(tenants.inherited(school)["timezone"])
-    locked = dt.datetime.now(zone).date() > term.ends_on + dt.timedelta(days=int(regulation["deadlines"]["lock_after_period_days"]))
+    locked = roster.period_closed(term.ends_on, regulation, dt.datetime.now(zone).date())
     membership = g.get("membership")
     if locked:
         if membership is None or membership.role != "school_admin":
@@ -746,6 +745,17 @@ def add_remark(lesson: Lesson, pupil_id: int, kind: str, text: str):
     return row
 
 
+def may_name_substitute(ctx: Context) -> bool:
+    """Before the period locks: the school's admin, or the lesson's timetabled teacher."""
+    membership = g.get("membership")
+    if membership is None:
+        return False
+    if membership.role == "school_admin":
+        return roster.can_manage(ctx.school)
+    own = acting_staff(ctx.school)
+    return membership.role == "teacher" and own is not None and own.id == ctx.lesson.teacher_id
+
+
 def set_substitute(lesson: Lesson, staff_id: int | None, *, version=None, reason=None) -> LessonRecord:
     """DL-1: who taught the lesson when it was not the timetabled teacher, recorded with the
     entry. The school's admins set it (the substitute then writes the lesson), as does the
@@ -755,11 +765,7 @@ def set_substitute(lesson: Lesson, staff_id: int | None, *, version=None, reason
     if is_locked(ctx):
         kind = authorise_write(ctx, record, reason)  # a correction by an admin, with a reason
     else:
-        membership = g.get("membership")
-        admin = membership is not None and membership.role == "school_admin" and roster.can_manage(ctx.school)
-        own = acting_staff(ctx.school)
-        if not admin and not (own is not None and membership.role == "teacher" and own.id == lesson.teacher_id):
-            tenants.require(False)
+        tenants.require(may_name_substitute(ctx))
         kind = "entry"
     if staff_id is not None:
         staff = db.session.execute(select(Staff).where(Staff.id == staff_id, Staff.tenant_id == ctx.school.id,

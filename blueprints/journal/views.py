@@ -40,6 +40,16 @@ def _save(work):
         abort(403)
 
 
+def _changed_marks(kinds):
+    """The marks form's cells ``kind:pupil`` that differ from what the page showed
+    (``was:kind:pupil``), each with the version the page showed: an unchanged cell is not
+    re-stamped, and a mark changed meanwhile by someone else is a conflict."""
+    for key, value in request.form.items():
+        kind, _sep, pupil = key.partition(":")
+        if kind in kinds and pupil.isdigit() and value and value != request.form.get(f"was:{key}", ""):
+            yield kind, int(pupil), value, request.form.get(f"version:{key}", type=int)
+
+
 def _class_subject_term(school_class, school):
     """The class's subjects and terms for the page's choice, and the chosen ones (the
     requested, else the first subject and the term running today)."""
@@ -113,18 +123,14 @@ def lesson_page(lesson_id):
         return redirect(url_for("journal.lesson_page", lesson_id=lesson.id))
     view = service.lesson_view(lesson)
     subject = db.session.execute(select(Subject).where(Subject.id == lesson.subject_id)).scalar_one()
-    ctx = service.context(lesson)
+    ctx = view["context"]
     staff = db.session.execute(select(Staff).where(Staff.tenant_id == ctx.school.id, Staff.is_active.is_(True))
                                .order_by(Staff.last_name, Staff.first_name)).scalars().all()
     history_of = request.args.get("pupil_id", type=int)
     history = service.history(lesson, history_of)
     actors = {u.id: u.full_name for u in db.session.execute(select(User).where(
         User.id.in_({h.actor_id for h in history if h.actor_id}))).scalars()} if history else {}
-    membership = g.get("membership")
-    own = service.acting_staff(ctx.school)
-    can_substitute = not view["locked"] and membership is not None and (
-        (membership.role == "school_admin" and roster.can_manage(ctx.school))
-        or (membership.role == "teacher" and own is not None and own.id == lesson.teacher_id))
+    can_substitute = not view["locked"] and service.may_name_substitute(ctx)
     return render_template("journal/lesson.html", view=view, lesson=lesson, subject=subject,
                            school_class=ctx.school_class, statuses=ATTENDANCE_STATUSES, labels=ATTENDANCE_LABELS,
                            can_write=service.is_teacher_of(ctx, view["record"]) and not view["locked"],
@@ -201,14 +207,9 @@ def marks_page(class_id):
         return render_template("journal/empty.html", school_class=school_class)
     if request.method == "POST":
         def write():
-            # Each mark against the one the page showed: an unchanged cell is skipped, and a
-            # mark changed meanwhile by someone else is a conflict, never overwritten.
-            for key, value in request.form.items():
-                if key.startswith("mark:") and value and key.split(":", 1)[1].isdigit() \
-                        and value != request.form.get(f"was:{key}", ""):
-                    service.set_term_mark(school_class, subject.id, term, int(key.split(":", 1)[1]), value,
-                                          version=request.form.get(f"version:{key}", type=int), seen=True,
-                                          reason=request.form.get("reason") or None)
+            for _kind, pupil, value, version in _changed_marks(("mark",)):
+                service.set_term_mark(school_class, subject.id, term, pupil, value, version=version, seen=True,
+                                      reason=request.form.get("reason") or None)
 
         _save(write)
         return redirect(url_for("journal.marks_page", class_id=school_class.id, subject_id=subject.id, term_id=term.id))
@@ -231,15 +232,8 @@ def year_marks_page(class_id):
         return render_template("journal/empty.html", school_class=school_class)
     if request.method == "POST":
         def write():
-            # As on the term marks page: unchanged cells are skipped (not re-stamped), and a
-            # mark changed by someone else since the page was shown is a conflict.
-            for key, value in request.form.items():
-                kind, _sep, pupil = key.partition(":")
-                if kind not in ("year", "exam", "final") or not pupil.isdigit() or not value \
-                        or value == request.form.get(f"was:{key}", ""):
-                    continue
-                service.set_year_mark(school_class, subject.id, kind, int(pupil), value,
-                                      version=request.form.get(f"version:{key}", type=int), seen=True,
+            for kind, pupil, value, version in _changed_marks(("year", "exam", "final")):
+                service.set_year_mark(school_class, subject.id, kind, pupil, value, version=version, seen=True,
                                       reason=request.form.get("reason") or None)
 
         _save(write)

@@ -201,19 +201,23 @@ def _refile_lessons(year: AcademicYear, term: Term) -> int:
     return len(changes)
 
 
+def period_closed(ends_on: dt.date, regulation: dict, today: dt.date) -> bool:
+    """A term's journal locks ``lock_after_period_days`` after the term ends, by the
+    school's local date: the one rule the journal and the term editor share."""
+    return today > ends_on + dt.timedelta(days=int(regulation["deadlines"]["lock_after_period_days"]))
+
+
 def _closed_term_ids(year: AcademicYear, terms: list[Term]) -> set[int]:
-    """Terms whose journal is locked: ``lock_after_period_days`` after the end they had
-    before this change, in the school's local date."""
-    school = tenants.load(year.tenant_id)
-    days = int(tenants.effective(school).document["deadlines"]["lock_after_period_days"])
-    today = tenants.local_today(school)
+    """Terms whose journal is locked, judged by the end they had before this change."""
     from sqlalchemy import inspect as inspect_
 
+    school = tenants.load(year.tenant_id)
+    regulation = tenants.effective(school).document
+    today = tenants.local_today(school)
     closed = set()
     for term in terms:
         history = inspect_(term).attrs.ends_on.history
-        ended = history.deleted[0] if history.deleted else term.ends_on
-        if today > ended + dt.timedelta(days=days):
+        if period_closed(history.deleted[0] if history.deleted else term.ends_on, regulation, today):
             closed.add(term.id)
     return closed
 
