@@ -39,7 +39,7 @@ def demo(app, demo_sites, as_platform):
         db.session.commit()
 
 
-def wait_for_job(page, deadline_seconds=90):
+def wait_for_job(page, workers, deadline_seconds=90):
     seen = []
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:
@@ -50,7 +50,7 @@ def wait_for_job(page, deadline_seconds=90):
             if status in ("succeeded", "failed"):
                 return seen
         time.sleep(0.2)
-    raise AssertionError(f"the check did not finish: {seen}")
+    raise AssertionError(f"the check did not finish: {seen[-3:]}\n{workers.logs()}")
 
 
 def test_kirovsk_checks_its_schools_and_a_false_alarm_stays_dismissed(app, demo, serve, new_page, tmp_path):
@@ -69,7 +69,7 @@ def test_kirovsk_checks_its_schools_and_a_false_alarm_stays_dismissed(app, demo,
 
         page.locator('#run form button[type="submit"]').click()
         page.evaluate("window.__sameDocument = true")
-        seen = wait_for_job(page)
+        seen = wait_for_job(page, workers)
         assert seen[-1] == ("succeeded", "100"), f"{seen}\n{workers.logs()}"
         assert page.evaluate("window.__sameDocument") is True  # the bar updated in place
         page.reload()
@@ -98,7 +98,7 @@ def test_kirovsk_checks_its_schools_and_a_false_alarm_stays_dismissed(app, demo,
         # check again from the rating page: the same finding stays dismissed
         page.locator('header a[href="/disclosure"]').click()
         page.locator('#run form button[type="submit"]').click()
-        assert wait_for_job(page)[-1][0] == "succeeded", workers.logs()
+        assert wait_for_job(page, workers)[-1][0] == "succeeded", workers.logs()
         page.reload()
         page.get_by_role("link", name="СОШ № 10").click()
         again = page.locator(f'tr[data-finding="{key}"]')
