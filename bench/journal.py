@@ -3,7 +3,8 @@
     .venv/bin/python bench/journal.py --database postgresql://postgres@127.0.0.1:5432/tabel_journal_bench
 
 Builds (once) a municipality of 10 schools with about 6,000 pupils (classes 1-11, letters
-а and б, 27 pupils a class), gives one class's maths lessons grades, then measures:
+а and б, 27 pupils a class) and a full year of lessons, grades and absences; gives one
+class's maths lessons of a term fresh grades on every run, then measures:
 
 1. a raw-SQL baseline: the three statements that fetch the page's data (lessons, pupils,
    grades) with psycopg, no ORM, no scoping, no rendering;
@@ -57,8 +58,11 @@ def prepare(app):
             for n in range(10):
                 school = tenants.create_tenant(kind="school", name=f"Школа № {n + 1}", parent_id=municipality.id)
                 generator.populate_school(school, pupils_per_class=27, letters=("а", "б"), seed=n)
+                for term in roster.terms_of(roster.current_year(school)):  # a full year, not only this term
+                    roster.generate_lessons(term)
                 db.session.commit()
                 print(f"  school {n + 1}/10 generated", flush=True)
+            fill_year()
         school = db.session.execute(select(Tenant).where(Tenant.kind == "school").order_by(Tenant.id)).scalars().first()
         school_class = db.session.execute(select(SchoolClass).where(
             SchoolClass.tenant_id == school.id, SchoolClass.grade == 7, SchoolClass.letter == "а")).scalar_one()
@@ -79,6 +83,21 @@ def prepare(app):
         db.session.commit()
     return {"school_id": school.id, "class_id": school_class.id, "subject_id": maths.id, "term_id": term_id,
             "lessons": lessons, "pupils": pupils}
+
+
+def fill_year():
+    """Grades and absences over the whole year of every school: about a third of the cells
+    get a grade and one in twenty pupils is absent, so the tables are the size a year makes."""
+    for sql in (
+        "INSERT INTO grade (tenant_id, region_id, lesson_id, pupil_id, work_type, value, entered_at, is_late, version) "
+        "SELECT l.tenant_id, l.region_id, l.id, e.pupil_id, 'У', (2 + floor(random() * 4))::int::text, now(), false, 1 "
+        "FROM lesson l JOIN enrolment e ON e.class_id = l.class_id AND e.to_on IS NULL WHERE random() < 0.33",
+        "INSERT INTO attendance (tenant_id, region_id, lesson_id, pupil_id, status) "
+        "SELECT l.tenant_id, l.region_id, l.id, e.pupil_id, 'absent' "
+        "FROM lesson l JOIN enrolment e ON e.class_id = l.class_id AND e.to_on IS NULL WHERE random() < 0.05",
+    ):
+        db.session.execute(text(sql))
+    db.session.commit()
 
 
 def serve(url, port, threads):

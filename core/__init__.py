@@ -31,9 +31,10 @@ def create_app(config=None, instance_path=None):
     # 2. data: the session, its tenant scoping hook, migrations
     db.init_app(app)
     tenancy.install()
-    from core import audit
+    from core import audit, changes
 
     audit.install()
+    changes.install()
     _unicode_lower_on_sqlite()
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)

@@ -50,6 +50,8 @@ class Defaults:
         # RT-2: recompute every audit chain each night.
         "audit-verify": {"task": "tabel.enqueue_periodic", "schedule": 24 * 3600, "args": ["audit_verify"]},
     }
+    # Journal pages' tables each web worker keeps (about 40 KB each; 0 turns keeping off).
+    JOURNAL_GRID_CACHE_SIZE = 512
     IMPORT_JOB_ROWS = 2000  # imports with more rows are committed by a background job
     DEMO_JOB_STEP_SECONDS = 0.0  # the demo statistics job pauses per tenant so progress is visible
 

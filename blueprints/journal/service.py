@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from flask import g
+from flask import current_app, g
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -522,6 +522,136 @@ def grid(school_class: SchoolClass, subject, term: Term) -> Grid:
                     if staff_id in (l.teacher_id, records[l.id].substitute_id if l.id in records else None)}
     return Grid(school_class, subject, term, lessons, pupils, grades, absences, records,
                 regulation["grading"]["work_types"], regulation["grading"]["scale"], writable, today)
+
+
+GRID_CACHE = "tabel.journal.grids"
+
+
+@dataclass(frozen=True)
+class SubjectRow:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class TermRow:
+    id: int
+    number: int
+    starts_on: dt.date
+    ends_on: dt.date
+    level_from: int
+    level_to: int
+
+
+@dataclass(frozen=True)
+class GridTable:
+    """What the journal page shows: the choice of subject and term, the chosen ones, and
+    the table as ready HTML with the scale and work types its keyboard entry needs."""
+
+    subjects: tuple
+    terms: tuple
+    subject: SubjectRow | None
+    term: TermRow | None
+    head: str = ""
+    body: str = ""
+    work_types: tuple = ()
+    scale: tuple = ()
+
+
+def class_choices(school_class: SchoolClass):
+    """The class's subjects (those with an assignment) and its grade level's terms."""
+    from blueprints.roster.models import Assignment, Subject
+
+    subjects = db.session.execute(select(Subject.id, Subject.name).join(Assignment, Assignment.subject_id == Subject.id)
+                                  .where(Assignment.class_id == school_class.id).distinct()
+                                  .order_by(Subject.name)).all()
+    terms = db.session.execute(select(Term.id, Term.number, Term.starts_on, Term.ends_on, Term.level_from, Term.level_to)
+                               .where(Term.year_id == school_class.year_id).order_by(Term.number)).all()
+    return (tuple(SubjectRow(*row) for row in subjects),
+            tuple(TermRow(*row) for row in terms if row.level_from <= school_class.grade <= row.level_to))
+
+
+def choose(subjects, terms, subject_id, term_id, today):
+    """The requested subject and term, else the first subject and the term running today."""
+    subject = next((s_ for s_ in subjects if s_.id == subject_id), subjects[0] if subjects else None)
+    term = next((t for t in terms if t.id == term_id), None) or next(
+        (t for t in terms if t.starts_on <= today <= t.ends_on), terms[0] if terms else None)
+    return subject, term
+
+
+def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, no_topic: str) -> GridTable:
+    """The journal page's content, kept per worker and served again while nothing it shows
+    can have changed; on a hit the page's data costs one statement.
+
+    The key holds everything the content depends on: the class, subject and term; the
+    school's local date (what is missing, whether the period is locked, which term runs);
+    the versions of the school's chain (its regulation, time zone); the reader's staff id
+    (their writable columns); and the change stamps of the chain (:mod:`core.changes`),
+    which every committed write to the school's data, or to a tenant above it, advances.
+    The stamps are read before the data, so nothing is kept under a stamp older than what
+    it shows, and nothing made from this transaction's own uncommitted writes is kept."""
+    from sqlalchemy import literal, union_all
+
+    from core import changes
+    from core.changes import GLOBAL, ChangeStamp
+
+    school = tenants.load(school_class.tenant_id)
+    if not roster.can_read(school):
+        tenants.require(False)
+    chain = tenants.chain_of(school)
+    today = dt.datetime.now(ZoneInfo(tenants.inherited(school, chain)["timezone"])).date()
+    limit = current_app.config.get("JOURNAL_GRID_CACHE_SIZE", 512)
+    cache = current_app.extensions.setdefault(GRID_CACHE, _Lru()) if limit else _Lru()
+    membership = g.get("membership")
+    stmt = select(ChangeStamp.tenant_id, ChangeStamp.stamp).where(
+        ChangeStamp.tenant_id.in_(sorted({t.id for t in chain} | {GLOBAL})))
+    if membership is not None and membership.role == "teacher" and current_user.is_authenticated:
+        stmt = union_all(stmt, select(literal(-1), Staff.id).where(Staff.tenant_id == school.id,
+                                                                    Staff.user_id == current_user.id))
+    found = tuple(sorted(tuple(row) for row in db.session.execute(stmt)))
+    base = (school_class.id, today, tuple((t.id, t.version) for t in chain), found)
+
+    def keep(key, value):
+        if limit and not changes.pending(db.session):
+            cache.put(key, value, limit)
+        return value
+
+    choices = cache.get(("choices", base)) or keep(("choices", base), class_choices(school_class))
+    subject, term = choose(*choices, subject_id, term_id, today)
+    if subject is None or term is None:
+        return GridTable(*choices, subject, term)
+    key = ("table", base, subject.id, term.id, lesson_url, str(no_topic))
+    table = cache.get(key)
+    if table is None:
+        data = grid(school_class, subject, term)
+        table = keep(key, GridTable(*choices, subject, term, *grid_html(data, lesson_url, no_topic),
+                                    tuple(data.work_types), tuple(data.scale)))
+    return table
+
+
+class _Lru:
+    """A small least-recently-used map, safe across a worker's threads."""
+
+    def __init__(self):
+        import collections
+        import threading
+
+        self._items = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value, limit):
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > limit:
+                self._items.popitem(last=False)
 
 
 def grid_html(data: Grid, lesson_url: str, no_topic: str):

@@ -59,11 +59,8 @@ def _class_subject_term(school_class, school):
     terms = [t for t in db.session.execute(select(Term).where(Term.year_id == school_class.year_id)
                                            .order_by(Term.number)).scalars()
              if t.level_from <= school_class.grade <= t.level_to]
-    subject = next((s_ for s_ in subjects if s_.id == request.values.get("subject_id", type=int)),
-                   subjects[0] if subjects else None)
-    today = tenants.local_today(school)
-    term = next((t for t in terms if t.id == request.values.get("term_id", type=int)), None) or next(
-        (t for t in terms if t.starts_on <= today <= t.ends_on), terms[0] if terms else None)
+    subject, term = service.choose(subjects, terms, request.values.get("subject_id", type=int),
+                                   request.values.get("term_id", type=int), tenants.local_today(school))
     return subjects, terms, subject, term
 
 
@@ -74,12 +71,12 @@ def class_journal(class_id):
     school = roster.school_of_row(school_class)
     if not roster.can_read(school):
         abort(403)
-    subjects, terms, subject, term = _class_subject_term(school_class, school)
-    if subject is None or term is None:
+    page = service.grid_table(school_class, request.args.get("subject_id", type=int),
+                              request.args.get("term_id", type=int),
+                              url_for("journal.lesson_page", lesson_id=0)[:-1] + "{}", _("No topic yet"))
+    if page.subject is None or page.term is None:
         return render_template("journal/empty.html", school_class=school_class)
-    data = service.grid(school_class, subject, term)
-    head, body = service.grid_html(data, url_for("journal.lesson_page", lesson_id=0)[:-1] + "{}", _("No topic yet"))
-    return render_template("journal/grid.html", grid=data, head=head, body=body, subjects=subjects, terms=terms)
+    return render_template("journal/grid.html", school_class=school_class, page=page)
 
 
 @bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])

@@ -1,0 +1,127 @@
+"""Change stamps: a counter per tenant that every committed write to its data advances.
+
+A page built from a tenant's data can be kept and served again while the stamps it was
+built under are unchanged (the journal's grid does this). The stamps live in the database,
+so a write by any process (a web worker, a job, a CLI command) is seen by every other one,
+and a stamp moves in the same transaction as the write: a rolled-back write moves nothing.
+
+What counts as a write to a tenant's data:
+
+* an object of a tenant-owned class added, changed or deleted in a session flush: its
+  ``tenant_id`` (a school for journal rows, a region for its subjects);
+* a bulk statement (``session.execute(insert(...)/update(...)/delete(...))``) on a
+  tenant-scoped table: the ``tenant_id`` values it carries, else the current scope's home
+  tenant, else (platform or no scope) the global stamp ``0``, which every reader includes.
+
+A reader includes the stamps of a tenant's whole chain (the region and municipality
+above a school, and ``0``), so a change made above invalidates what was built below.
+
+Stamps are advanced at commit, after the last flush, in tenant-id order: the row locks
+they take are the last locks a transaction takes, so they cannot deadlock with the audit
+chain's lock or with each other.
+"""
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Integer, event, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from core.extensions import db
+
+GLOBAL = 0
+_CHANGED = "tabel.changed_tenants"
+
+
+class ChangeStamp(db.Model):
+    """The change counter of one tenant (``0``: changes whose tenant is not known)."""
+
+    __tablename__ = "change_stamp"
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    stamp: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def stamps(tenant_ids) -> tuple:
+    """The current stamps of ``tenant_ids`` and of the global counter, in one statement:
+    a tuple that changes whenever data of any of them changes."""
+    ids = sorted(set(tenant_ids) | {GLOBAL})
+    found = dict(db.session.execute(
+        select(ChangeStamp.tenant_id, ChangeStamp.stamp).where(ChangeStamp.tenant_id.in_(ids))).all())
+    return tuple(found.get(i, 0) for i in ids)
+
+
+def pending(session) -> bool:
+    """Whether the session's transaction has written tenant data not yet committed."""
+    return bool(session.info.get(_CHANGED))
+
+
+def _changed(session) -> set:
+    return session.info.setdefault(_CHANGED, set())
+
+
+def _before_flush(session, _context, _instances):
+    from core.tenancy import TenantScoped
+
+    changed = None
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, TenantScoped) or (obj in session.dirty and not session.is_modified(obj)):
+            continue
+        if changed is None:
+            changed = _changed(session)
+        changed.add(getattr(obj, "tenant_id", None) or GLOBAL)
+
+
+def _do_orm_execute(state):
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is None or table.name == ChangeStamp.__tablename__:
+        return
+    from core.tenancy import _scoped_tables, current_scope
+
+    if table not in _scoped_tables():
+        return
+    changed = _changed(state.session)
+    params = state.parameters
+    rows = params if isinstance(params, (list, tuple)) else [params] if params else []
+    owners = {row.get("tenant_id") for row in rows if isinstance(row, dict)}
+    if owners and None not in owners:
+        changed.update(owners)
+        return
+    scope = current_scope()
+    if scope is not None and scope.home_path and not scope.everything:
+        changed.add(int(scope.home_path.strip("/").split("/")[-1]))
+    else:
+        changed.add(GLOBAL)
+
+
+def _before_commit(session):
+    session.flush()  # what the commit would flush counts too (a no-op when nothing is pending)
+    changed = session.info.pop(_CHANGED, set())
+    if changed:
+        bump(session, changed)
+
+
+def bump(session, tenant_ids):
+    """Advance the stamps of ``tenant_ids`` in the session's transaction (in id order)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for tenant_id in sorted(tenant_ids):
+        stmt = insert(ChangeStamp).values(tenant_id=tenant_id, stamp=1)
+        session.execute(stmt.on_conflict_do_update(index_elements=[ChangeStamp.tenant_id],
+                                                   set_={"stamp": ChangeStamp.stamp + 1}))
+
+
+def _forget(session, *_args):
+    session.info.pop(_CHANGED, None)
+
+
+def install(session_class=Session):
+    """Attach the hooks to every ORM session."""
+    hooks = (("before_flush", _before_flush), ("do_orm_execute", _do_orm_execute),
+             ("before_commit", _before_commit), ("after_rollback", _forget), ("after_soft_rollback", _forget))
+    for name, hook in hooks:
+        if not event.contains(session_class, name, hook):
+            event.listen(session_class, name, hook)

@@ -1,0 +1,110 @@
+"""Change stamps (core.changes): a committed write to a tenant's data advances that tenant's
+stamp, and only that one; a rolled-back write advances nothing. Pages kept per worker (the
+journal's grid) are served again only while the stamps they were built under hold."""
+import datetime as dt
+
+import pytest
+from sqlalchemy import select, update
+
+
+@pytest.fixture
+def stamps(raw_sql):
+    def read():
+        return {row.tenant_id: row.stamp for row in raw_sql("SELECT tenant_id, stamp FROM change_stamp")}
+
+    return read
+
+
+def _pupil(tenant, n=0):
+    from blueprints.roster.models import Pupil
+
+    return Pupil(last_name=f"Проверка{n}", first_name="Иван", birth_date=dt.date(2015, 1, 1),
+                 file_number=f"S-{tenant['id']}-{n}", tenant_id=tenant["id"], region_id=int(tenant["path"].split("/")[1]))
+
+
+def test_a_committed_write_advances_its_own_tenant_only(app, region_tree, stamps):
+    from core.accounts import service as accounts
+    from core.extensions import db
+
+    a, b = region_tree["a"], region_tree["b"]
+    before = stamps()
+    with app.app_context(), accounts.as_platform("test: a write"):
+        db.session.add(_pupil(a["school"]))
+        db.session.commit()
+        db.session.remove()
+    after = stamps()
+    assert after[a["school"]["id"]] == before.get(a["school"]["id"], 0) + 1
+    assert after.get(b["school"]["id"], 0) == before.get(b["school"]["id"], 0)
+    assert after.get(0, 0) == before.get(0, 0)
+
+
+def test_a_rolled_back_write_advances_nothing(app, region_tree, stamps):
+    from core.accounts import service as accounts
+    from core.extensions import db
+
+    a = region_tree["a"]
+    before = stamps()
+    with app.app_context(), accounts.as_platform("test: a write undone"):
+        db.session.add(_pupil(a["school"], 1))
+        db.session.flush()
+        db.session.rollback()
+        db.session.remove()
+    assert stamps() == before
+
+
+def test_a_bulk_statement_advances_the_tenants_it_names_or_the_scope(app, region_tree, stamps):
+    from blueprints.roster.models import Pupil
+    from core.accounts import service as accounts
+    from core.extensions import db
+    from core.tenancy import Scope, scoped
+
+    a = region_tree["a"]
+    with app.app_context(), accounts.as_platform("test: a pupil"):
+        db.session.add(_pupil(a["school"], 2))
+        db.session.commit()
+        db.session.remove()
+    before = stamps()
+    # Inserted rows name their tenant.
+    with app.app_context(), accounts.as_platform("test: bulk insert"):
+        db.session.execute(Pupil.__table__.insert(), [
+            {"last_name": "Пакет", "first_name": "Иван", "birth_date": dt.date(2015, 1, 1), "file_number": "B-1",
+             "tenant_id": a["school"]["id"], "region_id": a["region"]["id"]}])
+        db.session.commit()
+        db.session.remove()
+    middle = stamps()
+    assert middle[a["school"]["id"]] == before[a["school"]["id"]] + 1
+    # An UPDATE names none: the scope it ran in (the school admin's) is advanced.
+    with app.test_request_context(), scoped(Scope(home_path=a["school"]["path"])):
+        db.session.execute(update(Pupil).where(Pupil.file_number == "B-1").values(first_name="Пётр"))
+        db.session.commit()
+        assert db.session.execute(select(Pupil.first_name).where(Pupil.file_number == "B-1")).scalar_one() == "Пётр"
+        db.session.remove()
+    after = stamps()
+    assert after[a["school"]["id"]] == middle[a["school"]["id"]] + 1
+    assert after.get(0, 0) == before.get(0, 0)
+    # Run as the platform, a bulk UPDATE could touch any tenant: the global stamp moves.
+    with app.app_context(), accounts.as_platform("test: bulk update everywhere"):
+        db.session.execute(update(Pupil).where(Pupil.file_number == "B-1").values(first_name="Иван"))
+        db.session.commit()
+        db.session.remove()
+    assert stamps()[0] == after.get(0, 0) + 1
+
+
+def test_stamps_reads_the_chain_and_the_global_counter(app, region_tree):
+    from core import changes
+    from core.accounts import service as accounts
+    from core.extensions import db
+
+    a = region_tree["a"]
+    with app.app_context(), accounts.as_platform("test: stamps"):
+        chain = [a["region"]["id"], a["municipality"]["id"], a["school"]["id"]]
+        first = changes.stamps(chain)
+        db.session.add(_pupil(a["school"], 3))
+        db.session.commit()
+        second = changes.stamps(chain)
+        changes.bump(db.session, [changes.GLOBAL])
+        db.session.commit()
+        third = changes.stamps(chain)
+        db.session.remove()
+    assert len(first) == 4 and first != second != third
+    assert second[0] == first[0] and third[0] == first[0] + 1  # index 0 is the global counter
