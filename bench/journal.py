@@ -11,13 +11,16 @@ class's maths lessons of a term fresh grades on every run, then measures:
 2. GET of the journal page of one class, subject and term: p50/p95 latency and requests
    per second with 8 client threads, SQL statements per page (counted in-process), HTML size;
 3. saving a column of grades (PUT /api/v1/lessons/{id}/grades, audited): p50/p95;
-4. sustained single-grade writes from 8 threads for 10 s: writes per second and errors.
+4. sustained single-grade writes from 8 threads for 10 s: writes per second and errors;
+5. where ``wrk`` is installed (Debian's package), the page and single-grade writes again
+   with it (bench/wrk_*.lua): a load generator in C leaves the two cores to the server.
 """
 import argparse
 import http.client
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -257,6 +260,21 @@ def main():
             return status
 
         write_lat, write_status, write_time = load(args.port, token, write_one, threads=8, seconds=10)
+
+        # The same with wrk, a load generator in C: the Python client above spends much of
+        # the two cores itself. New cells (work type ДЗ), then the same cells again with
+        # the versions their answers gave.
+        wrk_lines = []
+        if shutil.which("wrk"):
+            env = {**os.environ, "WRK_TOKEN": token, "WRK_LESSONS": ",".join(map(str, ids["lessons"])),
+                   "WRK_PUPILS": ",".join(map(str, ids["pupils"])), "WRK_THREADS": "8", "WRK_WORK_TYPE": "ДЗ"}
+            base = f"http://127.0.0.1:{args.port}"
+            for label, command in (
+                    ("journal page, 8 connections", ["-t2", "-c8", "-d10s", "-s", "bench/wrk_page.lua", base + page]),
+                    ("journal page, 2 connections", ["-t2", "-c2", "-d10s", "-s", "bench/wrk_page.lua", base + page]),
+                    ("single-grade writes, 8 connections", ["-t8", "-c8", "-d10s", "-s", "bench/wrk_grades.lua", base])):
+                done = subprocess.run(["wrk", *command], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+                wrk_lines.append(f"{label:<36}" + done.stdout.strip().splitlines()[-1])
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -277,6 +295,7 @@ def main():
     print(f"journal page: {ok_pages / page_time:.0f} requests/s ({ok_pages}/{len(page_status)} ok), "
           f"{len(statements)} SQL statements, {html_kb:.1f} KB of HTML")
     print(f"single-grade writes: {ok_writes / write_time:.0f} per second sustained ({ok_writes}/{len(write_status)} ok)")
+    print("\n".join(wrk_lines) if wrk_lines else "wrk: not installed (apt-get install wrk), its figures are left out")
 
 
 if __name__ == "__main__":

@@ -108,10 +108,12 @@ def bump(session, tenant_ids):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
+    table = ChangeStamp.__table__
+    connection = session.connection()  # bookkeeping: past the session's hooks
     for tenant_id in sorted(tenant_ids):
-        stmt = insert(ChangeStamp).values(tenant_id=tenant_id, stamp=1)
-        session.execute(stmt.on_conflict_do_update(index_elements=[ChangeStamp.tenant_id],
-                                                   set_={"stamp": ChangeStamp.stamp + 1}))
+        stmt = insert(table).values(tenant_id=tenant_id, stamp=1)
+        connection.execute(stmt.on_conflict_do_update(index_elements=[table.c.tenant_id],
+                                                      set_={"stamp": table.c.stamp + 1}))
 
 
 def _forget(session, *_args):

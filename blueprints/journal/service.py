@@ -52,8 +52,19 @@ class Context:
 def context(lesson: Lesson) -> Context:
     school = tenants.load(lesson.tenant_id)
     chain = tenants.chain_of(school)
-    school_class, term = db.session.execute(select(SchoolClass, Term).join(Term, Term.year_id == SchoolClass.year_id)
-                                            .where(SchoolClass.id == lesson.class_id, Term.id == lesson.term_id)).one()
+    stmt = (select(SchoolClass, Term).join(Term, Term.year_id == SchoolClass.year_id)
+            .where(SchoolClass.id == lesson.class_id, Term.id == lesson.term_id))
+    staff_cache = g.setdefault("acting_staff", {})
+    membership = g.get("membership")
+    reader_is_teacher = (membership is not None and membership.role == "teacher" and current_user.is_authenticated
+                         and school.id not in staff_cache)
+    if reader_is_teacher:  # the teacher's staff record rides along (see acting_staff)
+        stmt = stmt.add_columns(Staff).outerjoin(Staff, (Staff.tenant_id == school.id)
+                                                 & (Staff.user_id == current_user.id))
+    row = db.session.execute(stmt).one()
+    school_class, term = row[0], row[1]
+    if reader_is_teacher:
+        staff_cache[school.id] = row[2]
     regulation = tenants.effective(school, lesson.held_on).document  # the version in force on the lesson's date
     zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
     return Context(lesson, school, school_class, term, regulation, zone)
@@ -329,18 +340,19 @@ def _grade_writer(lesson: Lesson, reason, many=False):
     existing = ({(g_.pupil_id, g_.work_type): g_ for g_ in db.session.execute(
         select(Grade).where(Grade.lesson_id == lesson.id)).scalars()} if many else {})
 
-    def in_class(pupil_id):
-        if pupils is not None:
-            return pupil_id in pupils
-        return db.session.execute(select(Enrolment.id).where(
-            Enrolment.pupil_id == pupil_id, Enrolment.class_id == lesson.class_id, Enrolment.from_on <= lesson.held_on,
-            (Enrolment.to_on.is_(None)) | (Enrolment.to_on >= lesson.held_on)).limit(1)).first() is not None
-
-    def current(pupil_id, work_type):
+    def enrolled_with_grade(pupil_id, work_type):
+        """Whether the pupil is in the class on the lesson's date, and their grade in the
+        column: from the column's rows, or for one cell in one statement."""
         if many:
-            return existing.get((pupil_id, work_type))
-        return db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
-                                                      Grade.work_type == work_type)).scalar_one_or_none()
+            return pupil_id in pupils, existing.get((pupil_id, work_type))
+        row = db.session.execute(
+            select(Enrolment.id, Grade)
+            .outerjoin(Grade, (Grade.pupil_id == Enrolment.pupil_id) & (Grade.lesson_id == lesson.id)
+                       & (Grade.work_type == work_type))
+            .where(Enrolment.pupil_id == pupil_id, Enrolment.class_id == lesson.class_id,
+                   Enrolment.from_on <= lesson.held_on,
+                   (Enrolment.to_on.is_(None)) | (Enrolment.to_on >= lesson.held_on)).limit(1)).first()
+        return row is not None, row[1] if row is not None else None
 
     def write(pupil_id, value, work_type, comment, version):
         errors = {}
@@ -348,11 +360,11 @@ def _grade_writer(lesson: Lesson, reason, many=False):
             errors["value"] = _("Use a mark of the scale: %(scale)s.", scale=", ".join(ctx.grading["scale"]))
         if work_type not in codes:
             errors["work_type"] = _("Unknown work type %(code)s.", code=work_type)
-        if not errors and not in_class(pupil_id):
+        enrolled, grade = enrolled_with_grade(pupil_id, work_type) if not errors else (False, None)
+        if not errors and not enrolled:
             errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
         if errors:
             raise JournalError(errors)
-        grade = current(pupil_id, work_type)
         _check_version(grade, version, required=True)
         before = {"value": grade.value, "comment": grade.comment} if grade else None
         now = utcnow()
