@@ -7,8 +7,10 @@ and a stamp moves in the same transaction as the write: a rolled-back write move
 
 What counts as a write to a tenant's data:
 
-* an object of a tenant-owned class added, changed or deleted in a session flush: its
-  ``tenant_id`` (a school for journal rows, a region for its subjects);
+* an object of a tenant-scoped class added, changed or deleted in a session flush: its
+  ``tenant_id`` (a school for journal rows, a region for its subjects), or the tenant
+  itself for a tenant row; rows of no tenant (accounts, the platform's own audit chain and
+  jobs) advance nothing, so signing in does not throw away what every worker keeps;
 * a bulk statement (``session.execute(insert(...)/update(...)/delete(...))``) on a
   tenant-scoped table: the ``tenant_id`` values it carries, else the current scope's home
   tenant, else (platform or no scope) the global stamp ``0``, which every reader includes.
@@ -16,9 +18,10 @@ What counts as a write to a tenant's data:
 A reader includes the stamps of a tenant's whole chain (the region and municipality
 above a school, and ``0``), so a change made above invalidates what was built below.
 
-Stamps are advanced at commit, after the last flush, in tenant-id order: the row locks
-they take are the last locks a transaction takes, so they cannot deadlock with the audit
-chain's lock or with each other.
+Stamps are advanced when the outermost transaction commits (not when a savepoint is
+released), after the last flush, in tenant-id order: the row locks they take are the last
+locks a transaction takes, so they cannot deadlock with the audit chain's lock or with
+each other.
 """
 from __future__ import annotations
 
@@ -58,16 +61,27 @@ def _changed(session) -> set:
     return session.info.setdefault(_CHANGED, set())
 
 
+def _owner(obj):
+    """The tenant whose data ``obj`` is: its ``tenant_id``; for a tenant row, the tenant
+    itself; None for rows of no tenant (accounts, the platform's audit chain and jobs),
+    which no tenant's page shows."""
+    if "tenant_id" in type(obj).__table__.c:
+        return obj.tenant_id
+    return obj.id if type(obj).__table__.name == "tenant" else None
+
+
 def _before_flush(session, _context, _instances):
     from core.tenancy import TenantScoped
 
-    changed = None
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if not isinstance(obj, TenantScoped) or (obj in session.dirty and not session.is_modified(obj)):
+    changed, dirty = None, session.dirty  # (session.dirty is computed on each access)
+    for obj in (*session.new, *dirty, *session.deleted):
+        if not isinstance(obj, TenantScoped) or (obj in dirty and not session.is_modified(obj)):
             continue
-        if changed is None:
-            changed = _changed(session)
-        changed.add(getattr(obj, "tenant_id", None) or GLOBAL)
+        owner = _owner(obj)
+        if owner is not None:
+            if changed is None:
+                changed = _changed(session)
+            changed.add(owner)
 
 
 def _do_orm_execute(state):
@@ -95,6 +109,8 @@ def _do_orm_execute(state):
 
 
 def _before_commit(session):
+    if session.in_nested_transaction():
+        return  # a savepoint released: the stamps move when the whole transaction commits
     session.flush()  # what the commit would flush counts too (a no-op when nothing is pending)
     changed = session.info.pop(_CHANGED, set())
     if changed:
@@ -116,14 +132,17 @@ def bump(session, tenant_ids):
                                                       set_={"stamp": table.c.stamp + 1}))
 
 
-def _forget(session, *_args):
-    session.info.pop(_CHANGED, None)
+def _forget(session, previous_transaction):
+    """The whole transaction rolled back: what it wrote is gone. A savepoint's rollback
+    keeps the set (a tenant it named is advanced anyway: harmless)."""
+    if not previous_transaction.nested and previous_transaction.parent is None:
+        session.info.pop(_CHANGED, None)
 
 
 def install(session_class=Session):
     """Attach the hooks to every ORM session."""
     hooks = (("before_flush", _before_flush), ("do_orm_execute", _do_orm_execute),
-             ("before_commit", _before_commit), ("after_rollback", _forget), ("after_soft_rollback", _forget))
+             ("before_commit", _before_commit), ("after_soft_rollback", _forget))
     for name, hook in hooks:
         if not event.contains(session_class, name, hook):
             event.listen(session_class, name, hook)

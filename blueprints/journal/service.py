@@ -482,7 +482,7 @@ class Grid:
     today: dt.date
 
 
-def grid(school_class: SchoolClass, subject, term: Term) -> Grid:
+def grid(school_class: SchoolClass, subject, term: Term, today: dt.date | None = None) -> Grid:
     """Everything the page shows, in a fixed number of queries whatever the class size and
     the number of lessons: the lessons (with their records and the reader's staff id), the
     pupils, and the grades and absences together."""
@@ -524,8 +524,7 @@ def grid(school_class: SchoolClass, subject, term: Term) -> Grid:
     records = {lesson.id: _RecordRow(topic, substitute) for lesson, topic, substitute, *_ in lesson_rows
                if topic is not None or substitute is not None}
     chain = tenants.chain_of(school)
-    zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
-    today = dt.datetime.now(zone).date()
+    today = today or dt.datetime.now(ZoneInfo(tenants.inherited(school, chain)["timezone"])).date()
     regulation = tenants.effective(school, today).document
     locked = roster.period_closed(term.ends_on, regulation, today)
     writable = set()
@@ -635,7 +634,7 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     key = ("table", base, subject.id, term.id, lesson_url, str(no_topic))
     table = cache.get(key)
     if table is None:
-        data = grid(school_class, subject, term)
+        data = grid(school_class, subject, term, today)  # the key's date, also across midnight
         table = keep(key, GridTable(*choices, subject, term, *grid_html(data, lesson_url, no_topic),
                                     tuple(data.work_types), tuple(data.scale)))
     return table

@@ -108,3 +108,55 @@ def test_stamps_reads_the_chain_and_the_global_counter(app, region_tree):
         db.session.remove()
     assert len(first) == 4 and first != second != third
     assert second[0] == first[0] and third[0] == first[0] + 1  # index 0 is the global counter
+
+
+def test_stamps_move_when_the_whole_transaction_commits_not_at_a_savepoint(app, region_tree, stamps):
+    """A released savepoint (a lesson's first record is made in one) takes no stamp lock in
+    the middle of the transaction: its lock would come before the audit chain's and two
+    teachers of one school could deadlock."""
+    from sqlalchemy import text
+
+    from core import changes
+    from core.accounts import service as accounts
+    from core.extensions import db
+
+    a = region_tree["a"]
+    school = a["school"]["id"]
+    before = stamps().get(school, 0)
+    with app.app_context(), accounts.as_platform("test: a savepoint"):
+        with db.session.begin_nested():
+            db.session.add(_pupil(a["school"], 4))
+        inside = db.session.execute(text("SELECT stamp FROM change_stamp WHERE tenant_id = :t"), {"t": school}).scalar()
+        assert (inside or 0) == before and changes.pending(db.session)
+        db.session.commit()
+        db.session.remove()
+    assert stamps()[school] == before + 1
+
+
+def test_a_savepoint_rolled_back_keeps_the_writes_around_it(app, region_tree, stamps):
+    from sqlalchemy.exc import IntegrityError
+
+    from core.accounts import service as accounts
+    from core.extensions import db
+
+    a = region_tree["a"]
+    school = a["school"]["id"]
+    before = stamps().get(school, 0)
+    with app.app_context(), accounts.as_platform("test: a failed savepoint"):
+        db.session.add(_pupil(a["school"], 5))
+        db.session.flush()
+        try:
+            with db.session.begin_nested():
+                db.session.add(_pupil(a["school"], 5))  # the same file number: refused
+        except IntegrityError:
+            pass
+        db.session.commit()
+        db.session.remove()
+    assert stamps()[school] == before + 1  # the first pupil was committed: its school's stamp moved
+
+
+def test_signing_in_advances_no_stamp(client, login, region_tree, stamps):
+    """Accounts are no tenant's data: a sign-in must not throw away every kept page."""
+    before = stamps()
+    login(client, region_tree["a"]["teacher"])
+    assert stamps() == before
