@@ -1,4 +1,5 @@
-// The journal grid: keyboard-first entry; each cell is saved through the API as it is typed.
+// The journal grid: keyboard-first entry; each cell is saved through the API as it is typed
+// (grades typed while a save of their lesson is on its way follow it as one column).
 // Cells are plain <td>s: the lesson is named by the column header (data-l), the pupil by the
 // row (data-p), a saved grade by data-v (its version) and data-t (its work type).
 (function () {
@@ -40,6 +41,11 @@
       .then(function (r) { return r.text().then(function (t) { return {ok: r.ok, status: r.status, body: t ? JSON.parse(t) : {}}; }); });
   }
 
+  // Grades typed while an earlier save of the same lesson is on its way wait for it, then
+  // go together as one column (PUT .../grades, all or nothing): on a slow connection, or a
+  // busy server, a column typed quickly costs two requests, not one per pupil.
+  var waiting = {}, sending = {};
+
   function save(td, value) {
     var col = td.cellIndex, head = heads[col];
     var lesson = head.dataset.l, pupil = td.parentNode.dataset.p, previous = td.textContent;
@@ -47,35 +53,68 @@
     td.classList.remove("saved", "error");
     td.classList.add("saving");
     td.textContent = absent ? "н" : value;  // shown at once; put back if refused
-    var done;
     if (absent) {
-      done = request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: "absent"});
+      settle([td], request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: "absent"}), [previous]);
     } else if (value === "" && td.dataset.v) {
-      done = request("DELETE", "/api/v1/lessons/" + lesson + "/grades/" + pupil + "?work_type=" +
-        encodeURIComponent(td.dataset.t) + "&version=" + td.dataset.v);
+      settle([td], request("DELETE", "/api/v1/lessons/" + lesson + "/grades/" + pupil + "?work_type=" +
+        encodeURIComponent(td.dataset.t) + "&version=" + td.dataset.v), [previous], true);
     } else if (value === "") {
-      done = request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: null});
+      settle([td], request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: null}), [previous], true);
     } else {
-      var work = td.dataset.t || head.querySelector("select").value;
-      done = request("PUT", "/api/v1/lessons/" + lesson + "/grades/" + pupil,
-        {value: value, work_type: work, version: td.dataset.v ? parseInt(td.dataset.v, 10) : null});
+      var cells = waiting[lesson] = waiting[lesson] || [];
+      var known = cells.filter(function (c) { return c.td === td; })[0];
+      if (known) { known.value = value; } else { cells.push({td: td, value: value, previous: previous}); }
+      if (!sending[lesson]) { send(lesson); }
     }
-    done.then(function (res) {
-      td.classList.remove("saving");
-      if (res.ok) {
-        if (res.body.work_type) { td.dataset.v = res.body.version; td.dataset.t = res.body.work_type; }
-        else if (value === "" || absent) { delete td.dataset.v; delete td.dataset.t; }
-        td.classList.toggle("l", !!res.body.is_late);
-        td.classList.add("saved");
-        say((td.parentNode.cells[0].textContent) + ", " + head.textContent.trim() + ": " + (td.textContent || "—"));
-      } else {
-        td.classList.add("error");
-        td.textContent = previous;
-        if (res.status === 409 && res.body.current) {
-          td.textContent = res.body.current.value; td.dataset.v = res.body.current.version;
+  }
+
+  function send(lesson) {
+    var cells = waiting[lesson] || [];
+    delete waiting[lesson];
+    if (!cells.length) { sending[lesson] = false; return; }
+    sending[lesson] = true;
+    var entries = cells.map(function (c) {
+      return {pupil_id: parseInt(c.td.parentNode.dataset.p, 10), value: c.value,
+              work_type: c.td.dataset.t || heads[c.td.cellIndex].querySelector("select").value,
+              version: c.td.dataset.v ? parseInt(c.td.dataset.v, 10) : null};
+    });
+    var done = entries.length === 1
+      ? request("PUT", "/api/v1/lessons/" + lesson + "/grades/" + entries[0].pupil_id,
+                {value: entries[0].value, work_type: entries[0].work_type, version: entries[0].version})
+      : request("PUT", "/api/v1/lessons/" + lesson + "/grades", {grades: entries});
+    settle(cells.map(function (c) { return c.td; }), done, cells.map(function (c) { return c.previous; }))
+      .then(function () { send(lesson); });
+  }
+
+  function settle(tds, done, previous, clearing) {
+    return done.then(function (res) {
+      var saved = Array.isArray(res.body) ? res.body : [res.body];
+      tds.forEach(function (td, i) {
+        td.classList.remove("saving");
+        if (res.ok) {
+          var grade = saved[i] || {};
+          if (grade.work_type) { td.dataset.v = grade.version; td.dataset.t = grade.work_type; }
+          else if (clearing || td.textContent === "н") { delete td.dataset.v; delete td.dataset.t; }
+          td.classList.toggle("l", !!grade.is_late);
+          td.classList.add("saved");
+        } else {
+          td.classList.add("error");
+          td.textContent = previous[i];
         }
-        say(res.body.detail || res.body.title || "");
+      });
+      var head = heads[tds[tds.length - 1].cellIndex], last = tds[tds.length - 1];
+      if (res.ok) {
+        say(last.parentNode.cells[0].textContent + ", " + head.textContent.trim() + ": " + (last.textContent || "—"));
+        return;
       }
+      var current = res.body.current;  // 409: the mark someone else saved meanwhile
+      if (res.status === 409 && current) {
+        tds.forEach(function (td) {
+          if (td.parentNode.dataset.p === String(current.pupil_id)) { td.textContent = current.value; td.dataset.v = current.version; }
+        });
+      }
+      var errors = res.body.errors ? Object.values(res.body.errors)[0] : null;  // translated, naming the field
+      say((errors && errors[0]) || res.body.detail || res.body.title || "");
     });
   }
 
