@@ -31,10 +31,14 @@ def _details():
         401: _("Sign in to continue."),
         403: _("You are not allowed to do this."),
         404: _("The page or object does not exist or is not available to you."),
+        400: _("The request could not be understood."),
         405: _("This method is not allowed here."),
+        409: _("Someone else changed this meanwhile: the current value is in the answer."),
+        413: _("The file or the request is too large."),
         422: _("Some fields are invalid."),
         429: _("Too many attempts. Wait a minute and try again."),
         500: _("Something went wrong on our side. The error has been logged."),
+        503: _("The service is unavailable for a moment. Try again shortly."),
     }
 
 
