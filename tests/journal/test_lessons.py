@@ -116,6 +116,7 @@ def test_a_stale_version_gets_409_with_the_current_value(api, journal):
     assert second.status_code == 200
     stale = api(a["teacher"], "PUT", url, json={"value": "2", "work_type": "У", "version": first.json["version"]})
     assert stale.status_code == 409 and stale.json["current"]["value"] == "3"
+    assert stale.json["detail"].startswith("Пока вы работали")  # Russian first, not the framework's English
 
 
 @pytest.mark.parametrize("body, field", [({"value": "6", "work_type": "У"}, "value"),
