@@ -10,6 +10,8 @@ pupils; its maths lessons of a term get fresh grades on every run, then it measu
    grades) with psycopg, no ORM, no scoping, no rendering;
 2. GET of the journal page of one class, subject and term: p50/p95 latency and requests
    per second with 8 client threads, SQL statements per page (counted in-process), HTML size;
+   kept per worker (the usual case), and built on every load (the first load after a write
+   in its school), served with the kept tables turned off;
 3. saving a column of grades (PUT /api/v1/lessons/{id}/grades, audited): p50/p95;
 4. sustained single-grade writes from 8 threads for 10 s: writes per second and errors;
 5. where ``wrk`` is installed (Debian's package), the page and single-grade writes again
@@ -116,8 +118,9 @@ def fill_year():
     db.session.commit()
 
 
-def serve(url, port, threads):
-    env = {**os.environ, "TABEL_DATABASE_URL": url, "TABEL_SECRET_KEY": SECRET, "TABEL_LOG_LEVEL": "WARNING"}
+def serve(url, port, threads, **settings):
+    env = {**os.environ, "TABEL_DATABASE_URL": url, "TABEL_SECRET_KEY": SECRET, "TABEL_LOG_LEVEL": "WARNING",
+           **{f"TABEL_{key}": str(value) for key, value in settings.items()}}
     process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", str(threads),
                                 "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -208,7 +211,14 @@ def main():
     listener = lambda *a: statements.append(a[2])  # noqa: E731
     event.listen(engine, "before_cursor_execute", listener)
     response = client.get(page, headers=headers)
+    app.config["JOURNAL_GRID_CACHE_SIZE"] = 0  # and a page built anew
+    built_statements = []
+    built_listener = lambda *a: built_statements.append(a[2])  # noqa: E731
     event.remove(engine, "before_cursor_execute", listener)
+    event.listen(engine, "before_cursor_execute", built_listener)
+    client.get(page, headers=headers)
+    event.remove(engine, "before_cursor_execute", built_listener)
+    app.config["JOURNAL_GRID_CACHE_SIZE"] = 512
     html_kb = len(response.data) / 1024
     assert response.status_code == 200, response.status_code
 
@@ -226,6 +236,19 @@ def main():
             conn.execute("SELECT lesson_id, pupil_id, value, work_type, is_late FROM grade WHERE lesson_id = ANY(%s)",
                          ([l[0] for l in lessons],)).fetchall()
             raw.append((time.perf_counter() - started) * 1000)
+
+    # The page built on every load, as after each write in its school (the kept tables off);
+    # first, while the page holds the same grades as for the kept one below.
+    server = serve(args.database, args.port, args.threads, JOURNAL_GRID_CACHE_SIZE=0)
+    try:
+        load(args.port, token, lambda c, t: call(c, "GET", page, t)[0], threads=4, count=100)  # warm up
+        built_lat, built_status, built_time = load(args.port, token, lambda c, t: call(c, "GET", page, t)[0],
+                                                   threads=8, count=args.requests // 2)
+        built_quiet, _s, _t = load(args.port, token, lambda c, t: call(c, "GET", page, t)[0], threads=2,
+                                   count=args.requests // 4)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
     server = serve(args.database, args.port, args.threads)
     try:
@@ -297,6 +320,7 @@ def main():
         server.terminate()
         server.wait(timeout=10)
 
+
     ok_pages = sum(1 for s in page_status if s == 200)
     ok_writes = sum(1 for s in write_status if s == 200)
     print(f"data: {len(ids['pupils'])} pupils x {len(ids['lessons'])} lessons on the page; PostgreSQL; "
@@ -307,11 +331,16 @@ def main():
           f"{percentile(page_lat, .5) / percentile(raw, .5):>12.1f}")
     print(f"{'GET journal page (2 client threads, no queueing)':<56}{percentile(quiet_lat, .5):>9.2f}"
           f"{percentile(quiet_lat, .95):>9.2f}{percentile(quiet_lat, .5) / percentile(raw, .5):>12.1f}")
+    print(f"{'GET journal page built each time (8 client threads)':<56}{percentile(built_lat, .5):>9.2f}"
+          f"{percentile(built_lat, .95):>9.2f}{percentile(built_lat, .5) / percentile(raw, .5):>12.1f}")
+    print(f"{'GET journal page built each time (2 client threads)':<56}{percentile(built_quiet, .5):>9.2f}"
+          f"{percentile(built_quiet, .95):>9.2f}{percentile(built_quiet, .5) / percentile(raw, .5):>12.1f}")
     print(f"{'PUT a column of ' + str(len(ids['pupils'])) + ' grades (audited)':<56}{percentile(column_lat, .5):>9.2f}"
           f"{percentile(column_lat, .95):>9.2f}")
     print(f"{'PUT one grade (8 threads, 10 s)':<56}{percentile(write_lat, .5):>9.2f}{percentile(write_lat, .95):>9.2f}")
     print(f"journal page: {ok_pages / page_time:.0f} requests/s ({ok_pages}/{len(page_status)} ok), "
-          f"{len(statements)} SQL statements, {html_kb:.1f} KB of HTML")
+          f"{len(statements)} SQL statements, {html_kb:.1f} KB of HTML; built each time: "
+          f"{sum(1 for s_ in built_status if s_ == 200) / built_time:.0f} requests/s, {len(built_statements)} statements")
     print(f"single-grade writes: {ok_writes / write_time:.0f} per second sustained ({ok_writes}/{len(write_status)} ok)")
     print("\n".join(wrk_lines) if wrk_lines else "wrk: not installed (apt-get install wrk), its figures are left out")
 

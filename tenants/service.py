@@ -45,6 +45,12 @@ def _request_cache() -> dict:
     return g.tenant_rows
 
 
+def remember(tenant: Tenant) -> Tenant:
+    """Keep a tenant read along with another row (through the scope) for this request."""
+    _request_cache()[tenant.id] = tenant
+    return tenant
+
+
 def chain_for_path(path: str) -> list[Tenant]:
     """The chain of the tenant at ``path`` (root first), loaded into the request's cache."""
     ids = [int(part) for part in path.strip("/").split("/") if part]

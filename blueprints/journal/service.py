@@ -570,16 +570,31 @@ class GridTable:
 
 
 def class_choices(school_class: SchoolClass):
-    """The class's subjects (those with an assignment) and its grade level's terms."""
+    """The class's subjects (those with an assignment) and its grade level's terms, in one
+    statement: a kept journal page that must be built again costs one statement less."""
+    from sqlalchemy import Date, Integer, cast, literal, literal_column, null, union_all
+
     from blueprints.roster.models import Assignment, Subject
 
-    subjects = db.session.execute(select(Subject.id, Subject.name).join(Assignment, Assignment.subject_id == Subject.id)
-                                  .where(Assignment.class_id == school_class.id).distinct()
-                                  .order_by(Subject.name)).all()
-    terms = db.session.execute(select(Term.id, Term.number, Term.starts_on, Term.ends_on, Term.level_from, Term.level_to)
-                               .where(Term.year_id == school_class.year_id).order_by(Term.number)).all()
-    return (tuple(SubjectRow(*row) for row in subjects),
-            tuple(TermRow(*row) for row in terms if row.level_from <= school_class.grade <= row.level_to))
+    number, day = cast(null(), Integer), cast(null(), Date)  # typed: PostgreSQL matches UNION columns by type
+    subjects = (select(literal(0).label("kind"), Subject.id.label("id"), Subject.name.label("name"),
+                       number.label("number"), day.label("starts_on"), day.label("ends_on"),
+                       number.label("level_from"), number.label("level_to"))
+                .join(Assignment, Assignment.subject_id == Subject.id)
+                .where(Assignment.class_id == school_class.id).distinct())
+    terms = select(literal(1), Term.id, cast(null(), Subject.name.type), Term.number, Term.starts_on, Term.ends_on, Term.level_from,
+                   Term.level_to).where(Term.year_id == school_class.year_id)
+    rows = db.session.execute(union_all(subjects, terms).order_by(
+        literal_column("kind"), literal_column("name"), literal_column("number"))).all()
+    return (tuple(SubjectRow(row.id, row.name) for row in rows if row.kind == 0),
+            tuple(TermRow(row.id, row.number, _as_date(row.starts_on), _as_date(row.ends_on), row.level_from,
+                          row.level_to)
+                  for row in rows if row.kind == 1 and row.level_from <= school_class.grade <= row.level_to))
+
+
+def _as_date(value):
+    """A date column read through a UNION: SQLite hands it back as text."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def choose(subjects, terms, subject_id, term_id, today):

@@ -16,13 +16,35 @@ def init_app(app):
     api_ext.register_blueprint(api.blp)
     app.register_error_handler(service.RosterError, lambda e: as_http_error(e.status, e.errors))
     register_url_loader(app, "school_id", _load_school)
-    for name, model in (("year_id", models.AcademicYear), ("term_id", models.Term), ("class_id", models.SchoolClass),
-                        ("pupil_id", models.Pupil), ("subject_id", models.Subject), ("lesson_id", models.Lesson)):
+    for name, model in (("year_id", models.AcademicYear), ("term_id", models.Term), ("pupil_id", models.Pupil),
+                        ("subject_id", models.Subject)):
         register_url_loader(app, name, lambda value, model=model: get_or_404(model, value))
+    for name, model in (("class_id", models.SchoolClass), ("lesson_id", models.Lesson)):
+        register_url_loader(app, name, lambda value, model=model: _load_with_school(model, value))
     register_nav(app, _nav)
     from core.signals import demo_loaded
 
     demo_loaded.connect(_demo_schools, app)
+
+
+def _load_with_school(model, ident):
+    """A class or a lesson with its school in one statement (their pages need both): the
+    school is kept for the request, as if loaded on its own."""
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.orm import valid_id
+    from tenants import service
+    from tenants.models import Tenant
+
+    if not valid_id(ident):
+        abort(404)
+    row = db.session.execute(select(model, Tenant).join(Tenant, Tenant.id == model.tenant_id)
+                             .where(model.id == ident)).first()
+    if row is None:
+        abort(404)
+    service.remember(row[1])
+    return row[0]
 
 
 def _load_school(school_id):

@@ -15,8 +15,10 @@ def test_the_page_shows_pupils_lessons_and_marks(client, login, token, region_tr
     assert "Ученик000" in html and "Ученик002" in html
 
 
-def test_page_queries_do_not_grow_with_pupils_or_lessons(client, login, region_tree, make_roster, make_tenant,
+def test_page_queries_do_not_grow_with_pupils_or_lessons(app, client, login, region_tree, make_roster, make_tenant,
                                                          count_queries):
+    """A page built anew (the first load after a write in its school) costs at most eight
+    statements, for the municipality's inspector as for the teacher, whatever its size."""
     a = region_tree["a"]
     small = make_roster(a["school"], pupils=3, lessons=True)
     big_school = make_tenant("Большая школа", parent=a["municipality"])
@@ -24,11 +26,17 @@ def test_page_queries_do_not_grow_with_pupils_or_lessons(client, login, region_t
     login(client, a["municipality_admin"])
     counts = []
     for roster in (small, big):
-        with count_queries() as counter:
-            response = client.get(f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}")
+        page = f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}"
+        assert client.get(page).status_code == 200  # a worker resolves each regulation once
+        app.config["JOURNAL_GRID_CACHE_SIZE"] = 0  # built anew, not kept from the load above
+        try:
+            with count_queries() as counter:
+                response = client.get(page)
+        finally:
+            app.config["JOURNAL_GRID_CACHE_SIZE"] = 512
         assert response.status_code == 200
         counts.append(counter.count)
-    assert counts[0] == counts[1], counts
+    assert counts[0] == counts[1] <= 8, counts
 
 
 def test_the_lesson_page_saves_topic_homework_and_attendance(client, login, region_tree, make_roster, raw_sql):
