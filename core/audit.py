@@ -95,14 +95,7 @@ def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
     if last is None:
         # First entry of this chain in the transaction: take the chain's lock, read its head.
         # The lock is held until commit, so the head kept in the session stays true.
-        _lock_chain(chain)
-        with unscoped("audit: previous link of the tenant's chain", routine=True):
-            last = db.session.execute(
-                select(AuditEntry.seq, AuditEntry.hash)
-                .where(AuditEntry.chain == chain)
-                .order_by(AuditEntry.seq.desc())
-                .limit(1)
-            ).first() or False
+        last = _lock_and_read_head(chain) or False
     entry = AuditEntry(
         chain=tenant_id or 0,
         tenant_id=tenant_id,
@@ -143,18 +136,22 @@ def install():
             event.listen(Session, name, _forget_heads)
 
 
-def _lock_chain(chain: int):
+def _lock_and_read_head(chain: int):
     """Writers of one chain take turns, holding a lock from reading the previous link until
     commit, so concurrent teachers of one school append one after another instead of
-    colliding on the sequence number: a transaction-scoped advisory lock on PostgreSQL; on
-    SQLite an empty write takes the database's single write lock early."""
+    colliding on the sequence number. On PostgreSQL a transaction-scoped advisory lock, taken
+    and followed by the head's read in one round trip (``tabel_audit_head``, migration 0008);
+    on SQLite an empty write takes the database's single write lock early."""
     from sqlalchemy import text
 
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        db.session.execute(text("SELECT pg_advisory_xact_lock(:space, :chain)"), {"space": 0x7AB31, "chain": chain})
-    elif dialect == "sqlite":
+    with unscoped("audit: previous link of the tenant's chain", routine=True):
+        if db.session.get_bind().dialect.name == "postgresql":
+            return db.session.execute(text("SELECT seq, hash FROM tabel_audit_head(:space, :chain)"),
+                                      {"space": 0x7AB31, "chain": chain}).first()
         db.session.execute(text("UPDATE audit_entry SET seq = seq WHERE 1 = 0"))
+        return db.session.execute(
+            select(AuditEntry.seq, AuditEntry.hash).where(AuditEntry.chain == chain)
+            .order_by(AuditEntry.seq.desc()).limit(1)).first()
 
 
 def _jsonable(value):
