@@ -34,7 +34,28 @@ class Workers:
              "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
             cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.processes.append(process)
+        self._wait_for_queue(process, name)
         return process
+
+    def _wait_for_queue(self, process, name, seconds=60):
+        """On the embedded broker, wait until the worker has made its queue's row: a message
+        sent while both make it at once is refused (a unique-name race in kombu's table)."""
+        import sqlite3
+        import time
+
+        if not self.broker.startswith("sqla+sqlite:///"):
+            return
+        path = self.broker[len("sqla+sqlite:///"):]
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                with sqlite3.connect(path, timeout=1) as db:
+                    if db.execute("SELECT 1 FROM kombu_queue WHERE name = ?", (self.queue,)).fetchone():
+                        return
+            except sqlite3.OperationalError:
+                pass  # the worker has not made its tables yet
+            time.sleep(0.1)
+        raise AssertionError(f"worker {name} did not declare its queue\n{self.logs()}")
 
     def start_beat(self, name):
         log = open(self.tmp_path / f"{name}.log", "wb")

@@ -53,6 +53,14 @@ def run_job(self, job_id):
     run(job_id, retry=retry)
 
 
+def drop_broker_connections():
+    """Close the pooled broker connections: the next message opens a fresh one."""
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+        celery_app.amqp._producer_pool = None
+
+
 def init_app(app):
     broker = app.config.get("CELERY_BROKER_URL") or f"sqla+sqlite:///{app.instance_path}/broker.sqlite"
     if broker.startswith("sqla+sqlite:///"):
@@ -87,12 +95,9 @@ def init_app(app):
             redbeat_lock_timeout=int(app.config.get("REDBEAT_LOCK_TIMEOUT", 60)),
         )
 
-    if celery_app._pool is not None:
-        # A second app in one process (tests) may name another broker: drop the old
-        # connections so the next message goes where this app's config says.
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
-        celery_app.amqp._producer_pool = None
+    # A second app in one process (tests) may name another broker: drop the old
+    # connections so the next message goes where this app's config says.
+    drop_broker_connections()
     global _flask_app
     _flask_app = app
     app.extensions["celery"] = celery_app

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from dataclasses import dataclass
 from typing import Callable
@@ -101,6 +102,18 @@ def enqueue(kind: str, *, tenant=None, params=None, user_id=None) -> Job:
 
 
 def _send_or_fail(row: Job):
+    """Send the job; a refusal is tried once more a moment later (the embedded broker
+    refuses a message whose queue a starting worker is creating at the same instant),
+    then recorded on the row."""
+    try:
+        send(row.id)
+        return
+    except Exception:  # noqa: BLE001 - a moment's refusal, or the broker is down
+        log.warning("job %s: the broker refused it; trying once more", row.id, exc_info=True)
+    from core.jobs.celery import drop_broker_connections
+
+    drop_broker_connections()  # the refused connection may be left unusable (a failed transaction)
+    time.sleep(0.2)
     try:
         send(row.id)
     except Exception:  # noqa: BLE001 - the broker is down or refuses: record it on the row

@@ -176,3 +176,27 @@ def test_a_job_that_cannot_reach_the_broker_is_marked_failed(app, region_tree, a
         row = db.session.execute(db.select(Job).where(Job.id == row.id)).scalar_one()
         assert row.status == "failed" and "broker unreachable" in row.error
         assert service.message_of(row) == "Не удалось поставить задание в очередь. Попробуйте позже."
+
+
+def test_a_job_refused_once_by_the_broker_is_sent_again(app, region_tree, as_platform, monkeypatch):
+    """The embedded broker refuses a message whose queue a starting worker is creating at
+    the same instant (a unique-name race in its queue table): the job goes out on a second
+    try instead of failing."""
+    from core.jobs import enqueue, service
+    from core.jobs.models import Job
+    from core.extensions import db
+    from tenants.models import Tenant
+
+    sent = []
+
+    def refused_once(job_id, countdown=None):
+        sent.append(job_id)
+        if len(sent) == 1:
+            raise RuntimeError("UNIQUE constraint failed: kombu_queue.name")
+
+    monkeypatch.setattr(service, "send", refused_once)
+    with as_platform():
+        row = enqueue("tenant_stats", tenant=db.session.get(Tenant, region_tree["a"]["school"]["id"]))
+        row = db.session.execute(db.select(Job).where(Job.id == row.id)).scalar_one()
+        assert row.status == "queued" and row.error is None
+    assert sent == [row.id, row.id]
