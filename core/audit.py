@@ -20,6 +20,7 @@ from core.extensions import db
 from core.tenancy import TenantScoped, subtree_ids, unscoped
 
 GENESIS = "0" * 64
+HEADS = "audit_heads"  # session.info: the chains this transaction appended to, with their heads
 
 
 class AuditEntry(TenantScoped, db.Model):
@@ -90,7 +91,7 @@ def record(*, tenant_id, action, obj_type, obj_id=None, before=None, after=None,
     if actor_id is None:
         actor_id = current_actor_id()
     chain = tenant_id or 0
-    heads = db.session.info.setdefault("audit_heads", {})
+    heads = db.session.info.setdefault(HEADS, {})
     last = heads.get(chain)
     if last is None:
         # First entry of this chain in the transaction: take the chain's lock, read its head.
@@ -123,7 +124,7 @@ class _Head:
 
 
 def _forget_heads(session, *args):
-    session.info.pop("audit_heads", None)
+    session.info.pop(HEADS, None)
 
 
 def install():

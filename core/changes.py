@@ -16,7 +16,9 @@ What counts as a write to a tenant's data:
   tenant, else (platform or no scope) the global stamp ``0``, which every reader includes.
 
 A reader includes the stamps of a tenant's whole chain (the region and municipality
-above a school, and ``0``), so a change made above invalidates what was built below.
+above a school, and ``0``), so a change made above invalidates what was built below. An
+audited write advances its tenant's audit chain in the same commit, so its stamp is left
+alone and readers read the chain heads beside the stamps (:func:`stamp_rows`).
 
 Stamps are advanced when the outermost transaction commits (not when a savepoint is
 released), after the last flush, in tenant-id order: the row locks they take are the last
@@ -43,13 +45,33 @@ class ChangeStamp(db.Model):
     stamp: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-def stamps(tenant_ids) -> tuple:
-    """The current stamps of ``tenant_ids`` and of the global counter, in one statement:
-    a tuple that changes whenever data of any of them changes."""
+def stamp_rows(tenant_ids, *more):
+    """A SELECT of ``(kind, tenant_id, value)`` rows that changes whenever data of any of
+    ``tenant_ids`` (or the global counter) changes: each stamp (kind 0), and the head of each
+    tenant's audit chain (kind 1), which an audited write advances instead of the stamp (see
+    ``_before_commit``). It reads audit entries of tenants above the reader's: run it in
+    ``unscoped`` (it reads sequence numbers, nothing of their content). ``more`` are further
+    SELECTs of three columns to read in the same statement (SQLite nests no compound)."""
+    from sqlalchemy import func, literal, union_all
+
+    from core.audit import AuditEntry
+
     ids = sorted(set(tenant_ids) | {GLOBAL})
-    found = dict(db.session.execute(
-        select(ChangeStamp.tenant_id, ChangeStamp.stamp).where(ChangeStamp.tenant_id.in_(ids))).all())
-    return tuple(found.get(i, 0) for i in ids)
+    parts = [select(literal(0).label("kind"), ChangeStamp.tenant_id, ChangeStamp.stamp)
+             .where(ChangeStamp.tenant_id.in_(ids))]
+    parts += [select(literal(1), literal(i), select(func.max(AuditEntry.seq)).where(AuditEntry.chain == i)
+                     .scalar_subquery()) for i in ids if i != GLOBAL]
+    return union_all(*parts, *more)
+
+
+def stamps(tenant_ids) -> tuple:
+    """:func:`stamp_rows` read, as a tuple (empty counters and chains as 0)."""
+    from core.tenancy import unscoped
+
+    with unscoped("change stamps and audit heads of a chain", routine=True):
+        found = {(kind, tenant): value for kind, tenant, value in db.session.execute(stamp_rows(tenant_ids))}
+    ids = sorted(set(tenant_ids) | {GLOBAL})
+    return tuple(found.get((0, i)) or 0 for i in ids) + tuple(found.get((1, i)) or 0 for i in ids if i != GLOBAL)
 
 
 def pending(session) -> bool:
@@ -113,6 +135,11 @@ def _before_commit(session):
         return  # a savepoint released: the stamps move when the whole transaction commits
     session.flush()  # what the commit would flush counts too (a no-op when nothing is pending)
     changed = session.info.pop(_CHANGED, set())
+    # A tenant whose audit chain this transaction appended to needs no bump: the chain's
+    # head advances in the same commit, and readers read it with the stamps (stamp_rows).
+    from core.audit import HEADS
+
+    changed -= set(session.info.get(HEADS) or ()) - {GLOBAL}
     if changed:
         bump(session, changed)
 

@@ -616,10 +616,10 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     which every committed write to the school's data, or to a tenant above it, advances.
     The stamps are read before the data, so nothing is kept under a stamp older than what
     it shows, and nothing made from this transaction's own uncommitted writes is kept."""
-    from sqlalchemy import literal, union_all
+    from sqlalchemy import literal
 
     from core import changes
-    from core.changes import GLOBAL, ChangeStamp
+    from core.tenancy import unscoped
 
     school = tenants.load(school_class.tenant_id)
     if not roster.can_read(school):
@@ -629,12 +629,14 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     limit = current_app.config.get("JOURNAL_GRID_CACHE_SIZE", 512)
     cache = current_app.extensions.setdefault(GRID_CACHE, _Lru()) if limit else _Lru()
     membership = g.get("membership")
-    stmt = select(ChangeStamp.tenant_id, ChangeStamp.stamp).where(
-        ChangeStamp.tenant_id.in_(sorted({t.id for t in chain} | {GLOBAL})))
+    reader = []
     if membership is not None and membership.role == "teacher" and current_user.is_authenticated:
-        stmt = union_all(stmt, select(literal(-1), Staff.id).where(Staff.tenant_id == school.id,
-                                                                    Staff.user_id == current_user.id))
-    found = tuple(sorted(tuple(row) for row in db.session.execute(stmt)))
+        # The reader's staff id rides along, filtered by the school the scope let us load.
+        reader.append(select(literal(2), literal(school.id), Staff.id).where(
+            Staff.tenant_id == school.id, Staff.user_id == current_user.id))
+    stmt = changes.stamp_rows([t.id for t in chain], *reader)
+    with unscoped("journal: change stamps and audit heads of the school's chain", routine=True):
+        found = tuple(sorted(tuple(row) for row in db.session.execute(stmt)))
     base = (school_class.id, today, tuple((t.id, t.version) for t in chain), found)
 
     def keep(key, value):

@@ -106,8 +106,29 @@ def test_stamps_reads_the_chain_and_the_global_counter(app, region_tree):
         db.session.commit()
         third = changes.stamps(chain)
         db.session.remove()
-    assert len(first) == 4 and first != second != third
+    assert len(first) == 4 + 3 and first != second != third  # four stamps, three audit chains
     assert second[0] == first[0] and third[0] == first[0] + 1  # index 0 is the global counter
+
+
+def test_an_audited_write_advances_the_chain_head_instead_of_the_stamp(app, region_tree, stamps):
+    """One statement less for each audited write: its audit entry, committed with it, is what
+    readers see move."""
+    from core import audit, changes
+    from core.accounts import service as accounts
+    from core.extensions import db
+
+    a = region_tree["a"]
+    school = a["school"]["id"]
+    chain = [a["region"]["id"], a["municipality"]["id"], school]
+    with app.app_context(), accounts.as_platform("test: an audited write"):
+        first = changes.stamps(chain)
+        db.session.add(_pupil(a["school"], 6))
+        audit.record(tenant_id=school, action="test.pupil", obj_type="pupil")
+        db.session.commit()
+        second = changes.stamps(chain)
+        db.session.remove()
+    assert stamps().get(school, 0) == first[3]  # the stamp did not move...
+    assert second != first and second[-1] == first[-1] + 1  # ...the school's chain head did
 
 
 def test_stamps_move_when_the_whole_transaction_commits_not_at_a_savepoint(app, region_tree, stamps):
