@@ -2,18 +2,7 @@
 -- thread (run with -t N -c N). Each thread owns its own lessons, so threads never collide;
 -- a column saved before is saved again with the versions its last answer gave.
 --   WRK_TOKEN=... WRK_LESSONS=1,2 WRK_PUPILS=3,4 WRK_THREADS=8 WRK_WORK_TYPE=ДЗ wrk -t8 -c8 -d10s -s bench/wrk_columns.lua URL
-local counter = 0
-
-function setup(thread)
-  thread:set("index", counter)
-  counter = counter + 1
-end
-
-local function split(text)
-  local out = {}
-  for item in string.gmatch(text, "[^,]+") do table.insert(out, item) end
-  return out
-end
+require "bench.wrk_common"
 
 function init(args)
   local all = split(os.getenv("WRK_LESSONS"))
@@ -24,8 +13,7 @@ function init(args)
   end
   work_type = os.getenv("WRK_WORK_TYPE")
   grades = 0
-  wrk.headers["Authorization"] = "Bearer " .. os.getenv("WRK_TOKEN")
-  wrk.headers["Content-Type"] = "application/json"
+  json_headers()
 end
 
 function request()

@@ -2,19 +2,7 @@
 -- (run with -t N -c N). Each thread owns its own cells (lesson x pupil), so threads never
 -- collide; a cell written before is written again with the version its last answer gave.
 --   WRK_TOKEN=... WRK_LESSONS=1,2 WRK_PUPILS=3,4 WRK_THREADS=8 WRK_WORK_TYPE=ДЗ wrk -t8 -c8 -d10s -s bench/wrk_grades.lua URL
-local threads, counter = {}, 0
-
-function setup(thread)
-  thread:set("index", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
-
-local function split(text)
-  local out = {}
-  for item in string.gmatch(text, "[^,]+") do table.insert(out, item) end
-  return out
-end
+require "bench.wrk_common"
 
 function init(args)
   local lessons, pupils = split(os.getenv("WRK_LESSONS")), split(os.getenv("WRK_PUPILS"))
@@ -28,8 +16,7 @@ function init(args)
     end
   end
   work_type = os.getenv("WRK_WORK_TYPE")
-  wrk.headers["Authorization"] = "Bearer " .. os.getenv("WRK_TOKEN")
-  wrk.headers["Content-Type"] = "application/json"
+  json_headers()
 end
 
 function request()

@@ -55,9 +55,7 @@ def context(lesson: Lesson) -> Context:
     stmt = (select(SchoolClass, Term).join(Term, Term.year_id == SchoolClass.year_id)
             .where(SchoolClass.id == lesson.class_id, Term.id == lesson.term_id))
     staff_cache = g.setdefault("acting_staff", {})
-    membership = g.get("membership")
-    reader_is_teacher = (membership is not None and membership.role == "teacher" and current_user.is_authenticated
-                         and school.id not in staff_cache)
+    reader_is_teacher = _teacher_reads() and school.id not in staff_cache
     if reader_is_teacher:  # the teacher's staff record rides along (see acting_staff)
         stmt = stmt.add_columns(Staff).outerjoin(Staff, (Staff.tenant_id == school.id)
                                                  & (Staff.user_id == current_user.id))
@@ -71,6 +69,12 @@ def context(lesson: Lesson) -> Context:
 
 
 # Permissions -------------------------------------------------------------------------------------
+
+def _teacher_reads() -> bool:
+    """The signed-in user acts as a teacher (whose staff record may name their lessons)."""
+    membership = g.get("membership")
+    return membership is not None and membership.role == "teacher" and current_user.is_authenticated
+
 
 def acting_staff(school) -> Staff | None:
     """The signed-in user's staff record in this school (once per request)."""
@@ -482,27 +486,18 @@ class Grid:
     today: dt.date
 
 
-def grid(school_class: SchoolClass, subject, term: Term, today: dt.date | None = None) -> Grid:
-    """Everything the page shows, in a fixed number of queries whatever the class size and
-    the number of lessons: the lessons (with their records and the reader's staff id), the
-    pupils, and the grades and absences together."""
+def grid(school, school_class: SchoolClass, subject, term: Term, today: dt.date, staff_id: int | None) -> Grid:
+    """Everything the page shows on ``today`` (the school's date) to the reader whose staff
+    id is given (None: not a teacher of the school), in a fixed number of queries whatever
+    the class size and the number of lessons: the lessons with their records, the pupils,
+    and the grades and absences together. Called by :func:`grid_table`, which checks access."""
     from sqlalchemy import literal, null, union_all
 
-    school = tenants.load(school_class.tenant_id)
-    if not roster.can_read(school):
-        tenants.require(False)
-    membership = g.get("membership")
-    teacher = membership is not None and membership.role == "teacher" and current_user.is_authenticated
-    columns = [Lesson, LessonRecord.topic, LessonRecord.substitute_id]
-    if teacher:  # the reader's staff id rides along with the lessons
-        columns.append(select(Staff.id).where(Staff.tenant_id == school.id, Staff.user_id == current_user.id)
-                       .scalar_subquery())
     lesson_rows = db.session.execute(
-        select(*columns)
+        select(Lesson, LessonRecord.topic, LessonRecord.substitute_id)
         .outerjoin(LessonRecord, LessonRecord.lesson_id == Lesson.id)
         .where(Lesson.class_id == school_class.id, Lesson.subject_id == subject.id, Lesson.term_id == term.id,
                Lesson.is_cancelled.is_(False)).order_by(Lesson.held_on, Lesson.period)).all()
-    staff_id = lesson_rows[0][3] if teacher and lesson_rows else None
     lessons = [row[0] for row in lesson_rows]
     ids = [l.id for l in lessons]
     pupils = db.session.execute(
@@ -521,10 +516,8 @@ def grid(school_class: SchoolClass, subject, term: Term, today: dt.date | None =
                 absences[(row[0], row[1])] = row[2]
             else:
                 grades.setdefault((row[0], row[1]), []).append(row)
-    records = {lesson.id: _RecordRow(topic, substitute) for lesson, topic, substitute, *_ in lesson_rows
+    records = {lesson.id: _RecordRow(topic, substitute) for lesson, topic, substitute in lesson_rows
                if topic is not None or substitute is not None}
-    chain = tenants.chain_of(school)
-    today = today or dt.datetime.now(ZoneInfo(tenants.inherited(school, chain)["timezone"])).date()
     regulation = tenants.effective(school, today).document
     locked = roster.period_closed(term.ends_on, regulation, today)
     writable = set()
@@ -612,8 +605,9 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     The key holds everything the content depends on: the class, subject and term; the
     school's local date (what is missing, whether the period is locked, which term runs);
     the versions of the school's chain (its regulation, time zone); the reader's staff id
-    (their writable columns); and the change stamps of the chain (:mod:`core.changes`),
-    which every committed write to the school's data, or to a tenant above it, advances.
+    (their writable columns); and the change stamps and audit heads of the chain
+    (:mod:`core.changes`), which every committed write to the school's data, or to a tenant
+    above it, advances.
     The stamps are read before the data, so nothing is kept under a stamp older than what
     it shows, and nothing made from this transaction's own uncommitted writes is kept."""
     from sqlalchemy import literal
@@ -625,12 +619,11 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     if not roster.can_read(school):
         tenants.require(False)
     chain = tenants.chain_of(school)
-    today = dt.datetime.now(ZoneInfo(tenants.inherited(school, chain)["timezone"])).date()
+    today = tenants.local_today(school, chain)
     limit = current_app.config.get("JOURNAL_GRID_CACHE_SIZE", 512)
     cache = current_app.extensions.setdefault(GRID_CACHE, _Lru()) if limit else _Lru()
-    membership = g.get("membership")
     reader = []
-    if membership is not None and membership.role == "teacher" and current_user.is_authenticated:
+    if _teacher_reads():
         # The reader's staff id rides along, filtered by the school the scope let us load.
         reader.append(select(literal(2), literal(school.id), Staff.id).where(
             Staff.tenant_id == school.id, Staff.user_id == current_user.id))
@@ -651,7 +644,8 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     key = ("table", base, subject.id, term.id, lesson_url, str(no_topic))
     table = cache.get(key)
     if table is None:
-        data = grid(school_class, subject, term, today)  # the key's date, also across midnight
+        staff_id = next((value for kind, _tenant, value in found if kind == 2), None)
+        data = grid(school, school_class, subject, term, today, staff_id)  # the key's date, also across midnight
         table = keep(key, GridTable(*choices, subject, term, *grid_html(data, lesson_url, no_topic),
                                     tuple(data.work_types), tuple(data.scale)))
     return table

@@ -10,7 +10,7 @@ from core.extensions import db
 from blueprints.journal import service
 from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, Attendance
 from blueprints.roster import service as roster
-from blueprints.roster.models import Assignment, Staff, Subject, Term
+from blueprints.roster.models import Assignment, Staff, Subject
 from core.accounts.models import User
 from tenants import service as tenants
 
@@ -53,12 +53,7 @@ def _changed_marks(kinds):
 def _class_subject_term(school_class, school):
     """The class's subjects and terms for the page's choice, and the chosen ones (the
     requested, else the first subject and the term running today)."""
-    subjects = db.session.execute(select(Subject).join(Assignment, Assignment.subject_id == Subject.id)
-                                  .where(Assignment.class_id == school_class.id).distinct()
-                                  .order_by(Subject.name)).scalars().all()
-    terms = [t for t in db.session.execute(select(Term).where(Term.year_id == school_class.year_id)
-                                           .order_by(Term.number)).scalars()
-             if t.level_from <= school_class.grade <= t.level_to]
+    subjects, terms = service.class_choices(school_class)
     subject, term = service.choose(subjects, terms, request.values.get("subject_id", type=int),
                                    request.values.get("term_id", type=int), tenants.local_today(school))
     return subjects, terms, subject, term

@@ -8,6 +8,7 @@ import pytest
 
 from tests.conftest import app_config
 from tests.workers import Workers
+from tests.e2e.browser import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -60,10 +61,7 @@ def test_kirovsk_checks_its_schools_and_a_false_alarm_stays_dismissed(app, demo,
     queued = create_queued_app(app, workers)
     try:
         page = new_page(serve(queued))
-        page.goto("/login")
-        page.get_by_label("Логин").fill("kirovsk")
-        page.get_by_label("Пароль").fill("demo12345")
-        page.get_by_role("button", name="Войти").click()
+        sign_in(page, "kirovsk", "demo12345")
         page.locator('header a[href="/disclosure"]').click()
         assert "г. Кировск" in page.locator("h1").inner_text()
 

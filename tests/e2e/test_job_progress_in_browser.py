@@ -5,6 +5,7 @@ import pytest
 
 from tests.conftest import app_config
 from tests.workers import Workers
+from tests.e2e.browser import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -22,10 +23,7 @@ def test_statistics_progress_moves_to_completion(app, region_tree, make_tenant, 
                                    CELERY_QUEUE=workers.queue))
     try:
         page = new_page(serve(queued))
-        page.goto("/login")
-        page.get_by_label("Логин").fill(a["region_admin"]["login"])
-        page.get_by_label("Пароль").fill(a["region_admin"]["password"])
-        page.get_by_role("button", name="Войти").click()
+        sign_in(page, a["region_admin"]["login"], a["region_admin"]["password"])
         page.get_by_role("button", name="Пересчитать статистику").click()
         page.evaluate("window.__sameDocument = true")
         seen = []

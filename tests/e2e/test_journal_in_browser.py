@@ -1,16 +1,15 @@
 """A teacher fills the journal with the keyboard; a reload finds every mark saved."""
 import pytest
 
+from tests.e2e.browser import sign_in
+
 pytestmark = pytest.mark.e2e
 
 
 def test_teacher_enters_marks_by_keyboard_and_they_survive_a_reload(page, region_tree, make_roster, raw_sql):
     a = region_tree["a"]
     roster = make_roster(a["school"], pupils=4, lessons=True, teacher_user=a["teacher"])
-    page.goto("/login")
-    page.get_by_label("Логин").fill(a["teacher"]["login"])
-    page.get_by_label("Пароль").fill(a["teacher"]["password"])
-    page.get_by_role("button", name="Войти").click()
+    sign_in(page, a["teacher"]["login"], a["teacher"]["password"])
     page.goto(f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}")
     editable = page.locator("td.w")
     if editable.count() == 0:
@@ -42,10 +41,7 @@ def test_marks_typed_while_a_save_is_on_its_way_follow_it_as_one_column(page, re
     every mark is saved with its own version."""
     a = region_tree["a"]
     roster = make_roster(a["school"], pupils=5, lessons=True, teacher_user=a["teacher"])
-    page.goto("/login")
-    page.get_by_label("Логин").fill(a["teacher"]["login"])
-    page.get_by_label("Пароль").fill(a["teacher"]["password"])
-    page.get_by_role("button", name="Войти").click()
+    sign_in(page, a["teacher"]["login"], a["teacher"]["password"])
     page.goto(f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}")
     if page.locator("td.w").count() == 0:
         pytest.skip("the current term is closed for entries today")

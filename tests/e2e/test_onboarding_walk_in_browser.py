@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from blueprints.roster.imports import PUPIL_COLUMNS, STAFF_COLUMNS, TIMETABLE_COLUMNS
 from tenants.onboarding import COLUMNS as ONBOARDING_COLUMNS
+from tests.e2e.browser import sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -44,10 +45,7 @@ def test_perm_onboards_schools_and_a_school_fills_its_roster(page, perm, as_plat
         regional_subjects(db.session.get(Tenant, perm["region"]["id"]))
         db.session.commit()
 
-    page.goto("/login")
-    page.get_by_label("Логин").fill("perm")
-    page.get_by_label("Пароль").fill(perm["admin"]["password"])
-    page.get_by_role("button", name="Войти").click()
+    sign_in(page, "perm", perm["admin"]["password"])
     page.get_by_role("link", name="Подключение").click()
 
     rows = [{"kind": "муниципалитет", "name": "г. Пермь"},

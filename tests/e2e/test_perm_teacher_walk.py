@@ -6,6 +6,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.e2e import browser
+
 pytestmark = pytest.mark.e2e
 PERM = ZoneInfo("Asia/Yekaterinburg")
 
@@ -44,10 +46,7 @@ def perm_school(make_tenant, make_user, make_roster, raw_sql, as_platform):
 
 
 def sign_in(page, user):
-    page.goto("/login")
-    page.get_by_label("Логин").fill(user["login"])
-    page.get_by_label("Пароль").fill(user["password"])
-    page.get_by_role("button", name="Войти").click()
+    browser.sign_in(page, user["login"], user["password"])
 
 
 def test_perm_teacher_fills_a_lesson_and_sees_late_marks(page, perm_school, client, token):

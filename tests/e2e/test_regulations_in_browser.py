@@ -2,14 +2,13 @@
 loosening, and the switch to English (the foundation's acceptance walk)."""
 import pytest
 
+from tests.e2e import browser
+
 pytestmark = pytest.mark.e2e
 
 
 def sign_in(page, user):
-    page.goto("/login")
-    page.get_by_label("Логин").fill(user["login"])
-    page.get_by_label("Пароль").fill(user["password"])
-    page.get_by_role("button", name="Войти").click()
+    browser.sign_in(page, user["login"], user["password"])
 
 
 def test_region_admin_sees_a_schools_effective_regulations(page, region_tree):
