@@ -35,6 +35,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import event, func, select, text  # noqa: E402
 
+from flask import g
+
 from core import create_app  # noqa: E402
 from core.accounts import service as accounts  # noqa: E402
 from core.extensions import db  # noqa: E402
@@ -80,7 +82,8 @@ def prepare(app):
         user = db.session.execute(select(User).where(User.login == "bench-teacher")).scalar_one_or_none()
         if user is None:
             user = accounts.create_user(login="bench-teacher", password=PASSWORD, full_name=teacher.full_name)
-            accounts.grant(user, role="teacher", tenant_id=school.id, tenant_path=school.path, tenant_kind="school")
+            accounts.grant(user, role="teacher", tenant_id=school.id, tenant_path=school.path, tenant_kind="school",
+                           by=g.membership)
             teacher.user_id = user.id
         lessons = db.session.execute(select(Lesson.id).where(
             Lesson.class_id == school_class.id, Lesson.subject_id == maths.id, Lesson.term_id == term_id)).scalars().all()

@@ -22,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import text  # noqa: E402
 
+from flask import g
+
 from core import create_app  # noqa: E402
 from core.accounts import service as accounts  # noqa: E402
 from core.extensions import db  # noqa: E402
@@ -48,7 +50,7 @@ def build(app, schools, municipalities):
         db.session.commit()
         admin = accounts.create_user(login="bench", password="bench-password", full_name="Bench")
         accounts.grant(admin, role="region_admin", tenant_id=region.id, tenant_path=region.path,
-                       tenant_kind="region")
+                       tenant_kind="region", by=g.membership)
         db.session.commit()
     return ids
 

@@ -149,7 +149,7 @@ def create_member(tenant, data):
     user = accounts.create_user(login=data["login"], password=data["password"],
                                 full_name=data["full_name"], email=data.get("email"))
     membership = accounts.grant(user, role=data["role"], tenant_id=tenant.id, tenant_path=tenant.path,
-                                tenant_kind=tenant.kind, reason="account created by an admin")
+                                tenant_kind=tenant.kind, by=g.membership, reason="account created by an admin")
     membership.user = user
     return membership
 

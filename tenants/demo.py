@@ -1,7 +1,7 @@
 """The demo tenants, taken from the source documents (../shared/seeds/)."""
 from datetime import date
 
-from flask import current_app
+from flask import current_app, g
 from sqlalchemy import func, select
 
 from core import audit
@@ -105,7 +105,7 @@ def load(password: str | None = None) -> list[tuple[str, str, str]]:
             tenant = by_short.get(short)
             accounts.grant(user, role=role, tenant_id=tenant.id if tenant else None,
                            tenant_path=tenant.path if tenant else None,
-                           tenant_kind=tenant.kind if tenant else None, reason="demo")
+                           tenant_kind=tenant.kind if tenant else None, by=g.membership, reason="demo")
             logins.append((login, role, tenant.name if tenant else "—"))
     return logins
 

@@ -9,6 +9,7 @@ import re
 import zoneinfo
 from dataclasses import dataclass, field
 
+from flask import g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -175,10 +176,10 @@ def _ensure_admin(tenant: Tenant, full_name: str, email: str, issued_by_id):
         user = accounts.create_user(login=email, password=secrets.token_urlsafe(24), full_name=full_name,
                                     email=email)
         accounts.grant(user, role=role, tenant_id=tenant.id, tenant_path=tenant.path, tenant_kind=tenant.kind,
-                       reason="onboarding")
+                       by=g.get("membership"), reason="onboarding")
         code = accounts.issue_code(user, tenant_id=tenant.id, issued_by_id=issued_by_id)
     else:
         # An existing account keeps its password: it only gets the new role.
         accounts.grant(user, role=role, tenant_id=tenant.id, tenant_path=tenant.path, tenant_kind=tenant.kind,
-                       reason="onboarding")
+                       by=g.get("membership"), reason="onboarding")
     return {"login": user.login, "name": user.full_name, "tenant": tenant.name, "tenant_id": tenant.id, "code": code}

@@ -8,7 +8,7 @@ from flask_login import login_required
 from sqlalchemy import func, select
 
 from core.accounts import service as accounts
-from core.accounts.models import ROLE_LABELS, ROLES_BY_KIND, Membership, User
+from core.accounts.models import ROLE_LABELS, Membership, User
 from core.audit import AuditEntry
 from core.orm import get_or_404
 from core.extensions import db
@@ -245,7 +245,7 @@ def users(tenant_id, errors=None, form=None, status=200):
         select(User).where(User.id.in_({m.user_id for m in rows}))).scalars()} if rows else {}
     return render_template("tenants/users.html", tenant=tenant, chain=service.chain_of(tenant),
                            memberships=rows, people=people, pager=pager,
-                           roles=[(r, ROLE_LABELS[r]) for r in ROLES_BY_KIND[tenant.kind]],
+                           roles=[(r, ROLE_LABELS[r]) for r in accounts.grantable_roles(g.membership, tenant.kind, tenant.path)],
                            errors=errors or {}, form=form or {}), status
 
 
@@ -258,7 +258,7 @@ def create_user(tenant_id):
         user = accounts.create_user(login=form.get("login", ""), password=form.get("password", ""),
                                     full_name=form.get("full_name", ""), email=form.get("email") or None)
         accounts.grant(user, role=form.get("role", ""), tenant_id=tenant.id, tenant_path=tenant.path,
-                       tenant_kind=tenant.kind, reason="account created by an admin")
+                       tenant_kind=tenant.kind, by=g.membership, reason="account created by an admin")
     except accounts.AccountError as error:
         db.session.rollback()
         return users(tenant_id, errors={error.field: error.message}, form=form, status=error.status)

@@ -16,6 +16,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import g
 from sqlalchemy import event, text
 
 from core import create_app
@@ -160,7 +161,7 @@ def make_user(app):
                                         **fields)
             membership = accounts.grant(user, role=role, tenant_id=tenant["id"] if tenant else None,
                                         tenant_path=tenant["path"] if tenant else None,
-                                        tenant_kind=tenant["kind"] if tenant else None)
+                                        tenant_kind=tenant["kind"] if tenant else None, by=g.membership)
             db.session.commit()
             data = {"id": user.id, "login": user.login, "password": password, "membership_id": membership.id}
             db.session.remove()
@@ -178,7 +179,7 @@ def add_role(app):
         with app.test_request_context(), accounts.as_platform("test factory"):
             row = db.session.execute(select(User).where(User.id == user["id"])).scalar_one()
             membership = accounts.grant(row, role=role, tenant_id=tenant["id"], tenant_path=tenant["path"],
-                                        tenant_kind=tenant["kind"])
+                                        tenant_kind=tenant["kind"], by=g.membership)
             db.session.commit()
             membership_id = membership.id
             db.session.remove()

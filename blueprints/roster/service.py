@@ -314,7 +314,7 @@ def upsert_staff(school: Tenant, *, last_name, first_name, middle_name=None, pos
     if created and password:
         user = accounts.create_user(login=login, password=password, full_name=row.full_name, email=email)
         accounts.grant(user, role="teacher", tenant_id=school.id, tenant_path=school.path, tenant_kind="school",
-                       reason="staff import")
+                       by=g.get("membership"), reason="staff import")
         row.user_id = user.id
     return row, created
 

@@ -245,13 +245,39 @@ def create_user(*, login, password, full_name, email=None, locale=None) -> User:
     return user
 
 
-def grant(user: User, *, role: str, tenant_id=None, tenant_path=None, tenant_kind=None,
-          reason=None) -> Membership:
-    """Give ``user`` a role in a tenant (audited in that tenant's chain)."""
-    if role == "platform_admin":
+def grantable_roles(membership: Membership | None, tenant_kind: str, tenant_path: str) -> tuple[str, ...]:
+    """The roles ``membership`` may grant in a tenant: roles of that tenant's kind only, and
+    only those the granting admin stands above. An admin acts in their own tenant and below
+    it; in their own tenant they grant only narrower roles (a school admin makes teachers,
+    not another school admin). Platform admins are made by the operator's command, never
+    through a tenant."""
+    if membership is None or membership.role not in ADMIN_ROLES:
+        return ()
+    kind_roles = ROLES_BY_KIND.get(tenant_kind, ())
+    if membership.role == "platform_admin":
+        return kind_roles
+    if not tenant_path or not tenant_path.startswith(membership.tenant_path or "!none"):
+        return ()
+    if tenant_path != membership.tenant_path:
+        return kind_roles
+    return tuple(r for r in kind_roles if ROLES.index(r) > ROLES.index(membership.role))
+
+
+def grant(user: User, *, role: str, by: Membership | None, tenant_id=None, tenant_path=None,
+          tenant_kind=None, reason=None) -> Membership:
+    """Give ``user`` a role in a tenant (audited in that tenant's chain). ``by`` is the
+    granting membership: it must stand above the role (:func:`grantable_roles`)."""
+    if tenant_kind is None:
+        # Only the platform's own role is held in no tenant, and only a platform admin grants it.
+        if role != "platform_admin":
+            raise AccountError("role", _("This role cannot be held in this tenant."))
+        if not is_platform_admin(by):
+            raise AccountError("role", _("You cannot grant this role."), status=403)
         tenant_id = tenant_path = None
     elif role not in ROLES_BY_KIND.get(tenant_kind, ()):
         raise AccountError("role", _("This role cannot be held in this tenant."))
+    elif role not in grantable_roles(by, tenant_kind, tenant_path):
+        raise AccountError("role", _("You cannot grant this role."), status=403)
     existing = db.session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.role == role,
                                  Membership.tenant_id.is_(None) if tenant_id is None
@@ -287,7 +313,8 @@ def note_login(user: User):
 def create_platform_admin(login, password, full_name=None) -> User:
     with unscoped("operator: create a platform admin"):
         user = create_user(login=login, password=password, full_name=full_name or login)
-        grant(user, role="platform_admin", reason="flask users create-admin")
+        grant(user, role="platform_admin", by=Membership(role="platform_admin"),
+              reason="flask users create-admin")
     return user
 
 

@@ -116,6 +116,8 @@ def change_password():
         flash(error.message, "error")
         return redirect(url_for("accounts.account"))
     db.session.commit()
-    login_user(current_user)  # the session id carries the new session version
+    # The session id carries the new session version. Flask-Login must be given the user
+    # itself: given the proxy, it stores the proxy, which then resolves to itself forever.
+    login_user(current_user._get_current_object())
     flash(_("Your password has been changed."))
     return redirect(url_for("accounts.account"))

@@ -149,6 +149,23 @@ def _scope_for(row: Job) -> Scope:
     return Scope(user_id=row.created_by_id, home_path=row.tenant_path)
 
 
+def _acting_membership(row: Job):
+    """The starter's widest active role over the job's tenant: a job acts with the rights of
+    whoever started it, never more (a school admin's staff import grants what they may
+    grant), and with none once that role is gone. Jobs of the platform (no starter, or no
+    tenant) act as the platform."""
+    from core.accounts.models import Membership
+
+    if row.created_by_id is None or row.tenant_path is None:
+        return Membership(role="platform_admin") if row.tenant_path is None else None
+    with unscoped("jobs: the starter's role over the job's tenant", routine=True):
+        roles = db.session.execute(select(Membership).where(
+            Membership.user_id == row.created_by_id, Membership.is_active.is_(True))).scalars().all()
+    covering = [m for m in roles if m.role == "platform_admin"
+                or (m.tenant_path and row.tenant_path.startswith(m.tenant_path))]
+    return min(covering, key=lambda m: (m.rank, m.id)) if covering else None
+
+
 def run(job_id: int, *, retry: Callable[[int], None] | None = None):
     """Run a job by id in a worker. Safe to call twice for one job: a finished job is not
     run again, and only one run can mark it succeeded."""
@@ -170,7 +187,7 @@ def run(job_id: int, *, retry: Callable[[int], None] | None = None):
         if kind is None:
             raise LookupError(f"no job kind {row.kind!r} in this worker")
         with scoped(_scope_for(row)):
-            g.membership = None
+            g.membership = _acting_membership(row)
             kind.fn(ctx, **ctx.params)
             db.session.commit()
     except Exception:  # noqa: BLE001 - any failure is recorded on the job

@@ -171,3 +171,19 @@ def test_create_admin_command_makes_a_platform_admin(app, client):
 def test_create_admin_refuses_weak_passwords(app, password):
     result = app.test_cli_runner().invoke(args=["users", "create-admin", "weak", "--password", password])
     assert result.exit_code != 0
+
+
+def test_changing_ones_password_keeps_this_session_and_ends_the_others(app, login, region_tree):
+    """The change answers normally (it used to recurse without end and kill the worker), the
+    browser that changed it stays signed in, and every other session of the account ends."""
+    teacher = region_tree["a"]["teacher"]
+    other = login(app.test_client(), teacher)
+    browser = login(app.test_client(), teacher)
+    response = browser.post("/account/password", data={"current_password": teacher["password"],
+                                                      "new_password": "another-secret-9"})
+    assert response.status_code == 302
+    assert "Пароль изменён" in browser.get(response.headers["Location"]).get_data(as_text=True)
+    assert browser.get("/account").status_code == 200
+    assert other.get("/account").status_code == 302
+    again = app.test_client().post("/login", data={"login": teacher["login"], "password": "another-secret-9"})
+    assert again.status_code == 302
