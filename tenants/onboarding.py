@@ -122,7 +122,7 @@ def _check_admin_accounts(region: Tenant, parsed: tabular.Parsed):
     for row in parsed.rows:
         if row.get("admin_email") in outside:
             parsed.reject(row["_row"], "E-mail администратора",
-                          _("This e-mail is the login of an account outside this region."))
+                          _("This login is already taken."))
 
 
 def preview(region: Tenant, filename: str, data: bytes) -> tabular.Parsed:

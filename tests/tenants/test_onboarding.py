@@ -87,12 +87,26 @@ def test_the_onboarding_page_previews_then_creates_and_shows_codes(client, login
     assert 'id="codes"' in done.get_data(as_text=True) and "orlov@school4.example" in done.get_data(as_text=True)
 
 
-def test_an_admin_e_mail_of_another_regions_account_is_refused(client, token, region_tree):
+def test_an_admin_e_mail_of_another_regions_account_is_refused(client, token, region_tree, make_user):
     """A region admin cannot give a role (or a code) to an account of another region."""
     a, b = region_tree["a"], region_tree["b"]
-    rows = [{"kind": "муниципалитет", "name": "г. Ловозеро", "admin_name": "Чужой", "admin_email": b["region_admin"]["login"]}]
+    other = make_user("chief@tomsk.example", "municipality_admin", b["municipality"])
+    rows = [{"kind": "муниципалитет", "name": "г. Ловозеро", "admin_name": "Чужой", "admin_email": other["login"]}]
     response = send(client, token, a["region_admin"], a["region"]["id"], workbook(rows), commit=True)
     assert response.status_code == 422 and "rows.2.admin_email" in response.json["errors"]
+    # The refusal says only that the login is taken, not that an account exists elsewhere.
+    assert response.json["errors"]["rows.2.admin_email"] == ["Этот логин уже занят."]
+
+
+def test_a_login_of_another_region_is_only_taken(client, token, region_tree):
+    """Creating an account answers alike for a login held in one's own region and in another."""
+    a, b = region_tree["a"], region_tree["b"]
+    answers = []
+    for login in (a["teacher"]["login"], b["teacher"]["login"]):
+        response = client.post(f"/api/v1/tenants/{a['school']['id']}/users", headers=token(a["school_admin"]),
+                               json={"login": login, "full_name": "Новый", "password": "long-enough-1", "role": "pupil"})
+        answers.append((response.status_code, response.json["errors"]))
+    assert answers[0] == answers[1] == (409, {"login": ["Этот логин уже занят."]})
 
 
 def test_an_existing_account_of_the_region_gets_the_role_but_no_code(client, token, region_tree, make_user):
