@@ -31,6 +31,8 @@ instance/config.py:
 	@$(PY) -c 'import secrets; print("SECRET_KEY = %r" % secrets.token_hex(32))' > $@
 	@echo '# The demo schools'"'"' websites are served on loopback (flask demo sites); production leaves this out.' >> $@
 	@echo 'DISCLOSURE_ALLOWED_NETWORKS = ["127.0.0.0/8"]' >> $@
+	@echo '# The demo is served over plain HTTP on loopback; production sends the session cookie over HTTPS only.' >> $@
+	@echo 'SESSION_COOKIE_SECURE = False' >> $@
 
 migrate: install instance/config.py
 	@$(FLASK) db upgrade

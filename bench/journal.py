@@ -123,6 +123,7 @@ def fill_year():
 
 def serve(url, port, threads, **settings):
     env = {**os.environ, "TABEL_DATABASE_URL": url, "TABEL_SECRET_KEY": SECRET, "TABEL_LOG_LEVEL": "WARNING",
+           "TABEL_SESSION_COOKIE_SECURE": "false", "TABEL_LOGIN_THROTTLE_ENABLED": "false",
            **{f"TABEL_{key}": str(value) for key, value in settings.items()}}
     process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", str(threads),
                                 "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"], cwd=ROOT, env=env,
@@ -181,7 +182,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (2 workers)")
     args = parser.parse_args()
     app = create_app({"SECRET_KEY": SECRET, "DATABASE_URL": args.database, "LOG_LEVEL": "WARNING",
-                      "RATELIMIT_ENABLED": False})
+                      "LOGIN_THROTTLE_ENABLED": False})
     with app.app_context():
         from flask_migrate import upgrade
 

@@ -74,7 +74,7 @@ def main():
     args = parser.parse_args()
     tmp = tempfile.TemporaryDirectory()
     url = args.database or f"sqlite:///{tmp.name}/bench.db"
-    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "RATELIMIT_ENABLED": False,
+    app = create_app({"SECRET_KEY": "bench", "DATABASE_URL": url, "LOGIN_THROTTLE_ENABLED": False,
                       "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "LOG_LEVEL": "WARNING"})
     with app.app_context():
         from flask_migrate import upgrade

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from core import config as config_module
 from core import errors, i18n, tenancy
-from core.extensions import api, babel, csrf, db, limiter, login_manager, migrate
+from core.extensions import api, babel, csrf, db, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -38,14 +38,13 @@ def create_app(config=None, instance_path=None):
     _unicode_lower_on_sqlite()
     migrate.init_app(app, db, directory=str(config_module.PROJECT_ROOT / "migrations"),
                      render_as_batch=True, compare_type=True)
-    # 3. request handling: language, sessions, CSRF, rate limits, errors
+    # 3. request handling: language, sessions, CSRF, errors
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone,
                    default_translation_directories=str(config_module.PROJECT_ROOT / "core" / "translations"))
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = None
     csrf.init_app(app)
-    limiter.init_app(app)
     errors.init_app(app)
     # 4. the API (every module adds its blueprints to it) and core's own routes
     app.config.setdefault("OPENAPI_SWAGGER_UI_URL", None)
@@ -124,7 +123,7 @@ def _register_core(app):
             return None  # an explicit token wins over a session cookie
         user_id, _, version = user_key.partition(".")
         try:
-            return accounts.load_user(int(user_id), int(version) if version else None)
+            return accounts.load_user(int(user_id), int(version) if version else None, session.get("sid"), "web")
         except ValueError:
             return None
 

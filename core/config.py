@@ -28,9 +28,23 @@ class Defaults:
     OPENAPI_SWAGGER_UI_URL = None  # no CDN: the docs page is served from core/static
     API_TOKEN_MAX_AGE = 8 * 3600
     API_PAGE_SIZE_MAX = 200
-    LOGIN_RATE_LIMIT = "10 per minute"
-    RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # Sign-in throttling (core/accounts/throttle.py), shared by every worker: Redis when
+    # LOGIN_THROTTLE_URL names it (production), else a table in the database.
+    LOGIN_THROTTLE_ENABLED = True
+    LOGIN_THROTTLE_URL = None
+    LOGIN_FREE_FAILURES = 5  # wrong passwords before an account is locked
+    LOGIN_LOCK_SECONDS = 60  # the first lock; each further failure doubles it
+    LOGIN_LOCK_MAX_SECONDS = 3600
+    LOGIN_ADDRESS_FAILURES = 100  # per client address and window: a school shares one address
+    LOGIN_ADDRESS_WINDOW = 600
+    # Networks of the reverse proxies whose X-Forwarded-For is believed (e.g. ["127.0.0.1/32"]).
+    TRUSTED_PROXIES = []
+    # Sessions end server-side (AC-2): on sign-out, after this long idle, and this long after
+    # sign-in whatever happens; the cookie is sent over HTTPS only unless a deployment says so.
+    SESSION_IDLE_TIMEOUT = 30 * 60
+    SESSION_MAX_AGE = 12 * 3600
+    SESSION_TOUCH_SECONDS = 60  # how often a session's last activity is written
+    SESSION_COOKIE_SECURE = True
     WTF_CSRF_CHECK_DEFAULT = False  # checked in core.auth for cookie-authenticated writes
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True

@@ -68,7 +68,8 @@ def app_config(database_url, **extra):
         "SECRET_KEY": SECRET,
         "DATABASE_URL": database_url,
         "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
+        "LOGIN_THROTTLE_ENABLED": False,
+        "SESSION_COOKIE_SECURE": False,  # the test client and the live server speak plain HTTP
         "DISCLOSURE_ALLOWED_NETWORKS": ["127.0.0.0/8"],  # the fake school sites are served on loopback
         "LOG_LEVEL": "WARNING",
         # argon2 at its lowest cost: the suite hashes hundreds of passwords

@@ -3,32 +3,69 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import abort
 
-from core.accounts import service
-from core.accounts.schemas import MeSchema, TokenRequestSchema, TokenSchema
+from core.accounts import service, throttle
+from core.accounts.schemas import MeSchema, SessionSchema, TokenRequestSchema, TokenSchema
 from core.apispec import Blueprint
-from core.extensions import db, limiter
+from core.extensions import db
 
 blp = Blueprint("auth_api", __name__, public=True, description="Sign-in and the caller's account")
 
 
-def _login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
-
-
 @blp.route("/auth/token", methods=["POST"])
-@limiter.limit(_login_limit)
 @blp.arguments(TokenRequestSchema)
 @blp.response(200, TokenSchema)
 def issue_token(data):
-    """Exchange a login and password for a Bearer token."""
+    """Exchange a login and password for a Bearer token. Wrong passwords lock the account
+    progressively (429 with Retry-After), as on the sign-in page."""
+    try:
+        throttle.check(data["login"])
+    except throttle.Throttled as refused:
+        abort(429, message=_("Too many failed sign-in attempts. Try again in %(minutes)d min.",
+                             minutes=max(1, -(-refused.retry_after // 60))),
+              headers={"Retry-After": str(refused.retry_after)})
     user = service.authenticate(data["login"], data["password"])
     if user is None:
+        throttle.failed(data["login"])
         abort(401, message=_("Wrong login or password."))
+    throttle.succeeded(data["login"])
     service.note_login(user)
-    db.session.commit()
     service.establish(user, data.get("membership_id"))
-    membership = g.membership
-    return service.issue_token(user, membership)
+    token = service.issue_token(user, g.membership)
+    db.session.commit()
+    return token
+
+
+@blp.route("/auth/token", methods=["DELETE"])
+@blp.response(204)
+def revoke_token():
+    """Revoke the Bearer token this request carries: it signs nobody in afterwards."""
+    if not current_user.is_authenticated or service.bearer_token() is None:
+        abort(401)
+    service.end_session(g.get("account_session"))
+    db.session.commit()
+
+
+@blp.route("/me/sessions")
+@blp.response(200, SessionSchema(many=True))
+def my_sessions():
+    """The caller's open browser sessions and API tokens."""
+    if not current_user.is_authenticated:
+        abort(401)
+    current = g.get("account_session")
+    return [{"id": service.session_handle(row), "kind": row.kind, "created_at": row.created_at,
+             "last_seen_at": row.last_seen_at, "address": row.address, "user_agent": row.user_agent,
+             "is_current": current is not None and row.id == current.id}
+            for row in service.open_sessions(current_user)]
+
+
+@blp.route("/me/sessions/<handle>", methods=["DELETE"])
+@blp.response(204)
+def end_my_session(handle):
+    """End one of the caller's sessions or tokens (404 when none is open by that id)."""
+    if not current_user.is_authenticated:
+        abort(401)
+    service.end_session_by_handle(current_user, handle)
+    db.session.commit()
 
 
 @blp.route("/me")

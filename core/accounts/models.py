@@ -132,3 +132,38 @@ class SignInCode(TenantScoped, db.Model):
     @classmethod
     def __scope_criteria__(cls):
         return cls.tenant_id.in_(subtree_ids())
+
+
+class AccountSession(db.Model):
+    """A signed-in browser or an issued API token, kept server-side so that it can end:
+    sign-out, revocation, the idle and absolute timeouts (AC-2), a password change.
+
+    The browser's signed cookie and the token carry only ``id``, a random key. Account data,
+    not tenant data: no tenant scope applies (like the accounts it belongs to)."""
+
+    __tablename__ = "account_session"
+
+    id: Mapped[str] = mapped_column(String(43), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))  # web | token
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(255))
+
+    @property
+    def is_open(self):
+        return self.ended_at is None
+
+
+class SignInThrottle(db.Model):
+    """Failed sign-ins counted per key (an account's login, or a client address), shared by
+    every worker: the embedded store of :mod:`core.accounts.throttle` (Redis in production)."""
+
+    __tablename__ = "sign_in_throttle"
+
+    key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None]

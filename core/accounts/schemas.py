@@ -1,6 +1,8 @@
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from core.apispec import UtcDateTime
+
 
 class TokenRequestSchema(ma.Schema):
     login = ma.fields.String(required=True)
@@ -13,6 +15,16 @@ class TokenSchema(ma.Schema):
     access_token = ma.fields.String()
     token_type = ma.fields.String()
     expires_in = ma.fields.Integer()
+
+
+class SessionSchema(ma.Schema):
+    id = ma.fields.String(metadata={"description": "Names the session; not its key."})
+    kind = ma.fields.String(metadata={"description": "web (a browser) or token (an API token)"})
+    created_at = UtcDateTime()
+    last_seen_at = UtcDateTime()
+    address = ma.fields.String(allow_none=True)
+    user_agent = ma.fields.String(allow_none=True)
+    is_current = ma.fields.Boolean()
 
 
 class MembershipSchema(ma.Schema):

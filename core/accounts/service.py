@@ -4,7 +4,10 @@ paths, so this module needs nothing from the tenant tree but the path strings.""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hashlib
 import logging
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,8 +18,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from core import audit
-from core.accounts.models import ADMIN_ROLES, ROLES, ROLES_BY_KIND, Membership, User
-from core.orm import utcnow
+from core.accounts.models import ADMIN_ROLES, ROLES, ROLES_BY_KIND, AccountSession, Membership, User
+from core.orm import utcnow, valid_id
 from core.extensions import db
 from core.tenancy import Scope, scoped, set_scope, unscoped
 
@@ -91,20 +94,105 @@ def normalise_login(login: str) -> str:
     return (login or "").strip().lower()
 
 
-def load_user(user_id: int, session_version: int | None = None) -> User | None:
-    """The account, with its active memberships read in the same statement (every request
-    needs both: :func:`establish` takes them from ``g``)."""
+def load_user(user_id: int, session_version: int | None, session_id: str | None, kind: str) -> User | None:
+    """The account of an open session, with its active memberships and the session row
+    read in the same statement (every request needs all three: :func:`establish` takes the
+    memberships from ``g``). None when the account is inactive, its password changed since,
+    or the session ended, idled out or outlived its lifetime (AC-2)."""
+    if not session_id or not valid_id(user_id):
+        return None
     set_scope(Scope(user_id=user_id))
     rows = db.session.execute(
-        select(User, Membership).outerjoin(Membership, (Membership.user_id == User.id) & Membership.is_active.is_(True))
+        select(User, Membership, AccountSession)
+        .outerjoin(Membership, (Membership.user_id == User.id) & Membership.is_active.is_(True))
+        .outerjoin(AccountSession, (AccountSession.id == session_id) & (AccountSession.user_id == User.id))
         .where(User.id == user_id)).all()
     user = rows[0][0] if rows else None
     if user is None or not user.is_active:
         return None
-    g.preloaded_memberships = (user.id, [m for _, m in rows if m is not None])
-    if session_version is not None and user.session_version != session_version:
+    account_session = rows[0][2]
+    if (session_version is not None and user.session_version != session_version) or not _session_open(
+            account_session, kind):
         return None
+    g.preloaded_memberships = (user.id, [m for _, m, _ in rows if m is not None])
+    g.account_session = account_session
     return user
+
+
+def _session_open(row: AccountSession | None, kind: str) -> bool:
+    if row is None or row.kind != kind or row.ended_at is not None:
+        return False
+    config, now = current_app.config, utcnow()
+    lifetime = config["SESSION_MAX_AGE"] if kind == "web" else config["API_TOKEN_MAX_AGE"]
+    if now - row.created_at > dt.timedelta(seconds=lifetime):
+        return False
+    idle = now - row.last_seen_at
+    if kind == "web" and idle > dt.timedelta(seconds=config["SESSION_IDLE_TIMEOUT"]):
+        return False
+    if idle > dt.timedelta(seconds=config["SESSION_TOUCH_SECONDS"]):
+        # At most once a minute, on a connection of its own: a reading request commits
+        # nothing, and the activity must be kept whatever the request does next.
+        table = AccountSession.__table__
+        with db.engine.begin() as conn:
+            conn.execute(table.update().where(table.c.id == row.id).values(last_seen_at=now))
+    return True
+
+
+def open_session(user: User, kind: str = "web") -> AccountSession:
+    """A new server-side session (a browser's sign-in, or an API token)."""
+    from core.accounts.throttle import client_address
+
+    row = AccountSession(id=secrets.token_urlsafe(32), user_id=user.id, kind=kind,
+                         created_at=utcnow(), last_seen_at=utcnow(), address=client_address(),
+                         user_agent=(request.headers.get("User-Agent") or "")[:255] or None)
+    db.session.add(row)
+    return row
+
+
+def end_session(row: AccountSession | None):
+    if row is not None and row.ended_at is None:
+        row.ended_at = utcnow()
+        db.session.add(row)
+
+
+def end_sessions(user: User, *, keep: AccountSession | None = None) -> int:
+    """End every open session and token of ``user`` but ``keep``; returns how many."""
+    rows = open_sessions(user)
+    ended = 0
+    for row in rows:
+        if keep is None or row.id != keep.id:
+            end_session(row)
+            ended += 1
+    return ended
+
+
+def open_sessions(user: User) -> list[AccountSession]:
+    """The user's sessions and tokens that are still open, newest activity first."""
+    rows = db.session.execute(select(AccountSession).where(
+        AccountSession.user_id == user.id, AccountSession.ended_at.is_(None))
+        .order_by(AccountSession.last_seen_at.desc())).scalars().all()
+    return [r for r in rows if _still_valid(r)]
+
+
+def _still_valid(row: AccountSession) -> bool:
+    config, now = current_app.config, utcnow()
+    lifetime = config["SESSION_MAX_AGE"] if row.kind == "web" else config["API_TOKEN_MAX_AGE"]
+    if now - row.created_at > dt.timedelta(seconds=lifetime):
+        return False
+    return row.kind != "web" or now - row.last_seen_at <= dt.timedelta(seconds=config["SESSION_IDLE_TIMEOUT"])
+
+
+def session_handle(row: AccountSession) -> str:
+    """How a session is named on pages and in the API: not its key, which would sign in."""
+    return hashlib.sha256(row.id.encode()).hexdigest()[:16]
+
+
+def end_session_by_handle(user: User, handle: str) -> AccountSession:
+    for row in open_sessions(user):
+        if session_handle(row) == handle:
+            end_session(row)
+            return row
+    raise AccountError("session", _("No such open session."), status=404)
 
 
 def _serializer():
@@ -112,7 +200,10 @@ def _serializer():
 
 
 def issue_token(user: User, membership: Membership | None) -> dict:
-    payload = {"u": user.id, "v": user.session_version, "m": membership.id if membership else None}
+    """A Bearer token: a server-side session of its own, so that it can be revoked."""
+    row = open_session(user, "token")
+    payload = {"u": user.id, "v": user.session_version, "m": membership.id if membership else None,
+               "s": row.id}
     return {
         "access_token": _serializer().dumps(payload),
         "token_type": "Bearer",
@@ -125,7 +216,9 @@ def user_from_token(token: str):
         data = _serializer().loads(token, max_age=current_app.config["API_TOKEN_MAX_AGE"])
     except (BadSignature, SignatureExpired):
         return None, None
-    user = load_user(data.get("u"), data.get("v"))
+    if not isinstance(data, dict):
+        return None, None
+    user = load_user(data.get("u"), data.get("v"), data.get("s"), "token")
     return user, data.get("m")
 
 
@@ -294,10 +387,13 @@ def grant(user: User, *, role: str, by: Membership | None, tenant_id=None, tenan
     return membership
 
 
-def reset_password(user: User, new_password: str, *, reason=None):
+def reset_password(user: User, new_password: str, *, reason=None, keep: AccountSession | None = None):
+    """Set a new password; every session and token of the account ends, but ``keep`` (the
+    browser of a person changing their own password)."""
     validate_password(new_password)
     user.password_hash = hash_password(new_password)
     user.session_version = (user.session_version or 1) + 1
+    end_sessions(user, keep=keep)
     tenants = {m.tenant_id for m in db.session.execute(
         select(Membership).where(Membership.user_id == user.id)).scalars()}
     for tenant_id in sorted(tenants, key=lambda t: (t is not None, t or 0)):
@@ -381,6 +477,7 @@ def redeem_code(login: str, code: str, new_password: str) -> User:
         row.used_at = utcnow()
         user.password_hash = hash_password(new_password)
         user.session_version = (user.session_version or 1) + 1
+        end_sessions(user)
         audit.record(tenant_id=row.tenant_id, action="code.use", obj_type="user", obj_id=user.id,
                      after={"login": user.login}, actor_id=user.id)
     return user

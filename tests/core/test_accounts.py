@@ -1,4 +1,6 @@
 """Accounts: sign-in, tokens, roles and context, administration below one's tenant."""
+import os
+
 import pytest
 
 from tests.conftest import app_config
@@ -20,24 +22,106 @@ def test_wrong_password_is_refused_without_saying_which_part_was_wrong(client, r
     assert client.get("/account").status_code == 302
 
 
-def test_login_is_rate_limited(database_url, app, region_tree):
+def test_wrong_passwords_lock_the_account_progressively_not_the_school(database_url, app, region_tree):
+    """AC-2: after the free failures an account is locked, longer with each failure, on the
+    page and the API alike; another account at the same address still signs in."""
     from core import create_app
 
-    from core.extensions import limiter
+    limited = create_app(app_config(database_url, LOGIN_THROTTLE_ENABLED=True, LOGIN_FREE_FAILURES=3,
+                                    LOGIN_LOCK_SECONDS=60))
+    http = limited.test_client()
+    codes = [http.post("/login", data={"login": "school-a", "password": "bad"}).status_code for _ in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    refused = http.post("/login", data={"login": "school-a", "password": region_tree["a"]["school_admin"]["password"]})
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
+    assert "Слишком много неудачных попыток" in refused.get_data(as_text=True)
+    api = http.post("/api/v1/auth/token", json={"login": "school-a", "password": "bad"})
+    assert api.status_code == 429 and api.mimetype == "application/problem+json"
+    # A colleague behind the same address is not locked out.
+    assert http.post("/login", data={"login": "teacher-a", "password": region_tree["a"]["teacher"]["password"]}).status_code == 302
 
-    limited = create_app(app_config(database_url, RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute"))
+
+def test_each_failure_after_a_lock_doubles_it(database_url, app):
+    import datetime as dt
+
+    from core import create_app
+    from core.accounts import throttle
+
+    limited = create_app(app_config(database_url, LOGIN_THROTTLE_ENABLED=True, LOGIN_FREE_FAILURES=2,
+                                    LOGIN_LOCK_SECONDS=60))
+    t0 = dt.datetime(2026, 12, 2, 9, 0)
+    waits = []
+    with limited.test_request_context("/login", method="POST"):
+        now = t0
+        for _ in range(4):
+            try:
+                throttle.check("ivanova", now=now)
+            except throttle.Throttled as locked:
+                waits.append(locked.retry_after)
+                now += dt.timedelta(seconds=locked.retry_after + 1)
+                throttle.check("ivanova", now=now)  # the lock is over
+            throttle.failed("ivanova", now=now)
+        with pytest.raises(throttle.Throttled) as last:
+            throttle.check("ivanova", now=now)
+    assert waits == [60, 120] and last.value.retry_after == 240
+
+
+def test_the_lock_is_shared_by_every_worker_and_a_success_clears_it(database_url, app, region_tree):
+    """Two application instances (two workers) count into one store: the database here."""
+    from core import create_app
+
+    config = app_config(database_url, LOGIN_THROTTLE_ENABLED=True, LOGIN_FREE_FAILURES=2)
+    first, second = create_app(config).test_client(), create_app(config).test_client()
+    assert first.post("/login", data={"login": "teacher-a", "password": "bad"}).status_code == 401
+    assert second.post("/login", data={"login": "teacher-a", "password": "bad"}).status_code == 401
+    assert second.post("/login", data={"login": "teacher-a", "password": "bad"}).status_code == 429
+    assert first.post("/login", data={"login": "teacher-a", "password": "bad"}).status_code == 429
+
+
+def test_the_lock_lives_in_redis_when_configured(database_url, app, region_tree):
+    import uuid
+
+    import redis
+    from core import create_app
+
+    url = "redis://127.0.0.1:6379/0"
     try:
-        http = limited.test_client()
-        codes = [http.post("/login", data={"login": "school-a", "password": "bad"}).status_code for _ in range(5)]
-        assert codes[:3] == [401, 401, 401]
-        assert codes[3:] == [429, 429]
-        api = [http.post("/api/v1/auth/token", json={"login": "school-a", "password": "bad"}).status_code
-               for _ in range(4)]
-        assert api[-1] == 429
-    finally:
-        # One Limiter object serves every app of this process; the rest of the suite runs unlimited.
-        limiter.reset()
-        limiter.enabled = False
+        redis.Redis.from_url(url).ping()
+    except redis.ConnectionError as error:
+        if os.environ.get("CI", "").lower() == "true":
+            raise
+        pytest.skip(f"Redis unreachable: {error}")
+    login_name = f"nobody-{uuid.uuid4().hex[:8]}"
+    config = app_config(database_url, LOGIN_THROTTLE_ENABLED=True, LOGIN_FREE_FAILURES=2,
+                        LOGIN_THROTTLE_URL=url)
+    first, second = create_app(config).test_client(), create_app(config).test_client()
+    assert first.post("/login", data={"login": login_name, "password": "bad"}).status_code == 401
+    assert second.post("/login", data={"login": login_name, "password": "bad"}).status_code == 401
+    assert first.post("/login", data={"login": login_name, "password": "bad"}).status_code == 429
+    assert redis.Redis.from_url(url).exists(f"tabel:sign-in:account:{login_name}")
+
+
+def test_forwarded_for_is_believed_only_from_trusted_proxies(database_url, app, region_tree):
+    from core import create_app
+
+    config = app_config(database_url, LOGIN_THROTTLE_ENABLED=True, LOGIN_ADDRESS_FAILURES=2,
+                        LOGIN_FREE_FAILURES=50, TRUSTED_PROXIES=["127.0.0.1/32"])
+    http = create_app(config).test_client()
+    for n in range(2):
+        assert http.post("/login", data={"login": f"x{n}", "password": "bad"},
+                         headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 401
+    assert http.post("/login", data={"login": "x9", "password": "bad"},
+                     headers={"X-Forwarded-For": "203.0.113.7"}).status_code == 429
+    # Another client behind the same proxy is another address.
+    assert http.post("/login", data={"login": "x9", "password": "bad"},
+                     headers={"X-Forwarded-For": "203.0.113.8"}).status_code == 401
+    # Without a trusted proxy the header is ignored: forging it does not escape the limit.
+    direct = create_app(app_config(database_url, LOGIN_THROTTLE_ENABLED=True, LOGIN_ADDRESS_FAILURES=2,
+                                   LOGIN_FREE_FAILURES=50)).test_client()
+    for n in range(2):
+        direct.post("/login", data={"login": f"y{n}", "password": "bad"}, headers={"X-Forwarded-For": f"198.51.100.{n}"})
+    assert direct.post("/login", data={"login": "y9", "password": "bad"},
+                       headers={"X-Forwarded-For": "198.51.100.99"}).status_code == 429
 
 
 def test_sign_out_ends_the_session(client, login, region_tree):
@@ -187,3 +271,68 @@ def test_changing_ones_password_keeps_this_session_and_ends_the_others(app, logi
     assert other.get("/account").status_code == 302
     again = app.test_client().post("/login", data={"login": teacher["login"], "password": "another-secret-9"})
     assert again.status_code == 302
+
+
+def test_sign_out_ends_the_session_on_the_server(app, login, region_tree):
+    """AC-2: a cookie copied before sign-out signs nobody in afterwards."""
+    browser = login(app.test_client(), region_tree["a"]["teacher"])
+    copied = browser.get_cookie("session").value
+    browser.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/account").status_code == 302
+
+
+def _age_sessions(app, **shift):
+    import datetime as dt
+
+    from core.accounts.models import AccountSession
+    from core.extensions import db
+
+    with app.app_context():
+        table = AccountSession.__table__
+        with db.engine.begin() as conn:
+            for row in conn.execute(table.select()).all():
+                values = {k: getattr(row, k) - dt.timedelta(**{"seconds": v}) for k, v in shift.items()}
+                conn.execute(table.update().where(table.c.id == row.id).values(**values))
+
+
+def test_a_session_ends_when_idle_and_at_its_absolute_age(app, login, region_tree):
+    browser = login(app.test_client(), region_tree["a"]["teacher"])
+    _age_sessions(app, last_seen_at=app.config["SESSION_IDLE_TIMEOUT"] - 120)
+    assert browser.get("/account").status_code == 200  # still active: and this touches it
+    _age_sessions(app, last_seen_at=app.config["SESSION_IDLE_TIMEOUT"] - 120)
+    assert browser.get("/account").status_code == 200  # the touch above kept it alive
+    _age_sessions(app, last_seen_at=app.config["SESSION_IDLE_TIMEOUT"] + 1)
+    assert browser.get("/account").status_code == 302
+    busy = login(app.test_client(), region_tree["a"]["school_admin"])
+    _age_sessions(app, created_at=app.config["SESSION_MAX_AGE"] + 1)
+    assert busy.get("/account").status_code == 302
+
+
+def test_a_token_can_be_revoked_and_sessions_listed_and_ended(app, client, token, login, region_tree):
+    teacher = region_tree["a"]["teacher"]
+    headers = token(teacher)
+    browser = login(app.test_client(), teacher)
+    page = browser.get("/account").get_data(as_text=True)
+    assert "Где выполнен вход" in page and "этот сеанс" in page and "API-токен" in page
+    listed = client.get("/api/v1/me/sessions", headers=headers).json
+    assert sorted(s["kind"] for s in listed) == ["token", "web"]
+    assert [s["is_current"] for s in listed if s["kind"] == "token"] == [True]
+    web = next(s for s in listed if s["kind"] == "web")
+    assert client.delete(f"/api/v1/me/sessions/{web['id']}", headers=headers).status_code == 204
+    assert browser.get("/account").status_code == 302
+    assert client.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_the_session_cookie_is_secure_by_default(database_url, app, region_tree):
+    from core import create_app
+
+    config = app_config(database_url)
+    del config["SESSION_COOKIE_SECURE"]
+    http = create_app(config).test_client()
+    response = http.post("/login", data={"login": "teacher-a", "password": region_tree["a"]["teacher"]["password"]},
+                         base_url="https://localhost")
+    assert response.status_code == 302
+    assert "Secure" in response.headers["Set-Cookie"] and "HttpOnly" in response.headers["Set-Cookie"]
