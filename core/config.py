@@ -66,6 +66,14 @@ class Defaults:
     }
     # Journal pages' tables each web worker keeps (about 40 KB each; 0 turns keeping off).
     JOURNAL_GRID_CACHE_SIZE = 512
+    # Request size (core/inputs.py): a whole request, file uploads included; a body that
+    # carries no file (JSON, plain forms); one non-file form field; JSON nesting; a schema's
+    # string field that declares no length of its own.
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+    MAX_BODY_BYTES = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+    JSON_MAX_DEPTH = 32
+    INPUT_STRING_MAX = 10000
     IMPORT_JOB_ROWS = 2000  # imports with more rows are committed by a background job
     DEMO_JOB_STEP_SECONDS = 0.0  # the demo statistics job pauses per tenant so progress is visible
 

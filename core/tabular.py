@@ -18,7 +18,11 @@ import marshmallow as ma
 from flask_babel import gettext as _
 
 MAX_ROWS = 20000
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = 10 * 1024 * 1024  # the file as uploaded
+# An XLSX is a zip: a small file can inflate to gigabytes. The members' sizes are checked,
+# declared and then as actually inflated, before the workbook is opened.
+MAX_UNPACKED_BYTES = 40 * 1024 * 1024
+MAX_COLUMNS = 100
 
 
 @dataclass
@@ -28,6 +32,12 @@ class Column:
     required: bool = False
     parse: Callable | None = None  # str -> value; raises ValueError with a translated message
     example: str = ""
+    max_length: int | None = None  # the longest text the column it fills can store
+
+
+def length_of(attribute) -> int | None:
+    """The length of a model's ``String(n)`` column (``Pupil.last_name``), for ``max_length``."""
+    return getattr(attribute.property.columns[0].type, "length", None)
 
 
 @dataclass
@@ -102,19 +112,13 @@ def template_csv(columns: list[Column]) -> bytes:
 
 
 def read_table(filename: str, data: bytes) -> list[list]:
-    """Rows of cells from an XLSX or CSV file (UTF-8 or Windows-1251, ';' or ',')."""
+    """Rows of cells from an XLSX or CSV file (UTF-8 or Windows-1251, ';' or ','), the
+    header and at most ``MAX_ROWS`` rows after it: a longer file is refused while reading."""
     if len(data) > MAX_BYTES:
         raise ImportFileError(_("The file is larger than %(mb)s MB.", mb=MAX_BYTES // 1024 // 1024))
     name = (filename or "").lower()
     if name.endswith(".xlsx") or data[:2] == b"PK":
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            sheet = book.worksheets[0]
-            return [list(row) for row in sheet.iter_rows(values_only=True)]
-        except Exception as error:  # noqa: BLE001 - any unreadable or truncated workbook
-            raise ImportFileError(_("The file is not a readable XLSX workbook.")) from error
+        return _bounded(_xlsx_rows(data))
     for encoding in ("utf-8-sig", "cp1251"):
         try:
             text = data.decode(encoding)
@@ -128,9 +132,59 @@ def read_table(filename: str, data: bytes) -> list[list]:
     except csv.Error:
         dialect = _Semicolon
     try:
-        return [row for row in csv.reader(io.StringIO(text), dialect)]
+        return _bounded(csv.reader(io.StringIO(text), dialect))
     except csv.Error as error:
         raise ImportFileError(_("The file is not a readable CSV table.")) from error
+
+
+def _bounded(rows) -> list[list]:
+    table = []
+    for row in rows:
+        if len(table) > MAX_ROWS:
+            raise ImportFileError(_("The file has more than %(n)s rows.", n=MAX_ROWS))
+        table.append(list(row))
+    return table
+
+
+def _xlsx_rows(data: bytes):
+    from openpyxl import load_workbook
+
+    _check_unpacked_size(data)
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        # read-only mode streams the sheet's XML row by row
+        for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
+            yield row
+    except ImportFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any unreadable or truncated workbook
+        raise ImportFileError(_("The file is not a readable XLSX workbook.")) from error
+
+
+def _check_unpacked_size(data: bytes):
+    """Refuse a workbook whose members inflate beyond ``MAX_UNPACKED_BYTES``: first by the
+    sizes the zip declares, then by inflating each member (a declared size can lie)."""
+    import zipfile
+
+    too_large = ImportFileError(_("The workbook unpacks to more than %(mb)s MB: save it again without "
+                                  "empty rows and formatting, or split it.", mb=MAX_UNPACKED_BYTES // 1024 // 1024))
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+        if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+            raise too_large
+        total = 0
+        for member in members:
+            with archive.open(member) as stream:
+                while chunk := stream.read(1024 * 1024):
+                    total += len(chunk)
+                    if total > MAX_UNPACKED_BYTES:
+                        raise too_large
+    except ImportFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - not a zip, a broken member, a bad CRC
+        raise ImportFileError(_("The file is not a readable XLSX workbook.")) from error
 
 
 class _Semicolon(csv.excel):
@@ -150,8 +204,6 @@ def parse(filename: str, data: bytes, columns: list[Column]) -> Parsed:
             positions[column.key] = headers.index(column.header)
         elif column.required:
             raise ImportFileError(_("The column «%(column)s» is missing. Download the template.", column=column.header))
-    if len(table) - 1 > MAX_ROWS:
-        raise ImportFileError(_("The file has more than %(n)s rows.", n=MAX_ROWS))
     for number, cells in enumerate(table[1:], start=2):
         if all(c is None or str(c).strip() == "" for c in cells):
             continue
@@ -167,12 +219,26 @@ def parse(filename: str, data: bytes, columns: list[Column]) -> Parsed:
                 row[column.key] = None
                 continue
             try:
+                _check_cell(column, raw)
                 row[column.key] = column.parse(raw) if column.parse else str(raw)
             except ValueError as error:
                 result.reject(number, column.header, str(error))
                 row[column.key] = None
         result.rows.append(row)
     return result
+
+
+def _check_cell(column: Column, raw):
+    """What the database could not store is a rejected cell in the preview, not a failed
+    commit."""
+    from core.inputs import bad_text, bad_text_message, too_long_message
+
+    if not isinstance(raw, str):
+        return
+    if bad_text(raw):
+        raise ValueError(bad_text_message())
+    if column.max_length and len(raw) > column.max_length:
+        raise ValueError(too_long_message(column.max_length))
 
 
 def parse_date(raw) -> dt.date:

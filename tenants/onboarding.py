@@ -56,14 +56,19 @@ def _email(raw):
 
 COLUMNS = [
     tabular.Column("Тип", "kind", required=True, parse=_kind, example="школа"),
-    tabular.Column("Муниципалитет", "municipality", parse=tabular.parse_text, example="г. Апатиты"),
+    tabular.Column("Муниципалитет", "municipality", parse=tabular.parse_text, example="г. Апатиты",
+                   max_length=tabular.length_of(Tenant.name)),
     tabular.Column("Полное наименование", "name", required=True, parse=tabular.parse_text,
-                   example="МБОУ «СОШ № 3 г. Апатиты»"),
-    tabular.Column("Краткое наименование", "short_name", parse=tabular.parse_text, example="СОШ № 3"),
-    tabular.Column("Сайт", "website_url", parse=_url, example="https://school3.apatity.example"),
+                   example="МБОУ «СОШ № 3 г. Апатиты»", max_length=tabular.length_of(Tenant.name)),
+    tabular.Column("Краткое наименование", "short_name", parse=tabular.parse_text, example="СОШ № 3",
+                   max_length=tabular.length_of(Tenant.short_name)),
+    tabular.Column("Сайт", "website_url", parse=_url, example="https://school3.apatity.example",
+                   max_length=tabular.length_of(Tenant.website_url)),
     tabular.Column("Часовой пояс", "timezone", parse=_timezone, example="Europe/Moscow"),
-    tabular.Column("ФИО администратора", "admin_name", parse=tabular.parse_text, example="Петрова Анна Ивановна"),
-    tabular.Column("E-mail администратора", "admin_email", parse=_email, example="petrova@school3.example"),
+    tabular.Column("ФИО администратора", "admin_name", parse=tabular.parse_text, example="Петрова Анна Ивановна",
+                   max_length=tabular.length_of(User.full_name)),
+    tabular.Column("E-mail администратора", "admin_email", parse=_email, example="petrova@school3.example",
+                   max_length=tabular.length_of(User.email)),
 ]
 TITLE = _l("Onboarding")
 

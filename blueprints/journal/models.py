@@ -19,17 +19,25 @@ ATTENDANCE_STATUSES = ("absent", "late", "ill", "excused")
 ATTENDANCE_LABELS = {"absent": _l("absent"), "late": _l("came late"), "ill": _l("ill"), "excused": _l("excused")}
 
 
+# Lengths that fit the use: a topic is a line of the printed journal, homework a few
+# paragraphs with links; Text columns carry theirs in ``info`` for core.inputs' flush check.
+TOPIC_MAX = 1000
+HOMEWORK_MAX = 4000
+REMARK_MAX = 2000
+COMMENT_MAX = 255
+
+
 class LessonRecord(SchoolOwned, db.Model):
     __tablename__ = "lesson_record"
     __table_args__ = (UniqueConstraint("lesson_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
-    topic: Mapped[str | None] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(Text, info={"max_length": TOPIC_MAX})
     topic_at: Mapped[datetime | None]
     topic_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     topic_late: Mapped[bool] = mapped_column(Boolean, default=False)
-    homework: Mapped[str | None] = mapped_column(Text)
+    homework: Mapped[str | None] = mapped_column(Text, info={"max_length": HOMEWORK_MAX})
     no_homework: Mapped[bool] = mapped_column(Boolean, default=False)
     homework_at: Mapped[datetime | None]
     homework_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
@@ -67,7 +75,7 @@ class Grade(SchoolOwned, db.Model):
     pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
     work_type: Mapped[str] = mapped_column(String(8))
     value: Mapped[str] = mapped_column(String(8))
-    comment: Mapped[str | None] = mapped_column(String(255))
+    comment: Mapped[str | None] = mapped_column(String(COMMENT_MAX))
     entered_at: Mapped[datetime]
     entered_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     is_late: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -110,6 +118,6 @@ class Remark(SchoolOwned, db.Model):
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
     pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
     kind: Mapped[str] = mapped_column(String(12))  # remark | praise | note
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text, info={"max_length": REMARK_MAX})
     entered_at: Mapped[datetime]
     entered_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

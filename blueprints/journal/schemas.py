@@ -1,7 +1,7 @@
 import marshmallow as ma
 
 from core.apispec import UtcDateTime
-from blueprints.journal.models import ATTENDANCE_STATUSES
+from blueprints.journal.models import ATTENDANCE_STATUSES, COMMENT_MAX, HOMEWORK_MAX, REMARK_MAX, TOPIC_MAX
 
 
 class RecordSchema(ma.Schema):
@@ -29,7 +29,7 @@ class GradeSchema(ma.Schema):
     pupil_id = ma.fields.Integer(dump_only=True)
     work_type = ma.fields.String(required=True)
     value = ma.fields.String(required=True)
-    comment = ma.fields.String(load_default=None, allow_none=True)
+    comment = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=COMMENT_MAX))
     entered_at = UtcDateTime(dump_only=True)
     is_late = ma.fields.Boolean(dump_only=True)
     version = ma.fields.Integer(load_default=None, allow_none=True)
@@ -54,7 +54,7 @@ class LessonViewSchema(ma.Schema):
 
 
 class TopicSchema(ma.Schema):
-    topic = ma.fields.String(required=True)
+    topic = ma.fields.String(required=True, validate=ma.validate.Length(max=TOPIC_MAX))
     version = ma.fields.Integer(load_default=None, allow_none=True)
     reason = ma.fields.String(load_default=None)
 
@@ -67,7 +67,7 @@ class SubstituteSchema(ma.Schema):
 
 
 class HomeworkSchema(ma.Schema):
-    homework = ma.fields.String(load_default=None, allow_none=True)
+    homework = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=HOMEWORK_MAX))
     no_homework = ma.fields.Boolean(load_default=False)
     version = ma.fields.Integer(load_default=None, allow_none=True)
     reason = ma.fields.String(load_default=None)
@@ -151,7 +151,7 @@ class RemarkSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     pupil_id = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(("remark", "praise", "note")))
-    text = ma.fields.String(required=True)
+    text = ma.fields.String(required=True, validate=ma.validate.Length(max=REMARK_MAX))
     entered_at = UtcDateTime(dump_only=True)
 
 
@@ -173,7 +173,7 @@ class GradeEntrySchema(ma.Schema):
     pupil_id = ma.fields.Integer(required=True)
     work_type = ma.fields.String(required=True)
     value = ma.fields.String(required=True)
-    comment = ma.fields.String(load_default=None, allow_none=True)
+    comment = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=COMMENT_MAX))
     version = ma.fields.Integer(load_default=None, allow_none=True)
 
 

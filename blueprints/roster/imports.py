@@ -51,7 +51,11 @@ def _split_name(full: str) -> tuple[str, str, str | None]:
     parts = full.split()
     if len(parts) < 2:
         raise ValueError(_("Write the surname and the name: «%(value)s».", value=full))
-    return parts[0], parts[1], " ".join(parts[2:]) or None
+    last, first, middle = parts[0], parts[1], " ".join(parts[2:]) or None
+    limit = tabular.length_of(Guardian.last_name)
+    if max(len(last), len(first), len(middle or "")) > limit:
+        raise ValueError(_("A part of the name is longer than %(max)s characters.", max=limit))
+    return last, first, middle
 
 
 def _guardian_columns(n):
@@ -59,30 +63,40 @@ def _guardian_columns(n):
         tabular.Column(f"Представитель {n}: ФИО", f"g{n}_name", parse=tabular.parse_text,
                        example="Новиков Дмитрий Алексеевич" if n == 1 else ""),
         tabular.Column(f"Представитель {n}: телефон", f"g{n}_phone", parse=_phone,
-                       example="+7 912 345-67-89" if n == 1 else ""),
+                       example="+7 912 345-67-89" if n == 1 else "", max_length=tabular.length_of(Guardian.phone) * 2),
         tabular.Column(f"Представитель {n}: e-mail", f"g{n}_email", parse=_email,
-                       example="novikov@example.ru" if n == 1 else ""),
+                       example="novikov@example.ru" if n == 1 else "", max_length=tabular.length_of(Guardian.email)),
         tabular.Column(f"Представитель {n}: кем приходится", f"g{n}_relation", parse=tabular.parse_text,
-                       example="отец" if n == 1 else ""),
+                       example="отец" if n == 1 else "", max_length=tabular.length_of(GuardianLink.relation)),
     ]
 
 
 PUPIL_COLUMNS = [
-    tabular.Column("Фамилия", "last_name", required=True, parse=tabular.parse_text, example="Новикова"),
-    tabular.Column("Имя", "first_name", required=True, parse=tabular.parse_text, example="Мария"),
-    tabular.Column("Отчество", "middle_name", parse=tabular.parse_text, example="Дмитриевна"),
+    tabular.Column("Фамилия", "last_name", required=True, parse=tabular.parse_text, example="Новикова",
+                   max_length=tabular.length_of(Pupil.last_name)),
+    tabular.Column("Имя", "first_name", required=True, parse=tabular.parse_text, example="Мария",
+                   max_length=tabular.length_of(Pupil.first_name)),
+    tabular.Column("Отчество", "middle_name", parse=tabular.parse_text, example="Дмитриевна",
+                   max_length=tabular.length_of(Pupil.middle_name)),
     tabular.Column("Дата рождения", "birth_date", required=True, parse=tabular.parse_date, example="14.03.2015"),
-    tabular.Column("Номер личного дела", "file_number", required=True, parse=tabular.parse_text, example="Н-1234"),
+    tabular.Column("Номер личного дела", "file_number", required=True, parse=tabular.parse_text, example="Н-1234",
+                   max_length=tabular.length_of(Pupil.file_number)),
     tabular.Column("Класс", "class_name", required=True, parse=tabular.parse_text, example="5а"),
     *_guardian_columns(1), *_guardian_columns(2),
 ]
 STAFF_COLUMNS = [
-    tabular.Column("Фамилия", "last_name", required=True, parse=tabular.parse_text, example="Морозова"),
-    tabular.Column("Имя", "first_name", required=True, parse=tabular.parse_text, example="Анна"),
-    tabular.Column("Отчество", "middle_name", parse=tabular.parse_text, example="Сергеевна"),
-    tabular.Column("Должность", "position", required=True, parse=tabular.parse_text, example="учитель математики"),
-    tabular.Column("Логин", "login", required=True, parse=tabular.parse_text, example="morozova"),
-    tabular.Column("E-mail", "email", parse=_email, example="morozova@school12.example"),
+    tabular.Column("Фамилия", "last_name", required=True, parse=tabular.parse_text, example="Морозова",
+                   max_length=tabular.length_of(Staff.last_name)),
+    tabular.Column("Имя", "first_name", required=True, parse=tabular.parse_text, example="Анна",
+                   max_length=tabular.length_of(Staff.first_name)),
+    tabular.Column("Отчество", "middle_name", parse=tabular.parse_text, example="Сергеевна",
+                   max_length=tabular.length_of(Staff.middle_name)),
+    tabular.Column("Должность", "position", required=True, parse=tabular.parse_text, example="учитель математики",
+                   max_length=tabular.length_of(Staff.position)),
+    tabular.Column("Логин", "login", required=True, parse=tabular.parse_text, example="morozova",
+                   max_length=tabular.length_of(Staff.login)),
+    tabular.Column("E-mail", "email", parse=_email, example="morozova@school12.example",
+                   max_length=tabular.length_of(Staff.email)),
 ]
 TIMETABLE_COLUMNS = [
     tabular.Column("Класс", "class_name", required=True, parse=tabular.parse_text, example="5а"),
@@ -90,8 +104,10 @@ TIMETABLE_COLUMNS = [
     tabular.Column("Урок", "period", required=True, parse=tabular.parse_int, example="1"),
     tabular.Column("Предмет", "subject", required=True, parse=tabular.parse_text, example="Математика"),
     tabular.Column("Учитель (логин)", "teacher", required=True, parse=tabular.parse_text, example="morozova"),
-    tabular.Column("Кабинет", "room", parse=tabular.parse_text, example="21"),
-    tabular.Column("Подгруппа", "subgroup", parse=tabular.parse_text, example=""),
+    tabular.Column("Кабинет", "room", parse=tabular.parse_text, example="21",
+                   max_length=tabular.length_of(TimetableEntry.room)),
+    tabular.Column("Подгруппа", "subgroup", parse=tabular.parse_text, example="",
+                   max_length=tabular.length_of(TimetableEntry.subgroup)),
 ]
 KINDS = {"pupils": PUPIL_COLUMNS, "staff": STAFF_COLUMNS, "timetable": TIMETABLE_COLUMNS}
 TITLES = {"pupils": "Обучающиеся", "staff": "Сотрудники", "timetable": "Расписание"}
