@@ -1,13 +1,17 @@
 """One error handler for the whole app: problem+json under /api/v1, HTML pages elsewhere."""
 import logging
 
-from flask import render_template
+from flask import current_app, g, render_template
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from core.apispec import flatten_errors, is_api_request, problem
 
 log = logging.getLogger("tabel")
+
+#: Seconds a client is told to wait (``Retry-After``) when the database is unreachable;
+#: ``DATABASE_RETRY_AFTER`` overrides it.
+RETRY_AFTER = 30
 
 
 def _titles():
@@ -54,11 +58,19 @@ def handle_http_exception(error: HTTPException):
         elif "messages" in data:
             errors = flatten_errors(_strip_location(data["messages"]))
         extra = {k: data[k] for k in ("current",) if k in data}
-        headers = dict(data.get("headers") or {})
+        if code >= 500:
+            extra["request_id"] = g.get("request_id")
+        headers = {**_exception_headers(error), **(data.get("headers") or {})}
         if code == 401:
             headers.setdefault("WWW-Authenticate", 'Bearer realm="tabel"')
         return problem(code, title, detail, errors, headers, **extra)
-    return render_template("core/error.html", code=code, title=title, detail=detail), code
+    return render_template("core/error.html", code=code, title=title, detail=detail), code, _exception_headers(error)
+
+
+def _exception_headers(error):
+    """The headers the exception itself carries (``Allow`` on a 405, ``Retry-After`` on a
+    503), without the content type of werkzeug's own HTML body."""
+    return {key: value for key, value in error.get_headers() if key.lower() != "content-type"}
 
 
 def _strip_location(messages):
@@ -85,9 +97,71 @@ def as_http_error(status, errors=None, message=None):
     return handle_http_exception(exc)
 
 
+def is_database_outage(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the database cannot be reached: a refused
+    or dropped connection, not a bug in a statement."""
+    from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, (OperationalError, InterfaceError, DisconnectionError, ConnectionError)):
+            return True
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def _release_session() -> bool:
+    """Roll back what the failed request left in the session (a failed flush leaves it
+    unusable until then). False when even that fails: the connection is gone."""
+    from core.extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the answer must not depend on the database
+        log.warning("rollback after an error failed", exc_info=True)
+        try:
+            db.session.close()
+        except Exception:  # noqa: BLE001
+            pass
+        return False
+    return True
+
+
+def _without_database():
+    """From here on the answer reads nothing from the database: the locale comes from what
+    was already loaded, the session or the browser, and the page shows no signed-in user,
+    since loading one (or a membership the rollback expired) would query again."""
+    from sqlalchemy import inspect
+
+    user = g.get("_login_user")
+    if user is not None and getattr(user, "is_authenticated", False):
+        g.loaded_user_locale = inspect(user).dict.get("locale")
+    g.database_unusable = True
+    g._login_user = current_app.login_manager.anonymous_user()
+    g.membership = None
+    g.memberships = []
+
+
 def handle_unexpected(error: Exception):
-    log.exception("unhandled error")
-    return handle_http_exception(InternalServerError())
+    outage = is_database_outage(error)
+    if not _release_session() or outage:
+        _without_database()
+    if outage:
+        log.error("database unavailable: %s", error, exc_info=error)
+        retry_after = current_app.config.get("DATABASE_RETRY_AFTER", RETRY_AFTER)
+        answer = ServiceUnavailable(retry_after=retry_after)
+    else:
+        log.exception("unhandled error")
+        answer = InternalServerError()
+    try:
+        return handle_http_exception(answer)
+    except Exception:  # noqa: BLE001 - the last answer must not fail: untranslated, bare
+        log.exception("the error handler failed")
+        return problem(answer.code, answer.name, headers=_exception_headers(answer),
+                       request_id=g.get("request_id"))
 
 
 def handle_conflict(error):

@@ -20,8 +20,9 @@ def select_locale():
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # CLI commands and jobs
         return current_app.config["BABEL_DEFAULT_LOCALE"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
+    user_locale = _user_locale()
+    if user_locale in languages:
+        return user_locale
     if session.get("lang") in languages:
         return session["lang"]
     if is_api_request() and request.headers.get("Accept-Language"):
@@ -32,6 +33,15 @@ def select_locale():
     if tenant_locale in languages:
         return tenant_locale
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _user_locale():
+    """The signed-in user's language. While the database is unusable (an error being
+    answered in an outage, or after a rollback that failed) only a value loaded before
+    counts: loading the user, or an attribute the rollback expired, would query."""
+    if g.get("database_unusable"):
+        return g.get("loaded_user_locale")
+    return current_user.locale if current_user and current_user.is_authenticated else None
 
 
 def select_timezone():
