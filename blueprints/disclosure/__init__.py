@@ -45,11 +45,18 @@ def _schedule(app):
 
 def _demo_sites(app, logins):
     """The Kirovsk demo schools' websites are the fake sites that ``flask demo sites``
-    serves on loopback, so a check of the demo reads real pages."""
-    from blueprints.disclosure import service
+    serves on loopback, so a check of the demo reads real pages: where that process said
+    it listens, else on the demo's fixed ports."""
+    import json
+
+    from blueprints.disclosure import cli, service
     from blueprints.disclosure.sites import DEMO_DOWN, DEMO_PORTS
 
     host = app.config.get("DISCLOSURE_DEMO_HOST", "127.0.0.1")
-    changed = service.point_demo_schools({name: f"http://{host}:{port}/"
-                                          for name, port in {**DEMO_PORTS, **DEMO_DOWN}.items()})
+    urls = {name: f"http://{host}:{port}/" for name, port in {**DEMO_PORTS, **DEMO_DOWN}.items()}
+    try:
+        urls.update(json.loads(cli.demo_sites_file().read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    changed = service.point_demo_schools(urls)
     return f"{changed} school websites served by `flask demo sites`"

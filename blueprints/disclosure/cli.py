@@ -1,8 +1,14 @@
 """``flask disclosure check TENANT_ID`` starts a check; ``flask demo sites`` serves the
 demo schools' websites on loopback."""
+import json
+from pathlib import Path
+
 import click
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 from flask.cli import AppGroup, with_appcontext
+
+DEMO_SITES_FILE = "demo-sites.json"
 
 disclosure_cli = AppGroup("disclosure", help="Website disclosure checks.")
 
@@ -41,17 +47,43 @@ def check(tenant_id, wait):
 
 @click.command("sites")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--base-port", default=None, type=int, help="The first port (the demo's fixed ports by default).")
+@click.option("--base-port", default=None, type=int,
+              help="The first port wanted (the demo's fixed ports by default); a taken port is swapped for a free one.")
 @with_appcontext
 def demo_sites(host, base_port):
     """Serve the demo schools' websites (blocking; Ctrl+C stops)."""
     from blueprints.disclosure import sites
 
-    first = min(sites.DEMO_PORTS.values())
-    base_port = base_port or first
-    click.echo("demo sites: " + ", ".join(f"{name} http://{host}:{port - first + base_port}/"
-                                          for name, port in sites.DEMO_PORTS.items()))
-    sites.serve_forever(host=host, base_port=base_port)
+    server, urls = sites.start_demo(host=host, base_port=base_port or min(sites.DEMO_PORTS.values()))
+    click.echo("demo sites: " + ", ".join(f"{name} {url}" for name, url in urls.items()))
+    publish_demo_sites(urls)
+    sites.serve_forever(server)
+
+
+def demo_sites_file() -> Path:
+    """Where the demo sites' process says where it listens (short name -> base URL)."""
+    return Path(current_app.instance_path) / DEMO_SITES_FILE
+
+
+def publish_demo_sites(urls: dict[str, str]) -> None:
+    """Make the demo schools' website addresses name where their sites listen: written to
+    the instance folder for a demo loaded later, and set on the schools loaded already."""
+    from core.accounts import service as accounts
+    from core.extensions import db
+    from blueprints.disclosure import service
+
+    path = demo_sites_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(urls, ensure_ascii=False, indent=1), encoding="utf-8")
+    try:
+        with accounts.as_platform("demo: point the demo schools at their sites"):
+            changed = service.point_demo_schools(urls)
+            db.session.commit()
+    except SQLAlchemyError as error:  # no demo database yet: the loader reads the file
+        db.session.rollback()
+        click.echo(f"demo sites: the schools' addresses are left to `flask demo load` ({error.__class__.__name__})")
+        return
+    click.echo(f"demo sites: {changed} demo school websites point here")
 
 
 def init_app(app):

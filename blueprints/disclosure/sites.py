@@ -343,8 +343,10 @@ class SiteServer:
     ``requests(name)`` its log of (method, path, headers), headers with lower-case names.
     """
 
-    def __init__(self, host: str = "127.0.0.1"):
+    def __init__(self, host: str = "127.0.0.1", *, any_port: bool = False):
         self.host = host
+        # With ``any_port``, a site whose port is taken listens on a free one instead.
+        self.any_port = any_port
         self.sites: dict[str, _Site] = {}
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -367,6 +369,8 @@ class SiteServer:
         self._thread = threading.Thread(target=main, name="fake-school-sites", daemon=True)
         self._thread.start()
         ready.wait()
+        if refused_port and self.any_port and not _port_is_free(self.host, refused_port):
+            refused_port = None
         self.refused_url = f"http://{self.host}:{refused_port or _free_port(self.host)}/"
         pending = [s for s in self.sites.values() if s.server is None]
         self._call(self._open(_Site("portal", "portal", {}, port=portal_port)))
@@ -430,8 +434,16 @@ class SiteServer:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
 
     async def _open(self, site: _Site) -> None:
-        site.server = await asyncio.start_server(lambda r, w: self._serve(site, r, w), self.host, site.port,
-                                                 backlog=512, reuse_address=True)
+        def serve(reader, writer):
+            return self._serve(site, reader, writer)
+
+        try:
+            site.server = await asyncio.start_server(serve, self.host, site.port, backlog=512, reuse_address=True)
+        except OSError:
+            if not (site.port and self.any_port):
+                raise
+            # The wanted port is someone else's: any free one will do, the caller reads ``url``.
+            site.server = await asyncio.start_server(serve, self.host, 0, backlog=512, reuse_address=True)
         site.port = site.server.sockets[0].getsockname()[1]
         self.sites[site.name] = site
         ctx = _Context(site.name, self.url(site.name), self.portal_url, self.refused_url, site.opts)
@@ -539,13 +551,31 @@ def _free_port(host: str) -> int:
         return sock.getsockname()[1]
 
 
-def serve_forever(host: str = "127.0.0.1", base_port: int = 8101) -> None:
-    """Serve the demo schools' sites on ports ``base_port`` + i (``DEMO_PORTS``), the portal
-    on the port after them; blocks until interrupted."""
-    server = SiteServer(host)
+def _port_is_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def start_demo(host: str = "127.0.0.1", base_port: int = 8101) -> tuple[SiteServer, dict[str, str]]:
+    """Start the demo schools' sites on ports ``base_port`` + i (``DEMO_PORTS``), the portal
+    on the port after them, and leave the next one unanswered (the school whose site is
+    down, ``DEMO_DOWN``). A port that something else holds is swapped for a free one, so
+    the answer names where each school's site really is: short name -> base URL."""
+    server = SiteServer(host, any_port=True)
     for i, (name, (scenario, opts)) in enumerate(demo_sites().items()):
         server.add(name, scenario, port=base_port + i, **opts)
     server.start(portal_port=base_port + len(DEMO_PORTS), refused_port=base_port + len(DEMO_PORTS) + 1)
+    urls = {name: server.url(name) for name in DEMO_PORTS}
+    urls.update({name: server.refused_url for name in DEMO_DOWN})
+    return server, urls
+
+
+def serve_forever(server: SiteServer) -> None:
+    """Keep ``server`` serving until interrupted."""
     try:
         while True:
             time.sleep(3600)

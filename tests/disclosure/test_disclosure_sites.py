@@ -67,3 +67,91 @@ def test_hostile_sites_are_findings_never_a_crash(app, make_tenant, sites_server
              {"bytes_read": 2_000_000, "limit": 2_000_000, "content_length": 50 * 1024 * 1024})]
         ranking = [row.school.id for row in service.rating(target)]
         assert ranking[0] in (schools["good"], schools["cp1251"])
+
+
+def test_the_demo_sites_move_off_taken_ports_and_the_demo_schools_follow(app, as_platform, tmp_path, monkeypatch):
+    """WD-1: with the demo's ports held by another program, `flask demo sites` listens on
+    free ones and a check of a demo school still reads its site."""
+    import socket
+
+    from blueprints.disclosure import _demo_sites, cli, sites
+    from tenants import demo
+
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    held = []
+    for port in range(8101, 8108):
+        sock = socket.socket()
+        try:
+            sock.bind(("127.0.0.1", port))
+            sock.listen()
+            held.append(sock)
+        except OSError:
+            sock.close()  # someone else holds it already: taken all the same
+    try:
+        server, urls = sites.start_demo(base_port=8101)
+        try:
+            assert all(not url.startswith(("http://127.0.0.1:810", "http://127.0.0.1:8107"))
+                       for url in urls.values()), urls
+            with as_platform():
+                demo.load()
+                db.session.commit()
+                with app.app_context():
+                    cli.publish_demo_sites(urls)
+                school = db.session.execute(select(Tenant).where(Tenant.short_name == "СОШ № 2")).scalar_one()
+                assert school.website_url == urls["СОШ № 2"]
+                # a demo loaded again later reads where the sites listen
+                assert _demo_sites(app, logins=[]) == "6 school websites served by `flask demo sites`"
+                db.session.commit()
+                run = service.start_check(school, permission_checked=True)
+                check = next(iter(service.run_checks(db.session.get(DisclosureRun, run.id))))
+                assert check.url == urls["СОШ № 2"] and check.error is None and check.pages_fetched > 1
+        finally:
+            server.stop()
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_a_failing_demo_sites_process_leaves_the_web_server_up(tmp_path):
+    """`make run`: honcho stops every process when one exits; the sites line of the
+    Procfile fails (here: no app to load) and the web server keeps answering."""
+    import os
+    import re
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    line = next(l for l in (root / "Procfile").read_text().splitlines() if l.startswith("sites:"))
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    (tmp_path / "Procfile").write_text(
+        f"web: {sys.executable} -m http.server $WEB_PORT --bind 127.0.0.1\n{line}\n")
+    with __import__("socket").socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {**os.environ, "WEB_PORT": str(port), "FLASK_APP": "no_such_app_module", "PYTHONUNBUFFERED": "1"}
+    log = open(tmp_path / "honcho.log", "wb")
+    honcho = subprocess.Popen([str(Path(sys.executable).with_name("honcho")), "start", "-f", "Procfile"],
+                              cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "go on without them" not in (tmp_path / "honcho.log").read_text(errors="replace"):
+            assert honcho.poll() is None, (tmp_path / "honcho.log").read_text(errors="replace")
+            assert time.monotonic() < deadline, (tmp_path / "honcho.log").read_text(errors="replace")
+            time.sleep(0.1)
+        while True:  # the web process may still be binding its port
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+                    assert response.status == 200
+                break
+            except OSError:
+                assert time.monotonic() < deadline and honcho.poll() is None
+                time.sleep(0.1)
+        assert honcho.poll() is None
+        assert not re.search(r"sites\.1 *\| *.*(stopped|exited)", (tmp_path / "honcho.log").read_text())
+    finally:
+        if honcho.poll() is None:
+            os.killpg(honcho.pid, __import__("signal").SIGTERM)
+            honcho.wait(timeout=20)
