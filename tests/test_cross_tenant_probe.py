@@ -14,11 +14,13 @@ METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 PUBLIC_ENDPOINTS = {"static", "healthz", "readyz", "api_docs", "api-docs.openapi_json", "accounts.login",
                     "accounts.logout", "accounts.set_language", "home",
                     # a signed, expiring download link: whoever holds it may download (like S3's)
-                    "storage_download", "accounts.login_with_code"}
+                    "storage_download", "accounts.login_with_code",
+                    # they end the caller's own sessions, which would sign the probe out
+                    "auth_api.revoke_token", "accounts.end_other_sessions"}
 
 
 @pytest.fixture
-def victim(region_tree, as_platform, make_roster):
+def victim(region_tree, as_platform, make_roster, token):
     """Region B and its people and objects: what region A's users must never reach."""
     from core.extensions import db
     from core.jobs import enqueue
@@ -29,6 +31,15 @@ def victim(region_tree, as_platform, make_roster):
     with as_platform():
         job_id = enqueue("tenant_stats", tenant=db.session.get(Tenant, b["school"]["id"])).id
         disclosure = _disclosure_results(db.session.get(Tenant, b["school"]["id"]))
+    token(b["teacher"])  # an open session of the victim's teacher
+    with as_platform():
+        from sqlalchemy import select
+
+        from core.accounts import service as accounts
+        from core.accounts.models import AccountSession
+
+        handle = accounts.session_handle(db.session.execute(select(AccountSession).where(
+            AccountSession.user_id == b["teacher"]["id"])).scalars().first())
     return {
         "values": {
             "tenant_id": b["school"]["id"],
@@ -41,6 +52,7 @@ def victim(region_tree, as_platform, make_roster):
             "pupil_id": roster["pupil_ids"][0],
             "subject_id": roster["subject_id"],
             "lesson_id": roster["lesson_id"],
+            "handle": handle,
             **disclosure,
             # not ids: the probe still must get 404 for the victim's school
             "kind": "pupils",

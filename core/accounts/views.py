@@ -1,5 +1,5 @@
 """Sign-in, sign-out, the account page (context switch, language, password)."""
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -120,9 +120,8 @@ def _local_time(moment):
 def end_session(handle):
     try:
         ended = service.end_session_by_handle(current_user, handle)
-    except service.AccountError as error:
-        flash(error.message, "error")
-        return redirect(url_for("accounts.account"))
+    except service.AccountError:
+        abort(404)  # not one of the caller's open sessions: nothing to say about it
     db.session.commit()
     if ended.id == session.get("sid"):
         logout_user()

@@ -136,8 +136,9 @@ def test_core_statements_on_tenant_tables_are_refused_outside_unscoped(app, regi
         db.session.remove()
 
 
-def test_absurd_ids_are_404_not_500(client, token, region_tree):
+def test_absurd_ids_are_404_in_urls_and_422_in_bodies_never_500(client, token, region_tree):
     headers = token(region_tree["a"]["region_admin"])
     assert client.get("/api/v1/tenants/99999999999999999999/regulations", headers=headers).status_code == 404
-    assert client.post("/api/v1/tenants", headers=headers,
-                       json={"kind": "school", "name": "x", "parent_id": 99999999999999999999}).status_code == 404
+    response = client.post("/api/v1/tenants", headers=headers,
+                           json={"kind": "school", "name": "x", "parent_id": 99999999999999999999})
+    assert response.status_code == 422 and "parent_id" in response.json["errors"]
