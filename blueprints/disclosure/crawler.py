@@ -250,13 +250,16 @@ class HostLimiter:
 
     ``max_seen`` holds the highest number of simultaneous requests observed per host;
     ``timeouts`` the number of requests to a host that timed out (past ``MAX_TIMEOUTS``
-    the host's remaining links are not checked).
+    the host's remaining links are not checked). ``clock`` and ``sleep`` default to the
+    monotonic clock and ``asyncio.sleep``; tests pass a virtual clock.
     """
 
     MAX_CRAWL_DELAY = 10.0
     MAX_TIMEOUTS = 5
 
-    def __init__(self, per_host_concurrency: int = 2, delay: float = 0.0):
+    def __init__(self, per_host_concurrency: int = 2, delay: float = 0.0, *,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable = asyncio.sleep):
+        self.clock, self.sleep = clock, sleep
         self.per_host_concurrency = max(1, int(per_host_concurrency))
         self.delay = max(0.0, float(delay))
         self.max_seen: dict[str, int] = {}
@@ -275,11 +278,11 @@ class HostLimiter:
         async with semaphore:
             delay = self._delays.get(host, self.delay)
             if delay:
-                now = time.monotonic()
+                now = self.clock()
                 start = max(now, self._next_start.get(host, 0.0))
                 self._next_start[host] = start + delay
                 if start > now:
-                    await asyncio.sleep(start - now)
+                    await self.sleep(start - now)
             self._active[host] += 1
             if self._active[host] > self.max_seen.get(host, 0):
                 self.max_seen[host] = self._active[host]

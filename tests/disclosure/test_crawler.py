@@ -242,20 +242,65 @@ def test_no_host_gets_more_than_the_configured_concurrency(sites_server, make_si
         assert seen["portal"] <= limit  # the external links of all six sites share that host
 
 
+class VirtualClock:
+    """Time that passes only when every task waits: ``sleep`` parks the caller until
+    ``run`` has moved the clock to its instant, so no result depends on the machine's speed."""
+
+    def __init__(self):
+        self.now, self._waiting, self._order = 0.0, [], 0
+
+    def __call__(self):
+        return self.now
+
+    async def sleep(self, seconds):
+        import heapq
+
+        future = asyncio.get_running_loop().create_future()
+        self._order += 1
+        heapq.heappush(self._waiting, (self.now + seconds, self._order, future))
+        await future
+
+    async def run(self, coroutine):
+        import heapq
+
+        task = asyncio.ensure_future(coroutine)
+        while not task.done():
+            for _ in range(20):  # let every ready task run up to its next wait
+                await asyncio.sleep(0)
+            if self._waiting:
+                self.now, _order, future = heapq.heappop(self._waiting)
+                future.set_result(None)
+        return task.result()
+
+
 def test_the_host_limiter_spaces_requests_and_counts_concurrency():
-    limiter = crawler.HostLimiter(per_host_concurrency=2, delay=0.05)
+    clock = VirtualClock()
+    limiter = crawler.HostLimiter(per_host_concurrency=2, delay=0.05, clock=clock, sleep=clock.sleep)
+    starts = []
 
     async def request():
         async with limiter.slot("school.example"):
-            await asyncio.sleep(0.01)
+            starts.append(clock())
+            await clock.sleep(0.01)
 
     async def main():
-        started = time.perf_counter()
         await asyncio.gather(*(request() for _ in range(5)))
-        return time.perf_counter() - started
 
-    assert asyncio.run(main()) >= 0.2
+    asyncio.run(clock.run(main()))
+    assert starts == pytest.approx([0.0, 0.05, 0.1, 0.15, 0.2])
     assert limiter.max_seen == {"school.example": 1}  # the delay keeps even two slots apart
+
+    busy = crawler.HostLimiter(per_host_concurrency=2, delay=0.0, clock=clock, sleep=clock.sleep)
+
+    async def long_request():
+        async with busy.slot("school.example"):
+            await clock.sleep(1.0)
+
+    async def crowd():
+        await asyncio.gather(*(long_request() for _ in range(5)))
+
+    asyncio.run(clock.run(crowd()))
+    assert busy.max_seen == {"school.example": 2}  # without a delay, two slots run at once
 
 
 def test_depth_and_page_bounds(sites_server):
