@@ -316,6 +316,9 @@ def test_a_token_can_be_revoked_and_sessions_listed_and_ended(app, client, token
     browser = login(app.test_client(), teacher)
     page = browser.get("/account").get_data(as_text=True)
     assert "Где выполнен вход" in page and "этот сеанс" in page and "API-токен" in page
+    assert page.count("Где выполнен вход") == 1
+    title = page[page.index("<title>"):page.index("</title>")]
+    assert "Мой профиль" in title and "<section>" not in title
     listed = client.get("/api/v1/me/sessions", headers=headers).json
     assert sorted(s["kind"] for s in listed) == ["token", "web"]
     assert [s["is_current"] for s in listed if s["kind"] == "token"] == [True]
