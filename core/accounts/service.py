@@ -120,16 +120,10 @@ def load_user(user_id: int, session_version: int | None, session_id: str | None,
 
 
 def _session_open(row: AccountSession | None, kind: str) -> bool:
-    if row is None or row.kind != kind or row.ended_at is not None:
+    if row is None or row.kind != kind or row.ended_at is not None or not _still_valid(row):
         return False
-    config, now = current_app.config, utcnow()
-    lifetime = config["SESSION_MAX_AGE"] if kind == "web" else config["API_TOKEN_MAX_AGE"]
-    if now - row.created_at > dt.timedelta(seconds=lifetime):
-        return False
-    idle = now - row.last_seen_at
-    if kind == "web" and idle > dt.timedelta(seconds=config["SESSION_IDLE_TIMEOUT"]):
-        return False
-    if idle > dt.timedelta(seconds=config["SESSION_TOUCH_SECONDS"]):
+    now = utcnow()
+    if now - row.last_seen_at > dt.timedelta(seconds=current_app.config["SESSION_TOUCH_SECONDS"]):
         # At most once a minute, on a connection of its own: a reading request commits
         # nothing, and the activity must be kept whatever the request does next.
         table = AccountSession.__table__
@@ -175,6 +169,7 @@ def open_sessions(user: User) -> list[AccountSession]:
 
 
 def _still_valid(row: AccountSession) -> bool:
+    """Within its lifetime (a browser's or a token's) and, for a browser, not idle too long."""
     config, now = current_app.config, utcnow()
     lifetime = config["SESSION_MAX_AGE"] if row.kind == "web" else config["API_TOKEN_MAX_AGE"]
     if now - row.created_at > dt.timedelta(seconds=lifetime):

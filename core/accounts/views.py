@@ -11,7 +11,7 @@ bp = Blueprint("accounts", __name__)
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    error, headers = None, {}
+    error = None
     if request.method == "POST":
         login_value = request.form.get("login", "")
         try:
@@ -28,7 +28,7 @@ def login():
             start_web_session(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("home"))
     status = 401 if error else 200
-    return render_template("accounts/login.html", error=error), status, headers
+    return render_template("accounts/login.html", error=error), status
 
 
 def start_web_session(user):
