@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from core import config as config_module
-from core import errors, i18n, inputs, tenancy
+from core import errors, headers, i18n, inputs, tenancy
 from core.extensions import api, babel, csrf, db, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -46,6 +46,7 @@ def create_app(config=None, instance_path=None):
     login_manager.login_message = None
     csrf.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)  # CSP and the other security headers on every answer
     inputs.init_app(app)  # size and content limits of every request, before any route
     # 4. the API (every module adds its blueprints to it) and core's own routes
     app.config.setdefault("OPENAPI_SWAGGER_UI_URL", None)

@@ -60,17 +60,23 @@ def browser():
 
 @pytest.fixture
 def new_page(browser):
-    contexts = []
+    """A page in a fresh context. Every walk in a browser also checks the
+    Content-Security-Policy (security item 8): a script or style the policy blocked fails
+    the test that loaded it."""
+    contexts, violations = [], []
 
     def make(base_url):
         contexts.append(browser.new_context(base_url=base_url, locale="ru-RU", viewport={"width": 1280, "height": 900}))
         page = contexts[-1].new_page()
         page.set_default_timeout(10_000)
+        page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")
+                if message.type == "error" and "Content Security Policy" in message.text else None)
         return page
 
     yield make
     for context in contexts:
         context.close()
+    assert violations == [], "blocked by the Content-Security-Policy:\n" + "\n".join(violations)
 
 
 @pytest.fixture

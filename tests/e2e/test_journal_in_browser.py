@@ -1,5 +1,6 @@
 """A teacher fills the journal with the keyboard; a reload finds every mark saved."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.browser import sign_in
 
@@ -23,7 +24,7 @@ def test_teacher_enters_marks_by_keyboard_and_they_survive_a_reload(page, region
     page.keyboard.press("ArrowUp")
     page.keyboard.press("ArrowDown")
     page.keyboard.press("Control+d")
-    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    expect(page.locator("td.saving")).to_have_count(0)  # no eval: the page's CSP forbids it
     page.wait_for_timeout(300)
     column_index = first.evaluate("td => td.cellIndex")
     lesson = page.locator("#journal thead th").nth(column_index).get_attribute("data-l")
@@ -55,7 +56,7 @@ def test_marks_typed_while_a_save_is_on_its_way_follow_it_as_one_column(page, re
             cell = cell.parentNode.nextElementSibling && cell.parentNode.nextElementSibling.cells[cell.cellIndex];
         }
     }""")
-    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    expect(page.locator("td.saving")).to_have_count(0)  # no eval: the page's CSP forbids it
     assert len(saves) == 2, saves  # the first mark alone, then the four that waited as one column
     assert saves[1].endswith("/grades")
     column_index = page.locator("td.w").first.evaluate("td => td.cellIndex")
@@ -73,7 +74,7 @@ def test_marks_typed_while_a_save_is_on_its_way_follow_it_as_one_column(page, re
             cell = cell.parentNode.nextElementSibling.cells[cell.cellIndex];
         }
     }""")
-    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    expect(page.locator("td.saving")).to_have_count(0)  # no eval: the page's CSP forbids it
     assert page.locator("td.error").count() == 0
     stored = raw_sql("SELECT value, version FROM grade WHERE lesson_id = :l ORDER BY pupil_id", l=int(lesson))
     assert [r.value for r in stored] == ["4", "4", "3", "5", "2"]
