@@ -50,8 +50,11 @@ def create_app(config=None, instance_path=None):
     inputs.init_app(app)  # size and content limits of every request, before any route
     # 4. the API (every module adds its blueprints to it) and core's own routes
     app.config.setdefault("OPENAPI_SWAGGER_UI_URL", None)
-    api.init_app(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer"}}}})
+    api.init_app(app, spec_kwargs={
+        "components": {"securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "session": {"type": "apiKey", "in": "cookie", "name": "session"}}},
+        "security": [{"bearer": []}, {"session": []}]})
     _register_core(app)
     # 5. feature packages named in MODULES, lower layers first as listed
     for name in app.config["MODULES"]:

@@ -75,7 +75,7 @@ def _exception_headers(error):
 
 def _strip_location(messages):
     # webargs keys errors by location first ("json", "query"); API.md names fields only.
-    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "view_args", "path", "headers"}:
+    if isinstance(messages, dict) and set(messages) <= {"json", "query", "form", "files", "view_args", "path", "headers"}:
         merged = {}
         for value in messages.values():
             if isinstance(value, dict):

@@ -1,5 +1,6 @@
 """/api/v1/tenants: the tree, regulations with provenance, and accounts in a tenant."""
-from flask import g, request, url_for
+from flask import g, url_for
+from flask_babel import gettext as _
 from flask.views import MethodView
 from flask_smorest import abort
 from sqlalchemy import select
@@ -7,7 +8,7 @@ from sqlalchemy import select
 from core.accounts import service as accounts
 from core.accounts.models import Membership, User
 from core.accounts.schemas import PasswordResetSchema, UserSchema
-from core.apispec import Blueprint, check_version
+from core.apispec import Blueprint, UploadSchema, check_version
 from core.jobs.schemas import JobSchema
 from core.orm import get_or_404
 from core.extensions import db
@@ -180,8 +181,9 @@ class TenantStatistics(MethodView):
 
 @blp.route("/tenants/<int:tenant_id>/onboarding", methods=["POST"])
 @blp.arguments(OnboardingArgs, location="query")
+@blp.arguments(UploadSchema, location="files")
 @blp.response(200, OnboardingResultSchema)
-def onboarding(args, tenant_id):
+def onboarding(args, files, tenant_id):
     """Create a region's municipalities and schools with their admins from one spreadsheet
     (multipart field ``file``). ``commit=false`` only checks. Nothing is created while any
     row is rejected (422, errors keyed ``rows.N.column``). Admins get one-time codes."""
@@ -190,10 +192,8 @@ def onboarding(args, tenant_id):
 
     region = service.load(tenant_id)
     if region.kind != "region":
-        abort(422, errors={"tenant_id": ["Onboarding is done at the region."]})
-    upload = request.files.get("file")
-    if upload is None:
-        abort(422, errors={"file": ["Send the file as multipart field «file»."]})
+        abort(422, errors={"tenant_id": [_("Onboarding is done at the region.")]})
+    upload = files["file"]
     data = upload.read()
     try:
         if args["commit"]:

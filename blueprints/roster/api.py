@@ -5,7 +5,7 @@ from flask_smorest import abort
 from sqlalchemy import func, or_, select
 
 from core import tabular
-from core.apispec import Blueprint
+from core.apispec import Blueprint, UploadSchema
 from core.extensions import db
 from blueprints.roster import imports, service
 from blueprints.roster.models import (Assignment, Enrolment, Lesson, Pupil, Staff,
@@ -290,18 +290,17 @@ def create_classes(data, school_id):
 
 @blp.route("/schools/<int:school_id>/imports/<kind>", methods=["POST"])
 @blp.arguments(ImportArgs, location="query")
+@blp.arguments(UploadSchema, location="files")
 @blp.response(200, ImportResultSchema)
 @blp.alt_response(202, description="A long import (more than IMPORT_JOB_ROWS rows) runs as a job")
-def run_import(args, school_id, kind):
+def run_import(args, files, school_id, kind):
     """Check (``commit=false``) or import a CSV/XLSX file sent as ``file`` (multipart).
     Nothing is written while any row is rejected: 422 with ``errors`` keyed
     ``rows.N.column``."""
     if kind not in imports.KINDS:
         abort(404)
     manage_allowed(school())
-    upload = request.files.get("file")
-    if upload is None:
-        abort(422, errors={"file": ["Send the file as multipart field «file»."]})
+    upload = files["file"]
     year = year_of(school(), args.get("year_id"))
     data = upload.read()
     try:
