@@ -25,6 +25,27 @@ def create_admin(login, password, full_name):
     click.echo(f"platform admin {user.login} created (id {user.id})")
 
 
+@users_cli.command("reset-second-factor")
+@click.argument("login")
+def reset_second_factor(login):
+    """Remove an account's second factor and recovery codes (a person who lost both the
+    phone and the codes); an admin who must have one sets it up again at the next sign-in."""
+    from sqlalchemy import select
+
+    from core.accounts import second_factor
+    from core.accounts.models import User
+    from core.tenancy import unscoped
+
+    with accounts.as_platform("operator: reset a second factor"), unscoped("operator: find the account"):
+        user = db.session.execute(select(User).where(User.login == accounts.normalise_login(login))).scalar_one_or_none()
+        if user is None:
+            raise click.ClickException(f"no account with the login {login}")
+        second_factor.remove(user)
+        second_factor.record(user, "second_factor.reset", by_operator=True)
+    db.session.commit()
+    click.echo(f"the second factor of {user.login} is removed")
+
+
 @audit_cli.command("verify")
 def verify():
     """Recompute every tenant's hash chain; report the first broken link of each."""

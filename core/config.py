@@ -45,6 +45,13 @@ class Defaults:
     SESSION_MAX_AGE = 12 * 3600
     SESSION_TOUCH_SECONDS = 60  # how often a session's last activity is written
     SESSION_COOKIE_SECURE = True
+    # The second factor of administrators (security item 9, core/accounts/second_factor.py).
+    # Platform admins need one when this is set (production should set it); the admins of a
+    # tenant when its regulation's security.admin_second_factor says so.
+    PLATFORM_ADMIN_SECOND_FACTOR = False
+    SECOND_FACTOR_KEY = None  # seals the authenticator secrets; SECRET_KEY if unset
+    SECOND_FACTOR_ISSUER = "Tabel"  # the name the authenticator app shows
+    SECOND_FACTOR_PENDING_SECONDS = 300  # between the password and the second step
     WTF_CSRF_CHECK_DEFAULT = False  # checked in core.auth for cookie-authenticated writes
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True

@@ -4,6 +4,7 @@ from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 
 from core import register_home, register_nav, register_url_loader
+from core.accounts import second_factor
 from core.accounts.service import scope_established
 from core.errors import as_http_error
 from core.extensions import api as api_ext
@@ -27,6 +28,8 @@ def init_app(app):
     app.context_processor(lambda: {"tenant_names": _membership_tenant_names})
     register_home(app, _home)
     register_nav(app, _nav)
+    # Security item 9: the regulation says which tenants' admins need a second factor.
+    second_factor.register_policy(app, service.admin_second_factor_required)
 
 
 def _resolve_home_settings(app, membership):

@@ -71,6 +71,8 @@ DEFAULTS: dict = {
         "delay_seconds": 0.0,  # pause between requests to one site
     },
     "services": {"catalogue": []},  # SV-1: filled by the e-services module
+    # Security item 9: the admins of the tenant (and below) sign in with a second factor.
+    "security": {"admin_second_factor": False},
 }
 
 # Values a tenant below may only tighten: "down" may only decrease, "up" only increase.
@@ -88,6 +90,8 @@ BOUNDS = {
     "disclosure.timeout_seconds": "down",
     "disclosure.per_host_concurrency": "down",
     "disclosure.delay_seconds": "up",
+    # A flag bounded "up" may be switched on below, never off once required above.
+    "security.admin_second_factor": "up",
 }
 
 # Lists whose items carry a key: an override adds items instead of replacing the list
@@ -132,6 +136,7 @@ LABELS = {
     "disclosure.per_host_concurrency": _l("Website checks: requests at once to one site"),
     "disclosure.delay_seconds": _l("Website checks: pause between requests (seconds)"),
     "services.catalogue": _l("E-service catalogue"),
+    "security.admin_second_factor": _l("Administrators sign in with a second factor (true or false)"),
 }
 
 # Schema -----------------------------------------------------------------------------------
@@ -305,6 +310,11 @@ class ServicesSchema(_Strict):
     catalogue = ma.fields.List(ma.fields.Dict())
 
 
+class SecuritySchema(_Strict):
+    # Only JSON true and false: "yes" or 1 would compare oddly against the bound.
+    admin_second_factor = ma.fields.Boolean(truthy={True}, falsy={False})
+
+
 class RegulationSchema(_Strict):
     """The whole document (``partial=True`` for one tenant's overrides)."""
 
@@ -316,6 +326,7 @@ class RegulationSchema(_Strict):
     informing = ma.fields.Nested(InformingSchema)
     disclosure = ma.fields.Nested(DisclosureSchema)
     services = ma.fields.Nested(ServicesSchema)
+    security = ma.fields.Nested(SecuritySchema)
 
 
 def validate_document(document: dict, *, partial: bool) -> dict:

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from core import audit
 from core.accounts import service as accounts
 from core.orm import get_or_404
+from core.tenancy import unscoped
 from core.extensions import db
 from tenants import regulations
 from tenants.models import KINDS, PARENT_KINDS, RegulationVersion, Tenant
@@ -343,6 +344,26 @@ def effective_on_dates(tenant: Tenant, dates) -> dict:
     return out
 
 
+def admin_second_factor_required(memberships) -> bool:
+    """Security item 9, the policy registered with ``core.accounts.second_factor``: whether
+    a tenant of any of these admin roles has ``security.admin_second_factor`` in force today
+    (set there or above; bounded, so a tenant below cannot switch off what is required
+    above). Read unscoped: at sign-in no scope is set yet, and one account may hold roles in
+    several trees. The rows stay out of the request's tenant cache, which serves its scope."""
+    paths = {m.tenant_path for m in memberships if m.tenant_path}
+    ids = {int(part) for path in paths for part in path.strip("/").split("/") if part}
+    if not ids:
+        return False
+    with unscoped("second factor: the regulations over an admin's tenants", routine=True):
+        rows = {t.id: t for t in db.session.execute(select(Tenant).where(Tenant.id.in_(ids))).scalars()}
+        for path in sorted(paths):
+            chain = [rows[int(part)] for part in path.strip("/").split("/") if part and int(part) in rows]
+            if chain and _effective_for_chain(chain, local_today(chain[-1], chain)).value(
+                    "security.admin_second_factor"):
+                return True
+    return False
+
+
 def versions_of(tenant: Tenant) -> list[RegulationVersion]:
     return db.session.execute(
         select(RegulationVersion).where(RegulationVersion.tenant_id == tenant.id)
@@ -382,9 +403,12 @@ def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
             continue
         direction = regulations.bound_of(path)
         if direction and source.tenant_id is not None and not regulations.within_bound(direction, value, source.value):
-            message = (_("May not exceed %(limit)s, the value set by %(tenant)s (%(act)s).")
-                       if direction == "down" else
-                       _("May not be less than %(limit)s, the value set by %(tenant)s (%(act)s)."))
+            if isinstance(source.value, bool):
+                message = _("Required by %(tenant)s (%(act)s): it cannot be switched off here.")
+            elif direction == "down":
+                message = _("May not exceed %(limit)s, the value set by %(tenant)s (%(act)s).")
+            else:
+                message = _("May not be less than %(limit)s, the value set by %(tenant)s (%(act)s).")
             errors[path] = message % {"limit": source.value, "tenant": source.tenant_name,
                                                   "act": source.act}
     if not errors:

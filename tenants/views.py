@@ -141,7 +141,8 @@ def _regulation_page(tenant, on, errors=None, form=None, status=200):
                      "source": source, "own": own.get(path),
                      "locked_here": bool(current and any(regulations.covers(lock, path) for lock in current.locked)),
                      "locked_by_name": names.get(regulations.locked_by(result.locks, path)),
-                     "bound": regulations.bound_of(path)})
+                     "bound": regulations.bound_of(path),
+                     "is_flag": isinstance(regulations.leaves(regulations.DEFAULTS).get(path), bool)})
     return render_template("tenants/regulations.html", tenant=tenant, chain=chain, on=on, rows=rows,
                            versions=versions, can_admin=service.can_administer(tenant), errors=errors or {},
                            form=form, to_text=_to_text), status
@@ -152,6 +153,8 @@ def _to_text(value):
         return ""
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as the document and the form spell it
     return str(value)
 
 
@@ -203,6 +206,13 @@ def _parse_value(path, raw):
     default = regulations.leaves(regulations.DEFAULTS).get(path)
     if isinstance(default, (list, dict)):
         return json.loads(raw)
+    if isinstance(default, bool):
+        flag = raw.strip().lower()
+        if flag in ("true", "1", "yes", "да", "on"):
+            return True
+        if flag in ("false", "0", "no", "нет", "off"):
+            return False
+        raise ValueError(raw)
     if isinstance(default, float):
         return float(raw.replace(",", "."))  # 1,5 as written in Russian
     if isinstance(default, int) or path.endswith(".hours"):

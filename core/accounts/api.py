@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import abort
 
-from core.accounts import service, throttle
+from core.accounts import second_factor, service, throttle
 from core.accounts.schemas import MeSchema, SessionSchema, TokenRequestSchema, TokenSchema
 from core.apispec import Blueprint
 from core.extensions import db
@@ -16,7 +16,11 @@ blp = Blueprint("auth_api", __name__, public=True, description="Sign-in and the 
 @blp.response(200, TokenSchema)
 def issue_token(data):
     """Exchange a login and password for a Bearer token. Wrong passwords lock the account
-    progressively (429 with Retry-After), as on the sign-in page."""
+    progressively (429 with Retry-After), as on the sign-in page.
+
+    An account with a second factor also sends ``otp``: missing or wrong, 422 under
+    ``errors.otp`` (a wrong one counts as a wrong password). An administrator who must have
+    a second factor and has not set it up gets 403: it is set up on the website."""
     try:
         throttle.check(data["login"])
     except throttle.Throttled as refused:
@@ -27,6 +31,15 @@ def issue_token(data):
     if user is None:
         throttle.failed(data["login"])
         abort(401, message=_("Wrong login or password."))
+    if second_factor.is_enrolled(user):
+        if not data.get("otp"):
+            abort(422, errors={"otp": [_("Enter the code from your authenticator app.")]})
+        if not second_factor.check_code(user, data["otp"]):
+            throttle.failed(data["login"])
+            abort(422, errors={"otp": [second_factor.wrong_code_message()]})
+    elif second_factor.is_required(user):
+        abort(403, message=_("Your organisation requires administrators to sign in with a second factor. "
+                             "Sign in on the website to set it up, then send its code as otp."))
     throttle.succeeded(data["login"])
     service.note_login(user)
     service.establish(user, data.get("membership_id"))

@@ -167,3 +167,40 @@ class SignInThrottle(db.Model):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
     locked_until: Mapped[datetime | None]
+
+
+class SecondFactor(db.Model):
+    """An account's authenticator app (TOTP, RFC 6238; security item 9). One per account.
+
+    ``secret`` is sealed with ``SECOND_FACTOR_KEY`` (:mod:`core.accounts.second_factor`),
+    so a copy of the database alone does not give the codes; it is shown only until the
+    account confirms a first code (``confirmed_at``). ``last_used_step`` is the 30-second
+    step of the last code accepted: a code of that step or an earlier one is refused, so an
+    overheard code cannot be replayed. Account data, not tenant data: no tenant scope."""
+
+    __tablename__ = "second_factor"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), unique=True)
+    secret: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    last_used_step: Mapped[int | None] = mapped_column(Integer)
+
+    @property
+    def is_confirmed(self):
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(db.Model):
+    """A single-use code that stands in for the authenticator (a lost phone). Ten are shown
+    once, when made; only the SHA-256 of each is kept (they are random, 50 bits each, so a
+    slow hash would add nothing)."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]

@@ -9,6 +9,9 @@ class TokenRequestSchema(ma.Schema):
     password = ma.fields.String(required=True, load_only=True)
     membership_id = ma.fields.Integer(load_default=None, metadata={
         "description": "The role to act in; the widest one when omitted."})
+    otp = ma.fields.String(load_default=None, load_only=True, validate=ma.validate.Length(max=32), metadata={
+        "description": "For an account with a second factor: the code of its authenticator app, "
+                       "or one of its recovery codes."})
 
 
 class TokenSchema(ma.Schema):

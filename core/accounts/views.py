@@ -1,10 +1,13 @@
-"""Sign-in, sign-out, the account page (context switch, language, password)."""
+"""Sign-in, sign-out, the account page (context switch, language, password, second factor)."""
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
 
-from core.accounts import service, throttle
+from core.accounts import second_factor, service, throttle
+from core.accounts.models import User
 from core.extensions import db
+from core.tenancy import unscoped
 
 bp = Blueprint("accounts", __name__)
 
@@ -23,12 +26,117 @@ def login():
             throttle.failed(login_value)
             error = _("Wrong login or password.")
         else:
-            throttle.succeeded(login_value)
-            service.note_login(user)
-            start_web_session(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("home"))
+            return _after_password(user, login_value, _safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template("accounts/login.html", error=error), status
+
+
+def _after_password(user, login_value, next_url):
+    """The password was right. An account with a second factor, or an admin who must have
+    one and has none yet, is held at the second step (security item 9): no session opens
+    and the throttle is not cleared until that step is passed too."""
+    if second_factor.is_enrolled(user):
+        stage = "accounts.second_step"
+    elif second_factor.is_required(user):
+        stage = "accounts.enrol_on_sign_in"
+    else:
+        throttle.succeeded(login_value)
+        service.note_login(user)
+        start_web_session(user)
+        return redirect(next_url or url_for("home"))
+    db.session.commit()  # a password rehashed on the way
+    session.clear()
+    session[_PENDING] = {"u": user.id, "v": user.session_version, "t": second_factor.clock(), "next": next_url}
+    return redirect(url_for(stage))
+
+
+#: The signed session's note of an account between its password and its second step.
+_PENDING = "second_factor_pending"
+
+
+def _pending_user():
+    """The account held at the second step, while the note is fresh
+    (``SECOND_FACTOR_PENDING_SECONDS``) and the password unchanged since."""
+    note = session.get(_PENDING)
+    if not isinstance(note, dict):
+        return None
+    age = second_factor.clock() - float(note.get("t") or 0)
+    if not 0 <= age <= current_app.config["SECOND_FACTOR_PENDING_SECONDS"]:
+        session.pop(_PENDING, None)
+        return None
+    with unscoped("sign-in: the account at its second step", routine=True):
+        user = db.session.execute(select(User).where(User.id == note.get("u"))).scalar_one_or_none()
+    if user is None or not user.is_active or user.session_version != note.get("v"):
+        return None
+    return user
+
+
+def _finish_sign_in(user):
+    next_url = (session.get(_PENDING) or {}).get("next")
+    throttle.succeeded(user.login)
+    service.note_login(user)
+    start_web_session(user)  # clears the note
+    return _safe_next(next_url) or url_for("home")
+
+
+def _sign_in_again():
+    session.pop(_PENDING, None)
+    flash(_("The sign-in has expired. Enter your login and password again."), "error")
+    return redirect(url_for("accounts.login"))
+
+
+def _private(response, status=200):
+    """Secrets and recovery codes are not to be kept by a cache or the browser's history."""
+    return response, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+def second_step():
+    """The code from the authenticator app, or a recovery code. A wrong one counts as a
+    wrong password does (the same progressive lock)."""
+    user = _pending_user()
+    if user is None or not second_factor.is_enrolled(user):
+        return _sign_in_again()
+    error = None
+    if request.method == "POST":
+        try:
+            throttle.check(user.login)
+        except throttle.Throttled as refused:
+            return _throttled_page(refused, "accounts/second_step.html")
+        if second_factor.check_code(user, request.form.get("code", "")):
+            return redirect(_finish_sign_in(user))
+        db.session.rollback()
+        throttle.failed(user.login)
+        error = second_factor.wrong_code_message()
+    return render_template("accounts/second_step.html", error=error), 422 if error else 200
+
+
+@bp.route("/login/second-factor/setup", methods=["GET", "POST"])
+def enrol_on_sign_in():
+    """An admin whose organisation requires a second factor and who has none: set it up
+    now, before anything else; the session opens only once it is confirmed."""
+    user = _pending_user()
+    if user is None or second_factor.is_enrolled(user):
+        return _sign_in_again()
+    error = None
+    if request.method == "POST":
+        try:
+            codes = second_factor.confirm(user, request.form.get("code", ""))
+        except service.AccountError as problem:
+            db.session.rollback()
+            error = problem.message
+        else:
+            target = _finish_sign_in(user)  # commits the factor with the new session
+            return _private(render_template("accounts/recovery_codes.html", codes=codes, next_url=target))
+    return _setup_page(user, url_for("accounts.enrol_on_sign_in"), error, on_sign_in=True)
+
+
+def _setup_page(user, action, error=None, on_sign_in=False):
+    factor = second_factor.begin_enrolment(user)
+    details = second_factor.enrolment_details(user, factor)
+    db.session.commit()
+    return _private(render_template("accounts/second_factor_setup.html", details=details, action=action,
+                                    error=error, on_sign_in=on_sign_in), 422 if error else 200)
 
 
 def start_web_session(user):
@@ -45,10 +153,10 @@ def start_web_session(user):
         session["membership_id"] = g.membership.id
 
 
-def _throttled_page(refused):
+def _throttled_page(refused, template="accounts/login.html"):
     minutes = max(1, -(-refused.retry_after // 60))
     error = _("Too many failed sign-in attempts. Try again in %(minutes)d min.", minutes=minutes)
-    return (render_template("accounts/login.html", error=error), 429,
+    return (render_template(template, error=error), 429,
             {"Retry-After": str(refused.retry_after)})
 
 
@@ -78,10 +186,10 @@ def login_with_code():
                 throttle.failed(login_value)
             error = problem.message
         else:
-            throttle.succeeded(login_value)
-            start_web_session(user)
+            # The new password is the first factor only: an admin's second one still applies.
+            response = _after_password(user, login_value, None)
             flash(_("Your password is set. Welcome!"))
-            return redirect(url_for("home"))
+            return response
     return render_template("accounts/code.html", error=error), 422 if error else 200
 
 
@@ -100,10 +208,14 @@ def logout():
 @bp.route("/account")
 @login_required
 def account():
+    user = current_user._get_current_object()
+    enrolled = second_factor.is_enrolled(user)
     return render_template("accounts/account.html", memberships=g.memberships,
                            languages=current_app.config["LANGUAGES"],
                            sessions=service.open_sessions(current_user), handle=service.session_handle,
-                           this_session=g.get("account_session"), local_time=_local_time)
+                           this_session=g.get("account_session"), local_time=_local_time,
+                           second_factor_enrolled=enrolled,
+                           may_enrol=enrolled or second_factor.may_enrol(user, g.memberships))
 
 
 def _local_time(moment):
@@ -182,3 +294,83 @@ def change_password():
     login_user(current_user._get_current_object())
     flash(_("Your password has been changed."))
     return redirect(url_for("accounts.account"))
+
+
+# The second factor (security item 9) --------------------------------------------------------
+
+@bp.route("/account/second-factor")
+@login_required
+def second_factor_page():
+    user = current_user._get_current_object()
+    if second_factor.is_enrolled(user):
+        factor = second_factor.factor_of(user)
+        return render_template("accounts/second_factor.html", factor=factor, local_time=_local_time,
+                               codes_left=second_factor.recovery_codes_left(user),
+                               required=second_factor.is_required(user, g.memberships))
+    if not second_factor.may_enrol(user, g.memberships):
+        abort(404)  # only administrators have one
+    return _setup_page(user, url_for("accounts.confirm_second_factor"))
+
+
+@bp.route("/account/second-factor", methods=["POST"])
+@login_required
+def confirm_second_factor():
+    user = current_user._get_current_object()
+    if not second_factor.may_enrol(user, g.memberships):
+        abort(404)
+    try:
+        codes = second_factor.confirm(user, request.form.get("code", ""))
+    except service.AccountError as problem:
+        db.session.rollback()
+        if problem.status == 409:
+            flash(problem.message, "error")
+            return redirect(url_for("accounts.second_factor_page"))
+        return _setup_page(user, url_for("accounts.confirm_second_factor"), problem.message)
+    db.session.commit()
+    return _private(render_template("accounts/recovery_codes.html", codes=codes,
+                                    next_url=url_for("accounts.second_factor_page")))
+
+
+@bp.route("/account/second-factor/recovery-codes", methods=["POST"])
+@login_required
+def regenerate_recovery_codes():
+    user = current_user._get_current_object()
+    refused = _code_refused(user, lambda code: second_factor.regenerate_recovery_codes(user, code))
+    if refused is not None:
+        return refused
+    db.session.commit()
+    return _private(render_template("accounts/recovery_codes.html", codes=g.second_factor_result,
+                                    next_url=url_for("accounts.second_factor_page")))
+
+
+@bp.route("/account/second-factor/disable", methods=["POST"])
+@login_required
+def disable_second_factor():
+    user = current_user._get_current_object()
+    refused = _code_refused(user, lambda code: second_factor.disable(user, code))
+    if refused is not None:
+        return refused
+    db.session.commit()
+    flash(_("The second factor is switched off."))
+    return redirect(url_for("accounts.account"))
+
+
+def _code_refused(user, action):
+    """Run ``action`` with the code of the form; a wrong code counts into the sign-in
+    throttle (a stolen session must not guess its way to switching the factor off).
+    Returns the refusal's response, or None when done."""
+    try:
+        throttle.check(user.login)
+    except throttle.Throttled as refused:
+        minutes = max(1, -(-refused.retry_after // 60))
+        flash(_("Too many failed sign-in attempts. Try again in %(minutes)d min.", minutes=minutes), "error")
+        return redirect(url_for("accounts.second_factor_page"))
+    try:
+        g.second_factor_result = action(request.form.get("code", ""))
+    except service.AccountError as problem:
+        db.session.rollback()
+        if problem.status == 422:
+            throttle.failed(user.login)
+        flash(problem.message, "error")
+        return redirect(url_for("accounts.second_factor_page"))
+    return None

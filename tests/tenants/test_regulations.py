@@ -333,3 +333,55 @@ def test_a_document_resolved_inside_a_rolled_back_transaction_is_not_kept(app, r
         db.session.commit()
         region = db.session.get(Tenant, region_id)
         assert service.effective(region, dt.date(2022, 1, 1)).document["informing"]["paper_interval_days"] != 3
+
+
+def test_a_school_cannot_switch_off_the_second_factor_its_region_requires(client, login, token, region_tree):
+    """Security item 9: ``security.admin_second_factor`` is off by default; a region switches
+    it on; a school below may not switch it off (422 under the key path, on the API and the
+    page), while a school under a region that leaves it off may switch it on for itself.
+    (Signed in first: once it is on, these admins need a second factor to sign in.)"""
+    a, b = region_tree["a"], region_tree["b"]
+    headers = {(key, user): token(region_tree[key][user]) for key in ("a", "b")
+               for user in ("region_admin", "school_admin")}
+    login(client, a["school_admin"])
+
+    def post(key, user, tenant, values, on="2021-09-01"):
+        return client.post(f"/api/v1/tenants/{tenant['id']}/regulation-versions", json=version(on, values),
+                           headers=headers[(key, user)])
+
+    def document(key, user, tenant, on="2024-10-01"):
+        return client.get(f"/api/v1/tenants/{tenant['id']}/regulations?on={on}", headers=headers[(key, user)]).json
+
+    assert document("a", "school_admin", a["school"])["document"]["security"] == {"admin_second_factor": False}
+    on = {"security": {"admin_second_factor": True}}
+    off = {"security": {"admin_second_factor": False}}
+    assert post("a", "region_admin", a["region"], on, "2020-09-01").status_code == 201
+    refused = post("a", "school_admin", a["school"], off)
+    assert refused.status_code == 422 and "security.admin_second_factor" in refused.json["errors"]
+    assert a["region"]["name"] in refused.json["errors"]["security.admin_second_factor"][0]
+    # The same through the page's form, where the flag is typed as text.
+    page = client.post(f"/tenants/{a['school']['id']}/regulations",
+                       data={"effective_from": "2021-09-01", "act": "Приказ школы № 5",
+                             "v:security.admin_second_factor": "false"})
+    assert page.status_code == 422 and 'id="security.admin_second_factor-error"' in page.get_data(as_text=True)
+    source = document("a", "school_admin", a["school"], "2022-01-01")["provenance"]["security.admin_second_factor"]
+    assert (source["value"], source["tenant_id"]) == (True, a["region"]["id"])
+    # Switching on below is a tightening.
+    assert post("b", "school_admin", b["school"], on).status_code == 201
+    assert document("b", "school_admin", b["school"])["document"]["security"]["admin_second_factor"] is True
+    assert document("b", "region_admin", b["region"])["document"]["security"]["admin_second_factor"] is False
+    # Only JSON booleans: "yes" would compare oddly against the bound.
+    assert post("b", "region_admin", b["region"], {"security": {"admin_second_factor": "yes"}}).status_code == 422
+
+
+def test_the_region_above_wins_over_a_school_that_had_it_off(client, token, region_tree):
+    """A school's earlier «off» gives way to the region's later «on» (a later tightening above)."""
+    a = region_tree["a"]
+    school, region = token(a["school_admin"]), token(a["region_admin"])
+    client.post(f"/api/v1/tenants/{a['school']['id']}/regulation-versions", headers=school,
+                json=version("2018-09-01", {"security": {"admin_second_factor": False}}))
+    client.post(f"/api/v1/tenants/{a['region']['id']}/regulation-versions", headers=region,
+                json=version("2020-09-01", {"security": {"admin_second_factor": True}}))
+    body = client.get(f"/api/v1/tenants/{a['school']['id']}/regulations?on=2021-01-01", headers=school).json
+    source = body["provenance"]["security.admin_second_factor"]
+    assert (source["value"], source["tenant_id"]) == (True, a["region"]["id"])
