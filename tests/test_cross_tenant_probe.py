@@ -84,7 +84,17 @@ def _disclosure_results(school):
 
 def attackers(tree):
     a = tree["a"]
-    return [a["region_admin"], a["municipality_admin"], a["school_admin"], a["teacher"]]
+    return [a["region_admin"], a["municipality_admin"], a["school_admin"], a["teacher"],
+            a["guardian"], a["pupil"]]
+
+
+@pytest.fixture
+def region_tree(region_tree, make_user):
+    """The shared tree, with a guardian and a pupil of school A among the attackers."""
+    a = region_tree["a"]
+    a["guardian"] = make_user("guardian-a", "guardian", a["school"])
+    a["pupil"] = make_user("pupil-a", "pupil", a["school"])
+    return region_tree
 
 
 def fill(rule, values):
@@ -131,6 +141,8 @@ def test_other_tenants_users_never_reach_victim_data(app, region_tree, victim, c
                 failures.append(f"{where}: expected 404")
             elif leaked:
                 failures.append(f"{where}: leaked {leaked}")
+    print(f"{len(targets)} routes x {len(attackers(region_tree))} roles ({auth}): "
+          f"{len(targets) * len(attackers(region_tree))} probes, {len(failures)} failed")
     assert not failures, "\n".join(failures)
 
 
@@ -141,7 +153,7 @@ def test_posting_under_a_victim_parent_creates_nothing(app, region_tree, client,
     from tenants.models import Tenant
 
     victim_municipality = region_tree["b"]["municipality"]
-    for attacker in attackers(region_tree)[:3]:
+    for attacker in attackers(region_tree)[:3]:  # the admins
         response = client.post("/api/v1/tenants", headers=token(attacker),
                                json={"kind": "school", "name": "Чужая школа", "parent_id": victim_municipality["id"]})
         assert response.status_code == 404
