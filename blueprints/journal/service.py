@@ -137,6 +137,8 @@ def record_of(lesson: Lesson, create=False, *, saw_none=False) -> LessonRecord |
 
     query = select(LessonRecord).where(LessonRecord.lesson_id == lesson.id)
     row = db.session.execute(query).scalar_one_or_none()
+    if row is not None and saw_none:  # made since the writer looked
+        raise _conflict(row)
     if row is None and create:
         try:
             with db.session.begin_nested():
