@@ -201,7 +201,8 @@ def main():
     token = client.post("/api/v1/auth/token", json={"login": "bench-teacher", "password": PASSWORD}).json["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
     for lesson in ids["lessons"]:
-        entries = [{"pupil_id": p, "value": rng.choice("2345"), "work_type": "У"} for p in ids["pupils"] if rng.random() < 0.5]
+        entries = [{"pupil_id": p, "value": rng.choice("2345"), "work_type": "У", "version": None}
+                   for p in ids["pupils"] if rng.random() < 0.5]
         client.put(f"/api/v1/lessons/{lesson}/grades", headers=headers, json={"grades": entries})
 
     with psycopg.connect(args.database.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:

@@ -23,7 +23,7 @@ function request()
   for _, pupil in ipairs(pupils) do
     local version = versions[pending .. ":" .. pupil]
     table.insert(entries, '{"pupil_id":' .. pupil .. ',"value":"' .. values[math.random(#values)] ..
-      '","work_type":"' .. work_type .. '"' .. (version and (',"version":' .. version) or "") .. "}")
+      '","work_type":"' .. work_type .. '","version":' .. (version or "null") .. "}")  -- null: a new cell
   end
   return wrk.format("PUT", "/api/v1/lessons/" .. pending .. "/grades", nil, '{"grades":[' .. table.concat(entries, ",") .. "]}")
 end

@@ -23,7 +23,7 @@ function request()
   next_cell = next_cell % #cells + 1
   pending = cells[next_cell]
   local key = pending[1] .. ":" .. pending[2]
-  local version = versions[key] and (',"version":' .. versions[key]) or ""
+  local version = ',"version":' .. (versions[key] or "null")  -- null: a new cell
   local body = '{"value":"' .. values[math.random(#values)] .. '","work_type":"' .. work_type .. '"' .. version .. "}"
   return wrk.format("PUT", "/api/v1/lessons/" .. pending[1] .. "/grades/" .. pending[2], nil, body)
 end

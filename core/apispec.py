@@ -149,8 +149,9 @@ def abort_conflict(current, message=None):
 
 
 def check_version(obj, sent_version, dump):
-    """Reject a write based on a stale copy of ``obj``."""
-    if sent_version is not None and sent_version != obj.version:
+    """Reject a write based on a stale copy of ``obj``, or on none (a missing version is
+    no licence to overwrite)."""
+    if sent_version != obj.version:
         from flask_babel import gettext as _
 
         abort_conflict(dump(obj), _("The object was changed by someone else. Reload it and try again."))

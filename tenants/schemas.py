@@ -39,7 +39,9 @@ class TenantCreateSchema(ma.Schema):
 
 
 class TenantUpdateSchema(ma.Schema):
-    version = ma.fields.Integer(required=True, metadata={"description": "The version you read (409 if stale)"})
+    # Strict: 1.5 or "1" is refused, not truncated into a version the writer never read.
+    version = ma.fields.Integer(required=True, strict=True,
+                                metadata={"description": "The version you read (409 if stale)"})
     name = ma.fields.String(validate=ma.validate.Length(min=1, max=255))
     short_name = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=120))
     timezone = ma.fields.String(allow_none=True)

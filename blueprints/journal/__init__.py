@@ -31,13 +31,16 @@ def _journal_error(error):
     from blueprints.journal.models import FinalMark
     from blueprints.journal.schemas import FinalMarkSchema, GradeSchema, RecordSchema
 
-    if error.status == 409 and error.current is not None:
+    if error.status == 409:  # a version conflict: what is there now, null if nothing is
         from core.errors import handle_http_exception
         from werkzeug.exceptions import Conflict
 
-        schema = (FinalMarkSchema() if isinstance(error.current, FinalMark)
-                  else GradeSchema() if hasattr(error.current, "work_type") else RecordSchema())
+        current = None
+        if error.current is not None:
+            schema = (FinalMarkSchema() if isinstance(error.current, FinalMark)
+                      else GradeSchema() if hasattr(error.current, "work_type") else RecordSchema())
+            current = schema.dump(error.current)
         exc = Conflict()
-        exc.data = {"errors": error.errors, "current": schema.dump(error.current)}
+        exc.data = {"errors": error.errors, "current": current}
         return handle_http_exception(exc)
     return as_http_error(error.status, error.errors)

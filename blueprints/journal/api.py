@@ -32,6 +32,7 @@ def get_lesson(lesson_id):
 @blp.arguments(TopicSchema)
 @blp.response(200, RecordSchema)
 def put_topic(data, lesson_id):
+    """The topic; send the lesson's ``version`` you read (0 before anything is written)."""
     record = service.set_topic(lesson(), data["topic"], version=data["version"], reason=data["reason"])
     db.session.commit()
     return record
@@ -71,7 +72,7 @@ def put_grade(data, lesson_id, pupil_id):
 @blp.arguments(GradeDeleteArgs, location="query")
 @blp.response(204)
 def delete_grade(args, lesson_id, pupil_id):
-    service.delete_grade(lesson(), pupil_id, args["work_type"], version=args.get("version"), reason=args.get("reason"))
+    service.delete_grade(lesson(), pupil_id, args["work_type"], version=args["version"], reason=args.get("reason"))
     db.session.commit()
 
 
@@ -127,11 +128,11 @@ def final_marks(args, class_id):
 @blp.arguments(FinalMarkInSchema)
 @blp.response(200, FinalMarkSchema)
 def put_final_mark(data, class_id, pupil_id):
-    """A term mark; changing one that exists names the version read (else 409 with the
-    current mark), as grades do."""
+    """A term mark; send the ``version`` you read (null when there was no mark): else 409
+    with the current mark, as grades do."""
     school_class, term = _class_term(class_id, data["term_id"])
     mark = service.set_term_mark(school_class, data["subject_id"], term, pupil_id, data["value"],
-                                 version=data["version"], reason=data["reason"], seen=True)
+                                 version=data["version"], reason=data["reason"])
     db.session.commit()
     return mark
 
@@ -197,8 +198,9 @@ def year_marks(args, class_id):
 @blp.arguments(YearMarkInSchema)
 @blp.response(200, FinalMarkSchema)
 def put_year_mark(data, class_id, pupil_id):
-    """A year, exam or final mark; changing one that exists names the version read."""
+    """A year, exam or final mark; send the ``version`` you read (``versions`` of the
+    list; null when there was no mark): else 409 with the current mark."""
     mark = service.set_year_mark(g.loaded["class_id"], data["subject_id"], data["kind"], pupil_id, data["value"],
-                                 version=data["version"], reason=data["reason"], seen=True)
+                                 version=data["version"], reason=data["reason"])
     db.session.commit()
     return mark

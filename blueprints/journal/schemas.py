@@ -4,6 +4,24 @@ from core.apispec import UtcDateTime
 from blueprints.journal.models import ATTENDANCE_STATUSES, COMMENT_MAX, HOMEWORK_MAX, REMARK_MAX, TOPIC_MAX
 
 
+# Every write that can race names the version it was based on (API.md), and a missing
+# version is refused, not read as "overwrite whatever is there". Strict: 1.5 or "1" is
+# invalid, never truncated to a version the writer did not read.
+def record_version():
+    """The lesson record's version: the lesson view's ``version``, 0 before anything is
+    written; never null."""
+    return ma.fields.Integer(required=True, strict=True, metadata={
+        "description": "The lesson's version you read (`version` of GET /lessons/{id}; 0 when nothing is "
+                       "written yet); 409 with the current record if stale"})
+
+
+def entry_version():
+    """A grade's or mark's version; null says the writer saw none, so it may create one."""
+    return ma.fields.Integer(required=True, allow_none=True, strict=True, metadata={
+        "description": "The version you read; null if you saw none (a new entry). 409 with the current "
+                       "entry if stale"})
+
+
 class RecordSchema(ma.Schema):
     topic = ma.fields.String(allow_none=True)
     topic_at = UtcDateTime(allow_none=True)
@@ -32,7 +50,7 @@ class GradeSchema(ma.Schema):
     comment = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=COMMENT_MAX))
     entered_at = UtcDateTime(dump_only=True)
     is_late = ma.fields.Boolean(dump_only=True)
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = entry_version()
     reason = ma.fields.String(load_default=None, load_only=True)
 
 
@@ -46,6 +64,8 @@ class LessonViewSchema(ma.Schema):
     is_cancelled = ma.fields.Function(lambda v: v["lesson"].is_cancelled)
     timezone = ma.fields.String()
     locked = ma.fields.Boolean()
+    version = ma.fields.Integer(metadata={"description": "The version to send with topic, homework, attendance "
+                                                         "and substitute writes (0: nothing written yet)"})
     record = ma.fields.Nested(RecordSchema, allow_none=True)
     attendance = ma.fields.List(ma.fields.Nested(AttendanceSchema))
     grades = ma.fields.List(ma.fields.Nested(GradeSchema))
@@ -55,28 +75,28 @@ class LessonViewSchema(ma.Schema):
 
 class TopicSchema(ma.Schema):
     topic = ma.fields.String(required=True, validate=ma.validate.Length(max=TOPIC_MAX))
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = record_version()
     reason = ma.fields.String(load_default=None)
 
 
 class SubstituteSchema(ma.Schema):
     substitute_id = ma.fields.Integer(required=True, allow_none=True,
                                       metadata={"description": "the staff member who taught instead; null clears"})
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = record_version()
     reason = ma.fields.String(load_default=None)
 
 
 class HomeworkSchema(ma.Schema):
     homework = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=HOMEWORK_MAX))
     no_homework = ma.fields.Boolean(load_default=False)
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = record_version()
     reason = ma.fields.String(load_default=None)
 
 
 class AttendanceInSchema(ma.Schema):
     absences = ma.fields.List(ma.fields.Nested(AttendanceSchema), required=True,
                               metadata={"description": "Pupils not simply present; [] means all present"})
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = record_version()
     reason = ma.fields.String(load_default=None)
 
 
@@ -88,7 +108,7 @@ class AbsenceSchema(ma.Schema):
 
 class GradeDeleteArgs(ma.Schema):
     work_type = ma.fields.String(required=True)
-    version = ma.fields.Integer()
+    version = ma.fields.Integer(required=True, metadata={"description": "The grade's version you read (409 if stale)"})
     reason = ma.fields.String()
 
 
@@ -132,7 +152,7 @@ class FinalMarkInSchema(ma.Schema):
     subject_id = ma.fields.Integer(required=True)
     term_id = ma.fields.Integer(required=True)
     value = ma.fields.String(required=True)
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = entry_version()
     reason = ma.fields.String(load_default=None)
 
 
@@ -174,7 +194,7 @@ class GradeEntrySchema(ma.Schema):
     work_type = ma.fields.String(required=True)
     value = ma.fields.String(required=True)
     comment = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=COMMENT_MAX))
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = entry_version()
 
 
 class GradeColumnSchema(ma.Schema):
@@ -194,11 +214,13 @@ class YearMarkRowSchema(ma.Schema):
     year = ma.fields.Function(lambda r: r["year"].value if r["year"] else None)
     exam = ma.fields.Function(lambda r: r["exam"].value if r["exam"] else None)
     final = ma.fields.Function(lambda r: r["final"].value if r["final"] else None)
+    versions = ma.fields.Function(lambda r: {k: (r[k].version if r[k] else None) for k in ("year", "exam", "final")},
+                                  metadata={"description": "per kind, the version to send when changing it (null: none set)"})
 
 
 class YearMarkInSchema(ma.Schema):
     subject_id = ma.fields.Integer(required=True)
     kind = ma.fields.String(required=True, validate=ma.validate.OneOf(("year", "exam", "final")))
     value = ma.fields.String(required=True)
-    version = ma.fields.Integer(load_default=None, allow_none=True)
+    version = entry_version()
     reason = ma.fields.String(load_default=None)

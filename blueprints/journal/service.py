@@ -127,14 +127,18 @@ def authorise_write(ctx: Context, record, reason: str | None, *, load_record=Fal
     return "entry"
 
 
-def record_of(lesson: Lesson, create=False) -> LessonRecord | None:
+def record_of(lesson: Lesson, create=False, *, saw_none=False) -> LessonRecord | None:
     """The lesson's record; with ``create``, made if missing. Two first entries on a lesson
     at the same moment (marks typed quickly down a column) both try to make it: the loser's
-    insert is undone inside a savepoint and it uses the winner's row."""
+    insert is undone inside a savepoint and it uses the winner's row, unless ``saw_none``
+    (its writer based the write on no record): then the winner's entry would be overwritten
+    unseen, and the loser gets 409 with it."""
     from sqlalchemy.exc import IntegrityError
 
     query = select(LessonRecord).where(LessonRecord.lesson_id == lesson.id)
     row = db.session.execute(query).scalar_one_or_none()
+    if row is not None and saw_none:  # made since the writer looked
+        raise _conflict(row)
     if row is None and create:
         try:
             with db.session.begin_nested():
@@ -142,6 +146,8 @@ def record_of(lesson: Lesson, create=False) -> LessonRecord | None:
                 db.session.add(row)
         except IntegrityError:
             row = db.session.execute(query.execution_options(populate_existing=True)).scalar_one()
+            if saw_none:
+                raise _conflict(row) from None
     return row
 
 
@@ -155,20 +161,34 @@ def _flush_or_conflict(current_query):
         db.session.flush()
     except (StaleDataError, IntegrityError):
         db.session.rollback()
-        current = db.session.execute(current_query()).scalar_one_or_none()
-        raise JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
-                           status=409, current=current) from None
+        raise _conflict(db.session.execute(current_query()).scalar_one_or_none()) from None
 
 
-def _check_version(obj, version, *, required=False):
-    """A write based on a stale copy is refused; with ``required``, so is a write that names
-    no version for a row that exists (it would overwrite what the writer never saw)."""
-    if obj is not None and version is None and required:
-        raise JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
-                           status=409, current=obj)
-    if version is not None and obj is not None and obj.version is not None and obj.version != version:
-        raise JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
-                           status=409, current=obj)
+def _conflict(current) -> JournalError:
+    """409 with what is there now (``None``: nothing is)."""
+    return JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
+                        status=409, current=current)
+
+
+#: The version a lesson's record has before it exists: topic, homework, attendance and the
+#: substitute always name one, so a first entry says "I saw nothing written" with 0.
+NO_RECORD = 0
+
+
+def _check_version(obj, version, *, absent=None):
+    """Every racing write names the version it was based on, and it must be the version
+    there now: a number matches the row's, and the version of no row is ``absent`` (None for
+    grades and marks: the writer saw none; ``NO_RECORD`` for a lesson's record). So a stale
+    copy, a write that saw nothing over a row that exists, and a write over a row deleted
+    meanwhile are all refused with 409 and what is there now."""
+    if version != (obj.version if obj is not None else absent):
+        raise _conflict(obj)
+
+
+def _record_to_write(lesson: Lesson, record: LessonRecord | None, version) -> LessonRecord:
+    """The lesson's record, made if missing, for a write based on ``version``."""
+    _check_version(record, version, absent=NO_RECORD)
+    return record or record_of(lesson, create=True, saw_none=True)
 
 
 # Due times ---------------------------------------------------------------------------------------
@@ -196,42 +216,41 @@ def _audit(ctx, action, before, after, reason, kind):
                  before=before, after=after, reason=reason if kind == "correction" or reason else None)
 
 
-def set_topic(lesson: Lesson, topic: str, *, version=None, reason=None) -> LessonRecord:
+def set_topic(lesson: Lesson, topic: str, *, version: int, reason=None) -> LessonRecord:
     """DL-1: the topic is due by the end of the lesson's day; a late entry is marked."""
     ctx = context(lesson)
     record = record_of(lesson)
     kind = authorise_write(ctx, record, reason)
-    _check_version(record, version)
     due = due_times(ctx)["topic"]
-    record = record or record_of(lesson, create=True)
+    record = _record_to_write(lesson, record, version)
     before = {"topic": record.topic}
     now = utcnow()
     record.topic = (topic or "").strip() or None
     record.topic_at, record.topic_by = now, current_user.id
     record.topic_late = deadlines.is_late(now, due)
-    db.session.flush()
+    _flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
     _audit(ctx, "journal.topic", before, {"topic": record.topic, "late": record.topic_late}, reason, kind)
     return record
 
 
-def set_homework(lesson: Lesson, homework: str | None, *, no_homework=False, version=None, reason=None) -> LessonRecord:
+def set_homework(lesson: Lesson, homework: str | None, *, no_homework=False, version: int,
+                 reason=None) -> LessonRecord:
     """DL-2: homework (or the explicit "no homework") is due an hour after the class's last
     lesson of the day; entering it ahead of the lesson is on time."""
     ctx = context(lesson)
     record = record_of(lesson)
     kind = authorise_write(ctx, record, reason)
-    _check_version(record, version)
     text = (homework or "").strip() or None
     if not text and not no_homework:
         raise JournalError({"homework": _("Write the homework, or mark that none is set.")})
     due = due_times(ctx)["homework"]
-    record = record or record_of(lesson, create=True)
+    record = _record_to_write(lesson, record, version)
     before = {"homework": record.homework, "no_homework": record.no_homework}
     now = utcnow()
     record.homework, record.no_homework = (None, True) if no_homework else (text, False)
     record.homework_at, record.homework_by = now, current_user.id
     record.homework_late = deadlines.is_late(now, due)
-    db.session.flush()
+    _flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
     _audit(ctx, "journal.homework", before, {"homework": record.homework, "no_homework": record.no_homework,
                                              "late": record.homework_late}, reason, kind)
     return record
@@ -245,13 +264,12 @@ def pupils_of(lesson: Lesson) -> list[Pupil]:
         .order_by(Pupil.last_name, Pupil.first_name)).scalars().all()
 
 
-def take_attendance(lesson: Lesson, absences: list[dict], *, version=None, reason=None) -> LessonRecord:
+def take_attendance(lesson: Lesson, absences: list[dict], *, version: int, reason=None) -> LessonRecord:
     """DL-1: attendance is due by the end of the lesson's day. An empty list is the explicit
     "taken, all present"."""
     ctx = context(lesson)
     record = record_of(lesson)
     kind = authorise_write(ctx, record, reason)
-    _check_version(record, version)
     pupils = {p.id for p in pupils_of(lesson)}
     errors = {}
     for index, item in enumerate(absences):
@@ -264,7 +282,7 @@ def take_attendance(lesson: Lesson, absences: list[dict], *, version=None, reaso
     if errors:
         raise JournalError(errors)
     due = due_times(ctx)["attendance"]
-    record = record or record_of(lesson, create=True)
+    record = _record_to_write(lesson, record, version)
     existing = {a.pupil_id: a for a in db.session.execute(
         select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
     before = {str(p): a.status for p, a in existing.items()}
@@ -280,12 +298,12 @@ def take_attendance(lesson: Lesson, absences: list[dict], *, version=None, reaso
     now = utcnow()
     record.attendance_at, record.attendance_by = now, current_user.id
     record.attendance_late = deadlines.is_late(now, due)
-    db.session.flush()
+    _flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
     _audit(ctx, "journal.attendance", before, {str(p): i["status"] for p, i in wanted.items()}, reason, kind)
     return record
 
 
-def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comment=None, version=None,
+def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comment=None, version: int | None,
               reason=None) -> Grade:
     """GR-1: a value of the scale in a column of a configured work type; GR-2: none in an
     ungraded grade level; DL-3: late after the work type's days, for the bound levels."""
@@ -305,7 +323,7 @@ def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grad
         seen[cell] = index
         try:
             grade, audit_entry = write(entry["pupil_id"], entry["value"], entry["work_type"], entry.get("comment"),
-                                       entry.get("version"))
+                                       entry["version"])
         except JournalError as error:
             raise JournalError({f"grades.{index}.{k}": v for k, v in error.errors.items()}, status=error.status,
                                current=error.current) from None
@@ -323,7 +341,7 @@ def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grad
             select(Grade).where(Grade.lesson_id == lesson.id)).scalars()}
         for index, entry in enumerate(entries):
             row = now.get((entry["pupil_id"], entry["work_type"]))
-            if (row.version if row is not None else None) != entry.get("version"):
+            if (row.version if row is not None else None) != entry["version"]:
                 raise JournalError({f"grades.{index}.version": error.errors["version"]}, status=409,
                                    current=row) from None
         raise
@@ -369,7 +387,7 @@ def _grade_writer(lesson: Lesson, reason, many=False):
             errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
         if errors:
             raise JournalError(errors)
-        _check_version(grade, version, required=True)
+        _check_version(grade, version)
         before = {"value": grade.value, "comment": grade.comment} if grade else None
         now = utcnow()
         if grade is None:
@@ -391,7 +409,8 @@ def _grade_writer(lesson: Lesson, reason, many=False):
     return write
 
 
-def delete_grade(lesson: Lesson, pupil_id: int, work_type: str, *, version=None, reason=None):
+def delete_grade(lesson: Lesson, pupil_id: int, work_type: str, *, version: int, reason=None):
+    """Clear a grade the writer saw at ``version``; clearing one already gone changes nothing."""
     ctx = context(lesson)
     kind = authorise_write(ctx, record_of(lesson), reason)
     grade = db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
@@ -414,7 +433,7 @@ def lesson_view(lesson: Lesson) -> dict:
     record = record_of(lesson)
     due = due_times(ctx)
     return {
-        "lesson": lesson, "record": record, "due": due,
+        "lesson": lesson, "record": record, "due": due, "version": record.version if record else NO_RECORD,
         "attendance": db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars().all(),
         "grades": db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id)).scalars().all(),
         "pupils": pupils_of(lesson), "locked": is_locked(ctx), "timezone": str(ctx.zone), "context": ctx,
@@ -826,7 +845,7 @@ def term_marks(school_class: SchoolClass, subject_id: int, term: Term) -> list[d
 
 
 def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_id: int, value: str, *,
-                  version=None, reason=None, kind="term", period_key=None, seen=False):
+                  version: int | None, reason=None, kind="term", period_key=None):
     """The teacher of the class's subject sets a term mark; it is visible to the pupil and
     guardians at once (DL-4 allows up to ``results_visible_days``)."""
     from blueprints.journal.models import FinalMark
@@ -858,8 +877,7 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
     mark = db.session.execute(select(FinalMark).where(
         FinalMark.pupil_id == pupil_id, FinalMark.subject_id == subject_id,
         FinalMark.kind == kind, FinalMark.period_key == period_key)).scalar_one_or_none()
-    # ``seen``: the writer names the version it saw (none: it saw no mark), as a page does.
-    _check_version(mark, version, required=seen)
+    _check_version(mark, version)  # None: the writer saw no mark
     before = {"value": mark.value} if mark else None
     if mark is None:
         mark = FinalMark(pupil_id=pupil_id, class_id=school_class.id, subject_id=subject_id, kind=kind,
@@ -908,7 +926,7 @@ def may_name_substitute(ctx: Context) -> bool:
     return membership.role == "teacher" and own is not None and own.id == ctx.lesson.teacher_id
 
 
-def set_substitute(lesson: Lesson, staff_id: int | None, *, version=None, reason=None) -> LessonRecord:
+def set_substitute(lesson: Lesson, staff_id: int | None, *, version: int, reason=None) -> LessonRecord:
     """DL-1: who taught the lesson when it was not the timetabled teacher, recorded with the
     entry. The school's admins set it (the substitute then writes the lesson), as does the
     timetabled teacher; ``None`` clears it. After the period locks it is a correction."""
@@ -926,8 +944,7 @@ def set_substitute(lesson: Lesson, staff_id: int | None, *, version=None, reason
             raise JournalError({"substitute_id": _("Choose a teacher of this school.")})
         if staff.id == lesson.teacher_id:
             staff_id = None  # the timetabled teacher taught it after all
-    _check_version(record, version)
-    record = record or record_of(lesson, create=True)
+    record = _record_to_write(lesson, record, version)
     before = {"substitute_id": record.substitute_id}
     record.substitute_id = staff_id
     _flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
@@ -999,7 +1016,7 @@ class SimpleGrade:
 
 
 def set_year_mark(school_class: SchoolClass, subject_id: int, kind: str, pupil_id: int, value: str, *,
-                  version=None, reason=None, seen=False):
+                  version: int | None, reason=None):
     """A year, exam or final mark (GR-1): by the subject's teacher until the year's last term
     locks, then by a school admin with a reason."""
     from blueprints.journal.models import FINAL_KINDS, FinalMark
@@ -1014,4 +1031,4 @@ def set_year_mark(school_class: SchoolClass, subject_id: int, kind: str, pupil_i
         raise JournalError({"kind": _("The class's year has no terms.")})
     # The year closes with its last term: reuse the term rule with the last term.
     return set_term_mark(school_class, subject_id, terms[0], pupil_id, value, version=version, reason=reason,
-                         kind=kind, period_key=f"{kind}:{school_class.year_id}", seen=seen)
+                         kind=kind, period_key=f"{kind}:{school_class.year_id}")

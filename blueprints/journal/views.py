@@ -24,15 +24,24 @@ def _signed_in():
     return None
 
 
-def _save(work):
+def _save(work, unsaved=()):
     """Run a form's writes as one transaction: commit and say so, or roll back and show each
-    refused field; a write the user may not make is 403."""
+    refused field; a write the user may not make is 403. A version conflict (someone saved
+    meanwhile) saves nothing and says so: the page shown next has what is saved now, and
+    ``unsaved`` (label, text) pairs give back what the user typed, so it is not lost."""
     try:
         work()
         db.session.commit()
         flash(_("Saved."))
     except service.JournalError as error:
         db.session.rollback()
+        if error.status == 409:
+            flash(_("Someone else saved a change here while you were editing. Nothing of yours was saved: "
+                    "the page shows what is saved now; check it and enter your change again."), "error")
+            for label, text in unsaved:
+                if text:
+                    flash(_("Not saved, %(what)s: %(text)s", what=label, text=text), "error")
+            return
         for field, messages in error.errors.items():
             flash(f"{field}: {' '.join(messages)}", "error")
     except tenants.Forbidden:
@@ -83,6 +92,7 @@ def lesson_page(lesson_id):
         return redirect(url_for("journal.lesson_page", lesson_id=lesson.id) + "#remarks")
     if request.method == "POST" and request.form.get("action") == "substitute":
         _save(lambda: service.set_substitute(lesson, request.form.get("substitute_id", type=int),
+                                             version=request.form.get("version", type=int),
                                              reason=request.form.get("reason") or None))
         return redirect(url_for("journal.lesson_page", lesson_id=lesson.id))
     if request.method == "POST":
@@ -90,17 +100,24 @@ def lesson_page(lesson_id):
         reason = form.get("reason") or None
         record = service.record_of(lesson)
 
+        # The version the page was read at goes with the first write; each write then moves
+        # the record on, and the next one names the version it left. A change saved by
+        # someone else since the page was read fails the first write, and nothing is saved.
+        version = form.get("version", type=int)
+
         def write():
+            nonlocal version
             # Only what changed is saved: re-sending an unchanged part must not re-stamp it
             # (its on-time entry would turn late).
             topic = (form.get("topic") or "").strip() or None
             if topic != (record.topic if record else None) and topic is not None:
-                service.set_topic(lesson, topic, version=form.get("version", type=int), reason=reason)
+                version = service.set_topic(lesson, topic, version=version, reason=reason).version
             homework = (form.get("homework") or "").strip() or None
             no_homework = bool(form.get("no_homework"))
             if (homework, no_homework) != ((record.homework, record.no_homework) if record else (None, False)) \
                     and (homework or no_homework):
-                service.set_homework(lesson, homework, no_homework=no_homework, reason=reason)
+                version = service.set_homework(lesson, homework, no_homework=no_homework, version=version,
+                                               reason=reason).version
             absences = [{"pupil_id": int(key.split(":", 1)[1]), "status": value,
                          "reason": form.get(f"reason:{key.split(':', 1)[1]}")}
                         for key, value in form.items()
@@ -109,9 +126,11 @@ def lesson_page(lesson_id):
                 select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
             wanted = {(a["pupil_id"], a["status"], a["reason"] or None) for a in absences}
             if form.get("attendance_taken") and (wanted != current or record is None or record.attendance_at is None):
-                service.take_attendance(lesson, absences, reason=reason)
+                service.take_attendance(lesson, absences, version=version, reason=reason)
 
-        _save(write)
+        typed = [(label, (form.get(key) or "").strip(), (getattr(record, key) if record else None) or "")
+                 for key, label in (("topic", _("topic")), ("homework", _("homework")))]
+        _save(write, unsaved=[(label, text) for label, text, saved in typed if text != saved])
         return redirect(url_for("journal.lesson_page", lesson_id=lesson.id))
     view = service.lesson_view(lesson)
     subject = db.session.execute(select(Subject).where(Subject.id == lesson.subject_id)).scalar_one()
@@ -200,7 +219,7 @@ def marks_page(class_id):
     if request.method == "POST":
         def write():
             for _kind, pupil, value, version in _changed_marks(("mark",)):
-                service.set_term_mark(school_class, subject.id, term, pupil, value, version=version, seen=True,
+                service.set_term_mark(school_class, subject.id, term, pupil, value, version=version,
                                       reason=request.form.get("reason") or None)
 
         _save(write)
@@ -225,7 +244,7 @@ def year_marks_page(class_id):
     if request.method == "POST":
         def write():
             for kind, pupil, value, version in _changed_marks(("year", "exam", "final")):
-                service.set_year_mark(school_class, subject.id, kind, pupil, value, version=version, seen=True,
+                service.set_year_mark(school_class, subject.id, kind, pupil, value, version=version,
                                       reason=request.form.get("reason") or None)
 
         _save(write)

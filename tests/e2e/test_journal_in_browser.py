@@ -79,3 +79,57 @@ def test_marks_typed_while_a_save_is_on_its_way_follow_it_as_one_column(page, re
     stored = raw_sql("SELECT value, version FROM grade WHERE lesson_id = :l ORDER BY pupil_id", l=int(lesson))
     assert [r.value for r in stored] == ["4", "4", "3", "5", "2"]
     assert [r.version for r in stored][:2] == [2, 2]
+
+
+def test_a_mark_changed_or_cleared_meanwhile_shows_in_the_cell_not_overwritten(page, app, region_tree, make_roster,
+                                                                               raw_sql, token):
+    """Security item 11 in the grid: a new mark goes with version null, a changed one with
+    its version; one saved meanwhile by someone else is not overwritten (409), and the cell
+    shows what is there now: their mark, or nothing if they cleared it."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], pupils=2, lessons=True, teacher_user=a["teacher"])
+    sign_in(page, a["teacher"]["login"], a["teacher"]["password"])
+    page.goto(f"/classes/{roster['class_id']}/journal?subject_id={roster['subject_id']}")
+    if page.locator("td.w").count() == 0:
+        pytest.skip("the current term is closed for entries today")
+    bodies = []
+    page.on("request", lambda r: bodies.append(r.post_data_json) if r.method == "PUT" and "/grades" in r.url else None)
+    first = page.locator("td.w").first
+    first.focus()
+    page.keyboard.press("5")
+    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    assert bodies[0]["version"] is None  # "I saw no mark", said explicitly
+    column_index = first.evaluate("td => td.cellIndex")
+    lesson = int(page.locator("#journal thead th").nth(column_index).get_attribute("data-l"))
+    pupil = roster["pupil_ids"][0]
+    saved = raw_sql("SELECT version, work_type FROM grade WHERE lesson_id = :l AND pupil_id = :p", l=lesson, p=pupil)[0]
+    other = app.test_client()  # another session of the teacher, e.g. the lesson on a phone
+    url = f"/api/v1/lessons/{lesson}/grades/{pupil}"
+    meanwhile = other.put(url, headers=token(a["teacher"]),
+                          json={"value": "3", "work_type": saved.work_type, "version": saved.version})
+    assert meanwhile.status_code == 200
+
+    first.focus()
+    page.keyboard.press("4")
+    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    assert bodies[-1]["version"] == saved.version
+    assert first.inner_text() == "3"  # theirs, shown; ours not written
+    assert raw_sql("SELECT value FROM grade WHERE lesson_id = :l AND pupil_id = :p", l=lesson, p=pupil)[0].value == "3"
+    first.focus()
+    page.keyboard.press("2")  # now based on what is shown: saved
+    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    assert raw_sql("SELECT value FROM grade WHERE lesson_id = :l AND pupil_id = :p", l=lesson, p=pupil)[0].value == "2"
+
+    current = other.get(f"/api/v1/lessons/{lesson}", headers=token(a["teacher"])).json["grades"][0]
+    cleared = other.delete(f"{url}?work_type={current['work_type']}&version={current['version']}",
+                           headers=token(a["teacher"]))
+    assert cleared.status_code == 204
+    first.focus()
+    page.keyboard.press("5")
+    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    assert first.inner_text() == ""  # cleared meanwhile: shown empty, not made again
+    assert not raw_sql("SELECT 1 FROM grade WHERE lesson_id = :l AND pupil_id = :p", l=lesson, p=pupil)
+    first.focus()
+    page.keyboard.press("5")
+    page.wait_for_function("document.querySelectorAll('td.saving').length === 0")
+    assert raw_sql("SELECT value FROM grade WHERE lesson_id = :l AND pupil_id = :p", l=lesson, p=pupil)[0].value == "5"

@@ -60,18 +60,19 @@ def test_term_marks_show_grades_forecast_and_the_mark_set(api, region_tree, make
     pupil = roster["pupil_ids"][0]
     for lesson, value in zip(lessons, ("5", "4")):
         assert api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson.id}/grades/{pupil}",
-                   json={"value": value, "work_type": "У"}).status_code == 200
+                   json={"value": value, "work_type": "У", "version": None}).status_code == 200
     url = f"/api/v1/classes/{roster['class_id']}/final-marks"
     rows = api(a["teacher"], "GET", f"{url}?subject_id={roster['subject_id']}&term_id={term['id']}").json
     row = next(r for r in rows if r["pupil_id"] == pupil)
     assert sorted(row["grades"]) == ["4", "5"] and row["suggested"] == "5"
     assert row["is_forecast"] is True and row["below_norm"] is True and row["mark"] is None
     body = {"subject_id": roster["subject_id"], "term_id": term["id"], "value": "5"}
-    set_mark = api(a["teacher"], "PUT", f"{url}/{pupil}", json=body)
+    set_mark = api(a["teacher"], "PUT", f"{url}/{pupil}", json={**body, "version": row["version"]})
     assert set_mark.status_code == 200 and set_mark.json["value"] == "5"
     stale = api(a["teacher"], "PUT", f"{url}/{pupil}", json={**body, "value": "4", "version": set_mark.json["version"] - 1})
     assert stale.status_code == 409
-    other_subject = api(a["teacher"], "PUT", f"{url}/{pupil}", json={**body, "subject_id": roster["subject_id"] + 1})
+    other_subject = api(a["teacher"], "PUT", f"{url}/{pupil}",
+                        json={**body, "subject_id": roster["subject_id"] + 1, "version": None})
     assert other_subject.status_code == 403  # not this teacher's subject
 
 
@@ -86,10 +87,11 @@ def test_remarks_and_cell_history(api, region_tree, make_roster, raw_sql):
     if remark.status_code == 403:
         pytest.skip("the lesson's term is closed today")
     assert remark.status_code == 201
-    first = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson}/grades/{pupil}", json={"value": "4", "work_type": "У"}).json
+    first = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson}/grades/{pupil}",
+                json={"value": "4", "work_type": "У", "version": None}).json
     api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson}/grades/{pupil}",
         json={"value": "5", "work_type": "У", "version": first["version"]})
-    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson}/grades/{other}", json={"value": "3", "work_type": "У"})
+    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson}/grades/{other}", json={"value": "3", "work_type": "У", "version": None})
     cell = api(a["school_admin"], "GET", f"/api/v1/lessons/{lesson}/history?pupil_id={pupil}").json
     assert [(e["action"], (e["after"] or {}).get("value")) for e in cell] == [
         ("journal.remark", None), ("journal.grade", "4"), ("journal.grade", "5")]
@@ -131,20 +133,22 @@ def test_year_marks_follow_the_term_marks(api, region_tree, make_roster):
     pupil = roster["pupil_ids"][0]
     marks_url = f"/api/v1/classes/{roster['class_id']}/final-marks/{pupil}"
     assert api(a["teacher"], "PUT", marks_url, json={"subject_id": roster["subject_id"], "term_id": term["id"],
-                                                      "value": "4"}).status_code == 200
+                                                      "value": "4", "version": None}).status_code == 200
     rows = api(a["teacher"], "GET", f"/api/v1/classes/{roster['class_id']}/year-marks?subject_id={roster['subject_id']}").json
     row = next(r for r in rows if r["pupil_id"] == pupil)
     assert (row["terms"], row["suggested"], row["year"]) == (["4"], "4", None)
+    assert row["versions"] == {"year": None, "exam": None, "final": None}
     year_url = f"/api/v1/classes/{roster['class_id']}/year-marks/{pupil}"
-    body = {"subject_id": roster["subject_id"], "kind": "year", "value": "4"}
+    body = {"subject_id": roster["subject_id"], "kind": "year", "value": "4", "version": None}
     assert api(a["teacher"], "PUT", year_url, json=body).status_code == 200
     assert api(a["teacher"], "PUT", year_url, json={**body, "kind": "final", "value": "5"}).status_code == 200
     assert api(a["teacher"], "PUT", year_url, json={**body, "kind": "term"}).status_code == 422
     row = next(r for r in api(a["teacher"], "GET", f"/api/v1/classes/{roster['class_id']}/year-marks?subject_id={roster['subject_id']}").json
                if r["pupil_id"] == pupil)
     assert (row["year"], row["final"]) == ("4", "5")
-    # No lost update: changing a mark that exists names the version read
+    # No lost update: changing a mark that exists names the version read; "I saw none" is a conflict
     blind = api(a["teacher"], "PUT", year_url, json={**body, "value": "3"})
     assert blind.status_code == 409 and blind.json["current"]["value"] == "4"
-    seen = api(a["teacher"], "PUT", year_url, json={**body, "value": "3", "version": blind.json["current"]["version"]})
+    assert blind.json["current"]["version"] == row["versions"]["year"]
+    seen = api(a["teacher"], "PUT", year_url, json={**body, "value": "3", "version": row["versions"]["year"]})
     assert seen.status_code == 200 and seen.json["value"] == "3"

@@ -46,8 +46,11 @@ def test_the_lesson_page_saves_topic_homework_and_attendance(client, login, regi
                         c=roster["class_id"], t=roster["teacher_id"])[0].id
     login(client, a["teacher"])
     pupil = roster["pupil_ids"][1]
+    shown = client.get(f"/lessons/{lesson_id}").get_data(as_text=True)
+    assert '<input type="hidden" name="version" value="0">' in shown  # nothing written yet
     response = client.post(f"/lessons/{lesson_id}", data={"topic": "Десятичные дроби", "homework": "№ 12, 14",
-                                                          "attendance_taken": "1", f"status:{pupil}": "ill"})
+                                                          "attendance_taken": "1", f"status:{pupil}": "ill",
+                                                          "version": "0"})
     assert response.status_code == 302
     page = client.get(f"/lessons/{lesson_id}").get_data(as_text=True)
     assert "Десятичные дроби" in page and "№ 12, 14" in page

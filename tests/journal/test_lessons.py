@@ -35,6 +35,13 @@ def at_once(app, headers, requests):
     return responses
 
 
+def page_version(client, lesson_id):
+    """The lesson's version as its page holds it (the form's hidden field)."""
+    import re
+
+    return re.search(r'name="version" value="(\d+)"', client.get(f"/lessons/{lesson_id}").get_data(as_text=True))[1]
+
+
 @pytest.fixture
 def journal(region_tree, make_roster, raw_sql):
     """School A's 5а with lessons for the whole year; its maths teacher is teacher-a."""
@@ -66,7 +73,8 @@ def test_the_teacher_enters_topic_homework_and_attendance(api, journal):
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
     url = f"/api/v1/lessons/{lesson_id}"
-    topic = api(a["teacher"], "PUT", f"{url}/topic", json={"topic": "Сложение дробей"})
+    assert api(a["teacher"], "GET", url).json["version"] == 0  # nothing written yet
+    topic = api(a["teacher"], "PUT", f"{url}/topic", json={"topic": "Сложение дробей", "version": 0})
     assert topic.status_code == 200, topic.json
     assert topic.json["topic_late"] is False  # planned ahead: on time (DL-2)
     homework = api(a["teacher"], "PUT", f"{url}/homework", json={"no_homework": True, "version": topic.json["version"]})
@@ -85,7 +93,7 @@ def test_entries_after_the_lesson_day_are_accepted_and_marked_late(api, journal)
     """DL-1, DL-6: never refused, always marked."""
     a = journal["a"]
     lesson_id = journal["lesson"]("recent")
-    response = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Проценты"})
+    response = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Проценты", "version": 0})
     assert response.status_code == 200 and response.json["topic_late"] is True
 
 
@@ -95,10 +103,10 @@ def test_an_oral_grade_two_days_late_is_late_unless_the_region_allows_three(api,
     lesson_id = journal["lesson"]("recent")
     pupil = journal["roster"]["pupil_ids"][0]
     url = f"/api/v1/lessons/{lesson_id}/grades/{pupil}"
-    late = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У"})
+    late = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У", "version": None})
     assert late.status_code == 200 and late.json["is_late"] is True
     written = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][1]}",
-                  json={"value": "4", "work_type": "КР"})
+                  json={"value": "4", "work_type": "КР", "version": None})
     lesson_on = dt.date.fromisoformat(api(a["teacher"], "GET", f"/api/v1/lessons/{lesson_id}").json["on"])
     assert written.json["is_late"] is ((dt.datetime.now(ZoneInfo("Europe/Moscow")).date() - lesson_on).days > 3)
     api(a["region_admin"], "POST", f"/api/v1/tenants/{a['region']['id']}/regulation-versions", json={
@@ -111,7 +119,7 @@ def test_a_stale_version_gets_409_with_the_current_value(api, journal):
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
     url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
-    first = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У"})
+    first = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У", "version": None})
     second = api(a["teacher"], "PUT", url, json={"value": "3", "work_type": "У", "version": first.json["version"]})
     assert second.status_code == 200
     stale = api(a["teacher"], "PUT", url, json={"value": "2", "work_type": "У", "version": first.json["version"]})
@@ -119,8 +127,8 @@ def test_a_stale_version_gets_409_with_the_current_value(api, journal):
     assert stale.json["detail"].startswith("Пока вы работали")  # Russian first, not the framework's English
 
 
-@pytest.mark.parametrize("body, field", [({"value": "6", "work_type": "У"}, "value"),
-                                         ({"value": "5", "work_type": "XX"}, "work_type")])
+@pytest.mark.parametrize("body, field", [({"value": "6", "work_type": "У", "version": None}, "value"),
+                                         ({"value": "5", "work_type": "XX", "version": None}, "work_type")])
 def test_grades_follow_the_scale_and_work_types(api, journal, body, field):
     """GR-1: the effective scale and work types."""
     a = journal["a"]
@@ -136,7 +144,7 @@ def test_only_the_lessons_teacher_writes(api, journal, make_user):
     pupil = make_user("pupil-j", "pupil", a["school"])
     other_teacher = make_user("teacher-j", "teacher", a["school"])
     for user in (pupil, other_teacher, a["school_admin"]):
-        assert api(user, "PUT", url, json={"topic": "Не мой урок"}).status_code == 403
+        assert api(user, "PUT", url, json={"topic": "Не мой урок", "version": 0}).status_code == 403
     assert api(pupil, "GET", f"/api/v1/lessons/{lesson_id}").status_code == 403  # AC-2, IN-3: the diary, not the journal
 
 
@@ -144,9 +152,10 @@ def test_a_closed_period_needs_a_school_admins_correction_with_a_reason(api, jou
     a = journal["a"]
     lesson_id = journal["lesson"]("past")
     url = f"/api/v1/lessons/{lesson_id}/topic"
-    assert api(a["teacher"], "PUT", url, json={"topic": "Поздно"}).status_code == 403
-    assert "reason" in api(a["school_admin"], "PUT", url, json={"topic": "Исправлено"}).json["errors"]
-    fixed = api(a["school_admin"], "PUT", url, json={"topic": "Исправлено", "reason": "ошибка в теме, служебная записка № 3"})
+    assert api(a["teacher"], "PUT", url, json={"topic": "Поздно", "version": 0}).status_code == 403
+    assert "reason" in api(a["school_admin"], "PUT", url, json={"topic": "Исправлено", "version": 0}).json["errors"]
+    fixed = api(a["school_admin"], "PUT", url, json={"topic": "Исправлено", "version": 0,
+                                                     "reason": "ошибка в теме, служебная записка № 3"})
     assert fixed.status_code == 200
     entry = raw_sql("SELECT action, reason FROM audit_entry WHERE action = 'journal.topic' ORDER BY id DESC")[0]
     assert entry.reason == "ошибка в теме, служебная записка № 3"
@@ -161,7 +170,7 @@ def test_grade_one_is_not_graded(api, region_tree, make_roster, raw_sql):
     view = api(a["teacher"], "GET", f"/api/v1/lessons/{lesson_id}").json
     assert view["due"]["grade:У"] is None
     refused = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{roster['pupil_ids'][0]}",
-                  json={"value": "5", "work_type": "У"})
+                  json={"value": "5", "work_type": "У", "version": None})
     if view["locked"]:  # in summer the whole year is closed: only corrections, by an admin
         assert refused.status_code == 403
     else:
@@ -171,9 +180,9 @@ def test_grade_one_is_not_graded(api, region_tree, make_roster, raw_sql):
 def test_every_change_is_in_the_schools_audit_chain(api, journal, app, raw_sql):
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
-    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Тема"})
+    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Тема", "version": 0})
     api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}",
-        json={"value": "5", "work_type": "У"})
+        json={"value": "5", "work_type": "У", "version": None})
     result = app.test_cli_runner().invoke(args=["audit", "verify"])
     assert result.exit_code == 0
     actions = [r.action for r in raw_sql("SELECT action FROM audit_entry WHERE tenant_id = :t ORDER BY seq",
@@ -188,7 +197,7 @@ def test_two_teachers_saving_one_cell_at_once_lose_no_update(app, journal, token
     lesson_id = journal["lesson"]("future")
     url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
     headers = token(a["teacher"])
-    first = app.test_client().put(url, headers=headers, json={"value": "3", "work_type": "У"}).json
+    first = app.test_client().put(url, headers=headers, json={"value": "3", "work_type": "У", "version": None}).json
     values = ("4", "5")
     results = dict(zip(values, at_once(app, headers, [(url, {"value": v, "work_type": "У", "version": first["version"]})
                                                        for v in values])))
@@ -210,8 +219,9 @@ def test_missing_and_overdue_entries_per_teacher_and_class(api, journal, count_q
     assert target["missing"] == ["topic", "attendance", "homework"]
     assert target["overdue"] == ["topic", "attendance", "homework"]  # held days ago
     assert target["url"] == f"/lessons/{lesson_id}"
-    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Тема"})
-    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/attendance", json={"absences": []})  # all present
+    topic = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Тема", "version": 0})
+    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/attendance",
+        json={"absences": [], "version": topic.json["version"]})  # all present
     after = api(a["school_admin"], "GET", f"/api/v1/schools/{school}/missing-entries?class_id={journal['roster']['class_id']}").json
     assert next(i for i in after if i["lesson_id"] == lesson_id)["missing"] == ["homework"]
     future = journal["lesson"]("future")
@@ -236,11 +246,12 @@ def test_a_column_is_saved_whole_or_not_at_all(api, journal):
     lesson_id = journal["lesson"]("future")
     pupils = journal["roster"]["pupil_ids"]
     bad = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades", json={"grades": [
-        {"pupil_id": pupils[0], "value": "5", "work_type": "КР"}, {"pupil_id": pupils[1], "value": "7", "work_type": "КР"}]})
+        {"pupil_id": pupils[0], "value": "5", "work_type": "КР", "version": None},
+        {"pupil_id": pupils[1], "value": "7", "work_type": "КР", "version": None}]})
     assert bad.status_code == 422 and "grades.1.value" in bad.json["errors"]
     assert api(a["teacher"], "GET", f"/api/v1/lessons/{lesson_id}").json["grades"] == []
     good = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades", json={"grades": [
-        {"pupil_id": p, "value": v, "work_type": "КР"} for p, v in zip(pupils, ("5", "4", "3"))]})
+        {"pupil_id": p, "value": v, "work_type": "КР", "version": None} for p, v in zip(pupils, ("5", "4", "3"))]})
     assert good.status_code == 200 and [g["value"] for g in good.json] == ["5", "4", "3"]
 
 
@@ -252,7 +263,7 @@ def test_a_column_names_the_entry_that_conflicts(api, app, journal, token):
     pupils = journal["roster"]["pupil_ids"]
     url = f"/api/v1/lessons/{lesson_id}/grades"
     saved = api(a["teacher"], "PUT", url, json={"grades": [
-        {"pupil_id": p, "value": "3", "work_type": "КР"} for p in pupils]}).json
+        {"pupil_id": p, "value": "3", "work_type": "КР", "version": None} for p in pupils]}).json
     versions = {g["pupil_id"]: g["version"] for g in saved}
     twice = api(a["teacher"], "PUT", url, json={"grades": [
         {"pupil_id": pupils[0], "value": "4", "work_type": "КР", "version": versions[pupils[0]]},
@@ -278,7 +289,7 @@ def test_concurrent_saves_in_one_school_all_land(app, journal, token):
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
     pupils = journal["roster"]["pupil_ids"]
-    requests = [(f"/api/v1/lessons/{lesson_id}/grades/{p}", {"value": "4", "work_type": w})
+    requests = [(f"/api/v1/lessons/{lesson_id}/grades/{p}", {"value": "4", "work_type": w, "version": None})
                 for p in pupils for w in ("У", "КР")]
     results = [r.status_code for r in at_once(app, token(a["teacher"]), requests)]
     assert results == [200] * len(requests)
@@ -303,7 +314,7 @@ def test_absences_after_a_topic_all_land(app, journal, token, raw_sql, api):
 
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
-    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Дроби"})
+    api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Дроби", "version": 0})
     pupils = journal["roster"]["pupil_ids"]
     responses = at_once(app, token(a["teacher"]), [(f"/api/v1/lessons/{lesson_id}/attendance/{p}", {"status": "ill"})
                                                    for p in pupils])
@@ -311,12 +322,12 @@ def test_absences_after_a_topic_all_land(app, journal, token, raw_sql, api):
     assert raw_sql("SELECT COUNT(*) AS n FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].n == len(pupils)
 
 
-def test_a_write_without_a_version_does_not_overwrite_an_existing_grade(api, journal):
+def test_a_write_that_saw_no_grade_does_not_overwrite_an_existing_one(api, journal):
     a = journal["a"]
     lesson_id = journal["lesson"]("future")
     url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
-    first = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У"})
-    blind = api(a["teacher"], "PUT", url, json={"value": "2", "work_type": "У"})
+    first = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У", "version": None})
+    blind = api(a["teacher"], "PUT", url, json={"value": "2", "work_type": "У", "version": None})
     assert blind.status_code == 409 and blind.json["current"]["value"] == "5"
     assert first.status_code == 200
 
@@ -326,9 +337,10 @@ def test_saving_the_lesson_page_again_does_not_turn_on_time_entries_late(client,
     lesson_id = journal["lesson"]("future")
     login(client, a["teacher"])
     form = {"topic": "Проценты", "homework": "№ 5", "attendance_taken": "1"}
-    client.post(f"/lessons/{lesson_id}", data=form)
+    client.post(f"/lessons/{lesson_id}", data={**form, "version": page_version(client, lesson_id)})
     stamp = raw_sql("SELECT topic_at, homework_at FROM lesson_record WHERE lesson_id = :l", l=lesson_id)[0]
-    client.post(f"/lessons/{lesson_id}", data={**form, f"status:{journal['roster']['pupil_ids'][0]}": "ill"})
+    client.post(f"/lessons/{lesson_id}", data={**form, f"status:{journal['roster']['pupil_ids'][0]}": "ill",
+                                               "version": page_version(client, lesson_id)})
     again = raw_sql("SELECT topic_at, homework_at FROM lesson_record WHERE lesson_id = :l", l=lesson_id)[0]
     assert (again.topic_at, again.homework_at) == (stamp.topic_at, stamp.homework_at)
     assert raw_sql("SELECT status FROM attendance WHERE lesson_id = :l", l=lesson_id)[0].status == "ill"

@@ -107,11 +107,18 @@
         say(last.parentNode.cells[0].textContent + ", " + head.textContent.trim() + ": " + (last.textContent || "—"));
         return;
       }
-      var current = res.body.current;  // 409: the mark someone else saved meanwhile
-      if (res.status === 409 && current) {
-        tds.forEach(function (td) {
-          if (td.parentNode.dataset.p === String(current.pupil_id)) { td.textContent = current.value; td.dataset.v = current.version; }
-        });
+      // 409: the cell someone else changed meanwhile (named by the error, grades.N.version in
+      // a column) shows what is there now: their mark and its version, or nothing if they
+      // cleared it, so the next keystroke is based on it.
+      if (res.status === 409 && res.body.errors) {
+        var named = /^grades\.(\d+)\./.exec(Object.keys(res.body.errors)[0] || "");
+        var changed = named ? tds[parseInt(named[1], 10)] : (tds.length === 1 ? tds[0] : null);
+        var current = res.body.current;
+        if (changed && current && current.work_type) {
+          changed.textContent = current.value; changed.dataset.v = current.version; changed.dataset.t = current.work_type;
+        } else if (changed && current === null) {
+          changed.textContent = ""; delete changed.dataset.v; delete changed.dataset.t;
+        }
       }
       var errors = res.body.errors ? Object.values(res.body.errors)[0] : null;  // translated, naming the field
       say((errors && errors[0]) || res.body.detail || res.body.title || "");
