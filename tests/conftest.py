@@ -9,6 +9,7 @@ Each test starts from empty tables; factories (``make_tenant``, ``make_user`` ..
 callables, as in Indico's test fixtures.
 """
 import contextlib
+import datetime as dt
 import os
 import secrets
 import tempfile
@@ -27,6 +28,9 @@ from core.tenancy import reset_scope
 PG_ADMIN_URL = os.environ.get("TABEL_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PASSWORD = "correct-horse-1"
 SECRET = secrets.token_hex(16)  # one per test run: every app of the run signs and hashes alike
+#: The day the journal's tests live on, whatever the calendar says: a Wednesday of the second
+#: term of 2026/27, 10:00 in Moscow, with earlier terms closed and later lessons ahead.
+SCHOOL_DAY = dt.datetime(2026, 11, 18, 7, 0, tzinfo=dt.timezone.utc)
 
 
 def _pg_database():
@@ -187,6 +191,17 @@ def add_role(app):
         return membership_id
 
     return add
+
+
+@pytest.fixture
+def school_day():
+    """The clock stands at ``SCHOOL_DAY`` and runs on from there (time-machine), for every
+    date and time the code and the test read. Tests of term dates, deadlines and locks use
+    it, so that they check the same rules in July as in November."""
+    import time_machine
+
+    with time_machine.travel(SCHOOL_DAY, tick=True):
+        yield SCHOOL_DAY
 
 
 @pytest.fixture

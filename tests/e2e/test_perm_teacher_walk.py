@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.e2e import browser
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("school_day")]
 PERM = ZoneInfo("Asia/Yekaterinburg")
 
 

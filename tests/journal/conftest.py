@@ -1,0 +1,7 @@
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _on_a_school_day(school_day):
+    """Every journal test runs on the same school day (tests/conftest.py, SCHOOL_DAY)."""
+    return school_day
