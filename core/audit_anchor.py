@@ -226,7 +226,7 @@ def _snapshot():
     write landing mid-check is not taken for a row changed outside the journal. Possible
     only when the session has not begun yet (the CLI); a job's session has, and reads
     committed data. SQLite is not snapshotted: a write during the check may be reported."""
-    if db.session.get_bind().dialect.name == "postgresql" and not db.session.in_transaction():
+    if db.session.get_bind().dialect.name == "postgresql" and not db.session().in_transaction():
         db.session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 

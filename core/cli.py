@@ -47,9 +47,9 @@ def verify(no_anchor):
         click.echo(f"DATA {_chain(item.tenant_id)}: {item.subject}: {item.problem}")
     if result.found > len(result.mismatches):
         click.echo(f"DATA ... and {result.found - len(result.mismatches)} more rows that differ from the audit log")
-    anchor = f"checked against the anchor of {report.anchor.when}" if report.anchor else "no earlier anchor found"
-    click.echo(f"{report.checked} entries in {report.chains} chains verified; {report.anchors_read} anchors read, "
-               f"{anchor}; {result.rows} journal rows reconciled")
+    anchor = f"compared with the anchor of {report.anchor.when}" if report.anchor else "no earlier anchor found"
+    click.echo(f"checked: {report.checked} entries in {report.chains} chains; anchors read: {report.anchors_read} "
+               f"({anchor}); journal rows reconciled: {result.rows}")
     if report.written:
         click.echo(f"heads anchored: {report.written}")
     if not report.clean:
