@@ -221,6 +221,20 @@ def anchor_heads() -> dict:
             "written": written}
 
 
+def _tenants_without_chain(ends: dict[int, _Head], findings: list[Finding]) -> list[Finding]:
+    """Every tenant's chain starts with its creation (``tenant.create``, in the creating
+    transaction), so a tenant with no entry at all lost its whole chain, even before any
+    anchor saw it."""
+    from core.tenancy import _tenant_table
+
+    reported = {f.tenant_id for f in findings if f.kind == "chain"}
+    with unscoped("audit verify: tenants without a chain", routine=True):
+        ids = db.session.execute(select(_tenant_table().c.id)).scalars().all()
+    return [Finding("chain", tenant_id, "chain", "the tenant has no audit entry at all, not even its creation: "
+                                                 "the whole chain was deleted")
+            for tenant_id in ids if tenant_id not in ends and tenant_id not in reported]
+
+
 def _snapshot():
     """On PostgreSQL, read the log and the journal's tables in one snapshot, so a teacher's
     write landing mid-check is not taken for a row changed outside the journal. Possible
@@ -245,6 +259,7 @@ def check(*, write: bool = True) -> Report:
     report.checked, report.breaks, report.chains = walked.checked, walked.breaks, len(walked.ends)
     if report.anchor is not None:
         report.findings += compare(report.anchor, walked.ends, walked.hashes_at)
+    report.findings += _tenants_without_chain(walked.ends, report.findings)
     report.reconciliation = audit.reconcile(current_app)
     if write and not report.breaks and not any(f.kind == "chain" for f in report.findings):
         try:

@@ -335,3 +335,13 @@ def test_anchors_on_s3_are_under_object_lock(app, s3_server, history, monkeypatc
             store.delete(key)
     again = verify(app)
     assert again.exit_code == 0 and "compared with the anchor of" in again.output
+
+
+def test_a_chain_deleted_before_any_anchor_is_reported(app, raw_sql, history):
+    """Security item 10: a tenant's chain begins with its creation, so a tenant without a
+    single entry lost its chain, even if no anchor had seen it yet."""
+    raw_sql("DELETE FROM audit_entry WHERE tenant_id = :t", t=history)
+    result = verify(app)
+    assert result.exit_code == 1 and anchors(app) == []
+    assert (f"BROKEN tenant {history}: the tenant has no audit entry at all, not even its creation: "
+            "the whole chain was deleted") in result.output
