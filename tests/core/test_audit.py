@@ -345,3 +345,38 @@ def test_a_chain_deleted_before_any_anchor_is_reported(app, raw_sql, history):
     assert result.exit_code == 1 and anchors(app) == []
     assert (f"BROKEN tenant {history}: the tenant has no audit entry at all, not even its creation: "
             "the whole chain was deleted") in result.output
+
+
+def test_a_final_mark_edited_in_sql_is_reported_by_the_nightly_job(app, client, token, raw_sql, graded, as_platform,
+                                                                   region_tree):
+    """Security item 10: term marks are reconciled by their id; the nightly ``audit_verify``
+    job runs the same check as the command and keeps what it found in its result."""
+    import datetime as dt
+
+    from sqlalchemy import select
+
+    from core.extensions import db
+    from core.jobs import enqueue
+    from core.jobs.models import Job
+
+    today = dt.date.today()
+    term = next((t for t in raw_sql("SELECT id, starts_on, ends_on FROM term WHERE level_from <= 5 AND level_to >= 5")
+                 if str(t.starts_on) <= str(today) <= str(t.ends_on)), None)
+    if term is None:
+        pytest.skip("no term runs today")
+    lesson = raw_sql("SELECT class_id, subject_id FROM lesson WHERE id = :l", l=graded["lesson_id"])[0]
+    pupil = graded["pupils"][0]
+    response = client.put(f"/api/v1/classes/{lesson.class_id}/final-marks/{pupil}",
+                          headers=token(region_tree["a"]["teacher"]),
+                          json={"subject_id": lesson.subject_id, "term_id": term.id, "value": "4"})
+    assert response.status_code == 200, response.json
+    assert verify(app).exit_code == 0
+    raw_sql("UPDATE final_mark SET value = '5' WHERE id = :m", m=response.json["id"])
+    with as_platform():
+        job_id = enqueue("audit_verify", user_id=None).id
+        db.session.remove()
+        result = db.session.execute(select(Job).where(Job.id == job_id)).scalar_one().result
+    assert result["mismatches_found"] == 1 and result["breaks"] == [] and result["written"]
+    (mismatch,) = result["mismatches"]
+    assert mismatch["subject"] == f"final mark {response.json['id']}"
+    assert mismatch["problem"] == "edited outside the journal: value is '5', the audit log's last value is '4'"
