@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from core import audit
+from core import audit_anchor
 from core.accounts import service as accounts
 from core.extensions import db
 
@@ -31,8 +31,6 @@ def verify(no_anchor):
     """Recompute every tenant's hash chain, compare the chains with the latest anchor of their
     heads, reconcile the journal's rows with their last audited values (RT-2, PR-4); then,
     if the chains hold, anchor their heads. Exit status 1 when anything is found."""
-    from core import audit_anchor
-
     report = audit_anchor.check(write=not no_anchor)
     db.session.rollback()
     for item in report.breaks:

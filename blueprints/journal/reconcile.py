@@ -27,6 +27,10 @@ from core.extensions import db
 from blueprints.journal.models import Attendance, FinalMark, Grade, LessonRecord
 
 GONE = object()  # the log's last word on the object is its deletion
+INSERTED = "the row has no audit entry: inserted outside the journal"
+REINSERTED = "the audit log's last entry deletes it, yet the row is there: inserted outside the journal"
+DELETED = "the audit log has it, the row is gone: deleted outside the journal"
+EDITED = "edited outside the journal: "
 _ANY = object()  # a field the entry did not record: not compared
 
 
@@ -41,7 +45,7 @@ def _show(value):
     return "nothing" if value is None else repr(value)
 
 
-def _compare(result, audited: dict, rows, describe, fields):
+def _compare(result, audited: dict, rows, fields, describe):
     """Compare ``rows`` (key, tenant_id, values) with the replayed state ``audited``
     (key -> (tenant_id, values) or (tenant_id, GONE)); what is left of ``audited`` was
     deleted outside the journal."""
@@ -49,18 +53,21 @@ def _compare(result, audited: dict, rows, describe, fields):
         result.rows += 1
         last = audited.pop(key, None)
         if last is None:
-            result.mismatch(tenant_id, describe(key), "the row has no audit entry: inserted outside the journal")
+            result.mismatch(tenant_id, describe(key), INSERTED)
         elif last[1] is GONE:
-            result.mismatch(tenant_id, describe(key),
-                            "the audit log's last entry deletes it, yet the row is there: inserted outside the journal")
-        else:
-            changed = [f"{name} is {_show(now)}, the audit log's last value is {_show(then)}"
-                       for name, now, then in zip(fields, values, last[1]) if then is not _ANY and now != then]
-            if changed:
-                result.mismatch(tenant_id, describe(key), "edited outside the journal: " + "; ".join(changed))
+            result.mismatch(tenant_id, describe(key), REINSERTED)
+        elif changed := _changes(fields, values, last[1]):
+            result.mismatch(tenant_id, describe(key), EDITED + changed)
     for key, (tenant_id, values) in audited.items():
         if values is not GONE:
-            result.mismatch(tenant_id, describe(key), "the audit log has it, the row is gone: deleted outside the journal")
+            result.mismatch(tenant_id, describe(key), DELETED)
+
+
+def _changes(fields, now, then) -> str:
+    """Each field that differs, as «value is '2', the audit log's last value is '5'»."""
+    return "; ".join(f"{name} is {_show(current)}, the audit log's last value is {_show(audited)}"
+                     for name, current, audited in zip(fields, now, then)
+                     if audited is not _ANY and current != audited)
 
 
 def grades(result):
@@ -76,8 +83,8 @@ def grades(result):
             audited[key] = (entry.tenant_id, GONE)
     rows = (((r.lesson_id, r.pupil_id, r.work_type), r.tenant_id, (r.value, bool(r.is_late)))
             for r in _rows(Grade, "lesson_id", "pupil_id", "work_type", "tenant_id", "value", "is_late"))
-    _compare(result, audited, rows, lambda k: f"grade (lesson {k[0]}, pupil {k[1]}, work type {k[2]})",
-             ("value", "late"))
+    _compare(result, audited, rows, ("value", "late"),
+             lambda k: f"grade (lesson {k[0]}, pupil {k[1]}, work type {k[2]})")
 
 
 def attendance(result):
@@ -97,7 +104,7 @@ def attendance(result):
             audited[(lesson, pupil)] = (entry.tenant_id, GONE if status is None else (status,))
     rows = (((r.lesson_id, r.pupil_id), r.tenant_id, (r.status,))
             for r in _rows(Attendance, "lesson_id", "pupil_id", "tenant_id", "status"))
-    _compare(result, audited, rows, lambda k: f"attendance (lesson {k[0]}, pupil {k[1]})", ("status",))
+    _compare(result, audited, rows, ("status",), lambda k: f"attendance (lesson {k[0]}, pupil {k[1]})")
 
 
 def final_marks(result):
@@ -108,8 +115,9 @@ def final_marks(result):
             after.get("pupil_id"), after.get("subject_id"), after.get("kind"), after.get("period"),
             after.get("value")))
     rows = ((r.id, r.tenant_id, (r.pupil_id, r.subject_id, r.kind, r.period_key, r.value))
-            for r in _rows(FinalMark, "id", "tenant_id", "pupil_id", "subject_id", "kind", "period_key", "value"))
-    _compare(result, audited, rows, lambda k: f"final mark {k}", ("pupil", "subject", "kind", "period", "value"))
+            for r in _rows(FinalMark, "id", "tenant_id", "pupil_id", "subject_id", "kind", "period_key",
+                           "value"))
+    _compare(result, audited, rows, ("pupil", "subject", "kind", "period", "value"), lambda k: f"final mark {k}")
 
 
 RECORD_FIELDS = ("topic", "topic late", "homework", "no homework", "homework late", "substitute")
@@ -135,16 +143,11 @@ def lesson_records(result):
         values = (row.topic, bool(row.topic_late), row.homework, bool(row.no_homework), bool(row.homework_late),
                   row.substitute_id)
         state = audited.pop(row.lesson_id, None)
-        then = tuple(state[1:]) if state else tuple(blank)
-        changed = [f"{name} is {_show(now)}, the audit log's last value is {_show(was)}"
-                   for name, now, was in zip(RECORD_FIELDS, values, then) if was is not _ANY and now != was]
-        if changed:
-            result.mismatch(row.tenant_id, f"lesson record (lesson {row.lesson_id})",
-                            "edited outside the journal: " + "; ".join(changed))
+        if changed := _changes(RECORD_FIELDS, values, tuple(state[1:]) if state else tuple(blank)):
+            result.mismatch(row.tenant_id, f"lesson record (lesson {row.lesson_id})", EDITED + changed)
     for lesson_id, state in audited.items():
         if tuple(state[1:]) != tuple(blank):
-            result.mismatch(state[0], f"lesson record (lesson {lesson_id})",
-                            "the audit log has it, the row is gone: deleted outside the journal")
+            result.mismatch(state[0], f"lesson record (lesson {lesson_id})", DELETED)
 
 
 def journal_rows(result):
