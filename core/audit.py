@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, select
@@ -179,21 +179,42 @@ class Break:
     problem: str
 
 
+@dataclass
+class Walk:
+    """What one pass over every chain saw: the breaks, where each chain ends, and the hash
+    found at each sequence number an anchor asked about."""
+
+    checked: int = 0
+    breaks: list[Break] = field(default_factory=list)
+    ends: dict[int, _Head] = field(default_factory=dict)
+    hashes_at: dict[int, str] = field(default_factory=dict)
+
+
 def verify() -> tuple[int, list[Break]]:
     """Walk every chain; return the number of entries checked and the first break per chain."""
-    checked = 0
-    breaks: list[Break] = []
+    walked = walk()
+    return walked.checked, walked.breaks
+
+
+def walk(anchored_seqs: dict[int, int] | None = None) -> Walk:
+    """Recompute every chain in one ordered pass (RT-2). ``anchored_seqs`` maps a chain to
+    the sequence number whose hash the caller wants to compare with an anchor."""
+    anchored_seqs = anchored_seqs or {}
+    out = Walk()
     with unscoped("audit verify: every tenant's chain"):
         rows = db.session.execute(
             select(AuditEntry).order_by(AuditEntry.chain, AuditEntry.seq)
-            .execution_options(populate_existing=True)
+            .execution_options(populate_existing=True, yield_per=2000)
         ).scalars()
         chain_key = object()
         expected_prev, expected_seq, broken = GENESIS, 1, False
         for entry in rows:
-            checked += 1
+            out.checked += 1
             if entry.chain != chain_key:
                 chain_key, expected_prev, expected_seq, broken = entry.chain, GENESIS, 1, False
+            out.ends[entry.chain] = _Head(entry.seq, entry.hash)
+            if anchored_seqs.get(entry.chain) == entry.seq:
+                out.hashes_at[entry.chain] = entry.hash
             if broken:
                 continue
             problem = None
@@ -204,7 +225,64 @@ def verify() -> tuple[int, list[Break]]:
             elif entry.content_hash() != entry.hash:
                 problem = "content does not match its hash (edited)"
             if problem:
-                breaks.append(Break(entry.tenant_id, entry.seq, entry.id, problem))
+                out.breaks.append(Break(entry.tenant_id, entry.seq, entry.id, problem))
                 broken = True
             expected_prev, expected_seq = entry.hash, entry.seq + 1
-    return checked, breaks
+    return out
+
+
+# Reconciliation: the journal's current rows against the last audited value of each -------------
+
+RECONCILERS = "tabel.audit.reconcilers"
+
+
+def register_reconciler(app, fn):
+    """A feature declares how its current rows compare with the audit log (security item 10).
+
+    ``fn(result)`` runs inside an unscoped block during ``flask audit verify``; it reads the
+    log with :func:`audited_changes` and its own table (one streamed query each, not one per
+    row), adds the rows it compared to ``result.rows`` and calls ``result.mismatch`` for
+    each row edited, inserted or deleted outside the audited service."""
+    app.extensions.setdefault(RECONCILERS, []).append(fn)
+
+
+@dataclass
+class Mismatch:
+    tenant_id: int | None
+    subject: str
+    problem: str
+
+
+@dataclass
+class Reconciliation:
+    """What the reconcilers found; only the first ``limit`` mismatches are kept (a table
+    filled outside the service would otherwise print a line per row), all are counted."""
+
+    rows: int = 0
+    found: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+    limit: int = 1000
+
+    def mismatch(self, tenant_id, subject, problem):
+        self.found += 1
+        if len(self.mismatches) < self.limit:
+            self.mismatches.append(Mismatch(tenant_id, subject, problem))
+
+
+def audited_changes(actions):
+    """Entries with these actions, oldest first in each chain, streamed as rows of
+    ``(tenant_id, seq, action, object_id, before, after)``: replaying them in order leaves
+    the last audited state of every object. Call inside ``unscoped``."""
+    table = AuditEntry.__table__  # plain rows: no ORM loading for a log of millions of entries
+    return db.session.execute(
+        select(table.c.tenant_id, table.c.seq, table.c.action, table.c.object_id, table.c.before, table.c.after)
+        .where(table.c.action.in_(list(actions)))
+        .order_by(table.c.chain, table.c.seq).execution_options(yield_per=5000))
+
+
+def reconcile(app) -> Reconciliation:
+    result = Reconciliation()
+    with unscoped("audit verify: journal rows against their last audited values"):
+        for fn in app.extensions.get(RECONCILERS, []):
+            fn(result)
+    return result

@@ -2,7 +2,7 @@
 import click
 from flask.cli import AppGroup
 
-from core import audit
+from core import audit_anchor
 from core.accounts import service as accounts
 from core.extensions import db
 
@@ -47,15 +47,39 @@ def reset_second_factor(login):
 
 
 @audit_cli.command("verify")
-def verify():
-    """Recompute every tenant's hash chain; report the first broken link of each."""
-    checked, breaks = audit.verify()
-    for item in breaks:
-        chain = "platform" if item.tenant_id is None else f"tenant {item.tenant_id}"
-        click.echo(f"BROKEN {chain}: at entry {item.seq} (row id {item.entry_id}): {item.problem}")
-    if breaks:
+@click.option("--no-anchor", is_flag=True, help="Check only; write no new anchor of the chains' heads.")
+def verify(no_anchor):
+    """Recompute every tenant's hash chain, compare the chains with the latest anchor of their
+    heads, reconcile the journal's rows with their last audited values (RT-2, PR-4); then,
+    if the chains hold, anchor their heads. Exit status 1 when anything is found."""
+    report = audit_anchor.check(write=not no_anchor)
+    db.session.rollback()
+    for item in report.breaks:
+        click.echo(f"BROKEN {_chain(item.tenant_id)}: at entry {item.seq} (row id {item.entry_id}): {item.problem}")
+    for finding in report.findings:
+        if finding.kind == "anchor":
+            click.echo(f"ANCHOR {finding.subject}: {finding.problem}")
+        else:
+            click.echo(f"BROKEN {_chain(finding.tenant_id)}: {finding.problem}")
+    result = report.reconciliation
+    for item in result.mismatches:
+        click.echo(f"DATA {_chain(item.tenant_id)}: {item.subject}: {item.problem}")
+    if result.found > len(result.mismatches):
+        click.echo(f"DATA ... and {result.found - len(result.mismatches)} more rows that differ from the audit log")
+    anchor = f"compared with the anchor of {report.anchor.when}" if report.anchor else "no earlier anchor found"
+    click.echo(f"checked: {report.checked} entries in {report.chains} chains; anchors read: {report.anchors_read} "
+               f"({anchor}); journal rows reconciled: {result.rows}")
+    if report.written:
+        click.echo(f"heads anchored: {report.written}")
+    if not report.clean:
+        problems = len(report.breaks) + len(report.findings) + result.found
+        click.echo(f"PROBLEMS FOUND: {problems}")
         raise SystemExit(1)
-    click.echo(f"audit log intact: {checked} entries verified")
+    click.echo(f"audit log intact: {report.checked} entries verified")
+
+
+def _chain(tenant_id):
+    return "platform" if tenant_id is None else f"tenant {tenant_id}"
 
 
 def init_app(app):

@@ -59,6 +59,10 @@ class Defaults:
     DEMO_PASSWORD = "demo12345"
     # The key of the audit log's hash chain; keep it outside the database (SECRET_KEY if unset).
     AUDIT_KEY = None
+    # Anchors of the chains' heads (core/audit_anchor.py): kept this long under Object Lock, in
+    # the default store unless these storage settings name another (a bucket in another account).
+    AUDIT_ANCHOR_RETENTION_DAYS = 400
+    AUDIT_ANCHOR_STORAGE = None
     # Object storage (core/storage.py): local files under the instance folder by default.
     STORAGE = {"backend": "local", "root": "storage"}
     STORAGE_REGIONS = {}  # region id -> its own storage settings (PD-3)
@@ -70,6 +74,8 @@ class Defaults:
     CELERY_BEAT_SCHEDULE = {
         # RT-2: recompute every audit chain each night.
         "audit-verify": {"task": "tabel.enqueue_periodic", "schedule": 24 * 3600, "args": ["audit_verify"]},
+        # Security item 10: the heads of the chains, anchored every hour.
+        "audit-anchor": {"task": "tabel.enqueue_periodic", "schedule": 3600, "args": ["audit_anchor"]},
     }
     # Journal pages' tables each web worker keeps (about 40 KB each; 0 turns keeping off).
     JOURNAL_GRID_CACHE_SIZE = 512

@@ -98,6 +98,11 @@ class Storage:
     def list(self, prefix: str = "") -> list[StoredObject]:
         raise NotImplementedError
 
+    def keys(self, prefix: str = "") -> list[str]:
+        """The keys under a prefix, sorted, without reading each object's metadata (a listing
+        of thousands of audit anchors must not cost a request per object)."""
+        raise NotImplementedError
+
     def download_url(self, key: str, expires_in: int = 300, filename: str | None = None) -> str:
         raise NotImplementedError
 
@@ -192,6 +197,16 @@ class LocalStorage(Storage):
                 if key.startswith(prefix):
                     found.append(self.head(key))
         return found
+
+    def keys(self, prefix=""):
+        if prefix:
+            _check_key(prefix)
+        folder = self.root / prefix.rpartition("/")[0] if "/" in prefix else self.root
+        if not folder.exists():
+            return []
+        found = (path.relative_to(self.root).as_posix() for path in folder.rglob("*")
+                 if path.is_file() and not path.name.endswith((self.META, ".tmp")))
+        return sorted(key for key in found if key.startswith(prefix))
 
     def download_url(self, key, expires_in=300, filename=None):
         from flask import url_for
@@ -303,6 +318,11 @@ class S3Storage(Storage):
             for item in page.get("Contents", []):
                 found.append(self.head(item["Key"]))
         return found
+
+    def keys(self, prefix=""):
+        paginator = self.client.get_paginator("list_objects_v2")
+        return sorted(item["Key"] for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix)
+                      for item in page.get("Contents", []))
 
     def download_url(self, key, expires_in=300, filename=None):
         params = {"Bucket": self.bucket, "Key": key}

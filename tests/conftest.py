@@ -32,6 +32,10 @@ SECRET = secrets.token_hex(16)  # one per test run: every app of the run signs a
 #: term of 2026/27, 10:00 in Moscow, with earlier terms closed and later lessons ahead.
 SCHOOL_DAY = dt.datetime(2026, 11, 18, 7, 0, tzinfo=dt.timezone.utc)
 
+# Object storage of the run's apps, never the project's instance/ folder: the audit anchors
+# written there are read-only and retained for a year.
+STORAGE_ROOT = Path(tempfile.mkdtemp(prefix="tabel-test-storage-"))
+
 
 def _pg_database():
     import psycopg
@@ -82,6 +86,9 @@ def app_config(database_url, **extra):
         "DEMO_PUPILS_PER_CLASS": 2,  # the demo's full 25 a class is measured in bench/, not here
         # Jobs run at once inside the request; tests/core/test_workers.py runs real workers.
         "CELERY_TASK_ALWAYS_EAGER": True,
+        # Each app its own store (tests give theirs with STORAGE=...; _own_storage gives the
+        # session's app a fresh one per test).
+        "STORAGE": {"backend": "local", "root": tempfile.mkdtemp(dir=STORAGE_ROOT)},
     }
     config.update(extra)
     return config
@@ -106,6 +113,28 @@ def app(database_url):
     with app.app_context():
         upgrade()
     return app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _storage_root():
+    import shutil
+
+    yield
+    shutil.rmtree(STORAGE_ROOT, ignore_errors=True)  # read-only files go with their folders
+
+
+@pytest.fixture(autouse=True)
+def _own_storage(request):
+    """Every test's app stores its objects (audit anchors among them) in a folder of its own,
+    so no test reads what another wrote."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+    app.config["STORAGE"] = {"backend": "local", "root": tempfile.mkdtemp(dir=STORAGE_ROOT)}
+    app.extensions.pop("tabel.storage", None)
+    yield
+    app.extensions.pop("tabel.storage", None)
 
 
 @pytest.fixture

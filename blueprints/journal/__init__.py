@@ -5,7 +5,8 @@ from core.extensions import api as api_ext
 
 
 def init_app(app):
-    from blueprints.journal import api, models, service, views  # noqa: F401 - models register their tables
+    from blueprints.journal import api, models, reconcile, service, views  # noqa: F401 - models register their tables
+    from core import audit
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
@@ -13,6 +14,8 @@ def init_app(app):
     from core import register_nav
 
     register_nav(app, _nav)
+    # Security item 10: `flask audit verify` compares the journal's rows with the audit log.
+    audit.register_reconciler(app, reconcile.journal_rows)
 
 
 def _nav(membership):

@@ -139,3 +139,14 @@ def test_a_regions_local_download_link_reads_from_that_regions_store(app, tmp_pa
     assert response.data.decode() == "регион 7"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_keys_are_listed_without_reading_each_object(store):
+    """The audit anchors are many small objects: their listing must not cost a HEAD each."""
+    for key in ("audit-anchors/20260101T000000.000000Z.json", "audit-anchors/20260101T010000.000000Z.json",
+                "audit-anchorsX/other.json", "school/12/a.pdf"):
+        store.put(key, b"{}")
+    assert store.keys("audit-anchors/") == ["audit-anchors/20260101T000000.000000Z.json",
+                                            "audit-anchors/20260101T010000.000000Z.json"]
+    assert store.keys("nothing/") == []
+    assert len(store.keys()) == 4
