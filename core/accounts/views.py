@@ -45,7 +45,7 @@ def _after_password(user, login_value, next_url):
         start_web_session(user)
         return redirect(next_url or url_for("home"))
     db.session.commit()  # a password rehashed on the way
-    session.clear()
+    _clear_session()
     session[_PENDING] = {"u": user.id, "v": user.session_version, "t": second_factor.clock(), "next": next_url}
     return redirect(url_for(stage))
 
@@ -139,10 +139,19 @@ def _setup_page(user, action, error=None, on_sign_in=False):
                                     error=error, on_sign_in=on_sign_in), 422 if error else 200)
 
 
+def _clear_session():
+    """A new session at every sign-in and sign-out (no fixation), keeping only the language
+    the person chose on the page."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def start_web_session(user):
     """Sign the browser in: a new server-side session (the cookie carries only its key),
     committed with whatever the sign-in wrote."""
-    session.clear()
+    _clear_session()
     row = service.open_session(user, "web")
     db.session.commit()
     session["sid"] = row.id
@@ -200,7 +209,7 @@ def logout():
         service.end_session(g.get("account_session"))
         db.session.commit()
     logout_user()
-    session.clear()
+    _clear_session()
     flash(_("You have signed out."))
     return redirect(url_for("accounts.login"))
 
@@ -237,7 +246,7 @@ def end_session(handle):
     db.session.commit()
     if ended.id == session.get("sid"):
         logout_user()
-        session.clear()
+        _clear_session()
         flash(_("You have signed out."))
         return redirect(url_for("accounts.login"))
     flash(_("The session has been ended."))

@@ -23,6 +23,15 @@ def test_the_language_switch_is_remembered_signed_out(client):
     assert "Sign in" in client.get("/login").get_data(as_text=True)
 
 
+def test_the_language_chosen_before_signing_in_stays_after_signing_in_and_out(client, login, region_tree):
+    """Signing in starts a new session (no fixation), but not in another language."""
+    client.post("/language", data={"lang": "en"})
+    login(client, region_tree["a"]["teacher"])
+    assert "Sign out" in client.get(f"/tenants/{region_tree['a']['school']['id']}").get_data(as_text=True)
+    client.post("/logout")
+    assert "Sign in" in client.get("/login").get_data(as_text=True)
+
+
 def test_a_tenant_language_beats_the_browser_and_a_users_choice_beats_both(client, login, region_tree, token):
     a = region_tree["a"]
     headers = token(a["region_admin"])
