@@ -108,20 +108,18 @@ def test_the_platform_chain_cannot_fork(raw_sql, app, as_platform):
 # Security item 10: anchors of the chains' heads, and the journal's rows reconciled with the log.
 
 @pytest.fixture
-def graded(client, token, region_tree, make_roster, raw_sql):
-    """School A's 5а: a future maths lesson with a topic, three grades and an absence,
-    each entered by its teacher through the API (so each is in the school's chain)."""
+def graded(client, token, region_tree, make_roster, raw_sql, school_day):
+    """School A's 5а: today's maths lesson (tests/conftest.py, SCHOOL_DAY) with a topic,
+    three grades and an absence, each entered by its teacher through the API (so each is in
+    the school's chain)."""
     a = region_tree["a"]
     roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
     headers = token(a["teacher"])
-    import datetime as dt
 
-    after = dt.date.today() + dt.timedelta(days=2)
     lesson = raw_sql("SELECT l.id FROM lesson l WHERE l.class_id = :c AND l.teacher_id = :t "
-                     "AND l.held_on > :after ORDER BY l.held_on LIMIT 1",
-                     c=roster["class_id"], t=roster["teacher_id"], after=after)
-    if not lesson:
-        pytest.skip("no future lesson in this school year")
+                     "AND l.held_on >= :today ORDER BY l.held_on LIMIT 1",
+                     c=roster["class_id"], t=roster["teacher_id"], today=school_day.date())
+    assert lesson, "a maths lesson of 5а on or after SCHOOL_DAY"
     lesson_id, pupils = lesson[0].id, roster["pupil_ids"]
 
     def put(url, body):
@@ -129,11 +127,15 @@ def graded(client, token, region_tree, make_roster, raw_sql):
         assert response.status_code == 200, response.json
         return response.json
 
-    put("/topic", {"topic": "Сложение дробей"})
+    put("/topic", {"topic": "Сложение дробей", "version": 0})  # no record yet
     for pupil, value in zip(pupils, ("5", "4", "3")):
-        put(f"/grades/{pupil}", {"value": value, "work_type": "У"})
+        put(f"/grades/{pupil}", {"value": value, "work_type": "У", "version": None})
     put(f"/attendance/{pupils[2]}", {"status": "ill"})
-    return {"school_id": a["school"]["id"], "lesson_id": lesson_id, "pupils": pupils, "put": put}
+    def lesson_version():
+        return client.get(f"/api/v1/lessons/{lesson_id}", headers=headers).json["version"]
+
+    return {"school_id": a["school"]["id"], "lesson_id": lesson_id, "pupils": pupils, "put": put,
+            "lesson_version": lesson_version}
 
 
 def anchors(app):
@@ -155,7 +157,7 @@ def test_an_untampered_journal_with_writes_after_the_last_anchor_verifies_clean(
     assert version == 2
     put(f"/attendance/{pupils[2]}", {"status": None})
     put(f"/attendance/{pupils[1]}", {"status": "late"})
-    put("/topic", {"topic": "Вычитание дробей"})
+    put("/topic", {"topic": "Вычитание дробей", "version": graded["lesson_version"]()})
     second = verify(app)
     assert second.exit_code == 0, second.output
     assert "compared with the anchor of" in second.output and "audit log intact" in second.output
@@ -359,16 +361,15 @@ def test_a_final_mark_edited_in_sql_is_reported_by_the_nightly_job(app, client, 
     from core.jobs import enqueue
     from core.jobs.models import Job
 
-    today = dt.date.today()
+    today = dt.date.today()  # SCHOOL_DAY: the graded fixture runs on it
     term = next((t for t in raw_sql("SELECT id, starts_on, ends_on FROM term WHERE level_from <= 5 AND level_to >= 5")
                  if str(t.starts_on) <= str(today) <= str(t.ends_on)), None)
-    if term is None:
-        pytest.skip("no term runs today")
+    assert term is not None, "SCHOOL_DAY falls in a term"
     lesson = raw_sql("SELECT class_id, subject_id FROM lesson WHERE id = :l", l=graded["lesson_id"])[0]
     pupil = graded["pupils"][0]
     response = client.put(f"/api/v1/classes/{lesson.class_id}/final-marks/{pupil}",
                           headers=token(region_tree["a"]["teacher"]),
-                          json={"subject_id": lesson.subject_id, "term_id": term.id, "value": "4"})
+                          json={"subject_id": lesson.subject_id, "term_id": term.id, "value": "4", "version": None})
     assert response.status_code == 200, response.json
     assert verify(app).exit_code == 0
     raw_sql("UPDATE final_mark SET value = '5' WHERE id = :m", m=response.json["id"])
