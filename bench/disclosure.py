@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import httpx  # noqa: E402
 
-from blueprints.disclosure import crawler  # noqa: E402
+from blueprints.disclosure import checks, crawler, transport  # noqa: E402
+from blueprints.disclosure.settings import Settings  # noqa: E402
 from blueprints.disclosure.sites import LOOPBACK_NETWORKS  # noqa: E402
 
 
@@ -49,7 +50,7 @@ async def baseline(urls, concurrency, pool_per_host):
     """Plain GETs of ``urls``: bodies read, nothing parsed, ``concurrency`` in flight; one
     httpx pool for all hosts (httpx's default), or one per host as the crawler does."""
     gate = asyncio.Semaphore(concurrency)
-    options = ({"transport": crawler._PerHostTransport(2)} if pool_per_host else
+    options = ({"transport": transport.PerHostTransport(2)} if pool_per_host else
                {"limits": httpx.Limits(max_connections=None, max_keepalive_connections=concurrency)})
     async with httpx.AsyncClient(follow_redirects=True, timeout=10, **options) as client:
         async def get(url):
@@ -78,9 +79,9 @@ def main():
     child.start()
     try:
         urls = ours.recv()
-        items = [crawler.Item.from_dict(d) for d in crawler.default_checklist()]
-        settings = crawler.Settings(per_host_concurrency=args.concurrency, allowed_networks=LOOPBACK_NETWORKS)
-        limiter = crawler.HostLimiter(settings.per_host_concurrency, settings.delay)
+        items = [checks.Item.from_dict(d) for d in checks.default_checklist()]
+        settings = Settings(per_host_concurrency=args.concurrency, allowed_networks=LOOPBACK_NETWORKS)
+        limiter = transport.HostLimiter(settings.per_host_concurrency, settings.delay)
 
         started = time.perf_counter()
         reports = crawler.run({n: (url, items) for n, url in enumerate(urls)}, settings,
@@ -106,7 +107,7 @@ def main():
     pages = sum(r.pages_fetched for r in reports.values())
     links = sum(r.links_checked for r in reports.values())
     failed = [n for n, r in reports.items() if r.error or any(not f.ok for f in r.findings)]
-    scores = sorted(crawler.score(r) for r in reports.values())
+    scores = sorted(checks.score(r) for r in reports.values())
     print(f"{args.schools} schools x {args.links} links on loopback, per_host_concurrency={args.concurrency}, "
           f"{args.sites_at_once} sites at once, server latency {args.latency * 1000:.0f} ms")
     base = plain[True]

@@ -11,12 +11,12 @@ SCHEDULE_ENTRY = {"task": "tabel.enqueue_periodic", "schedule": 24 * 3600, "args
 
 def init_app(app):
     # tasks register the job kinds
-    from blueprints.disclosure import api, cli, crawler, models, service, tasks, views  # noqa: F401
+    from blueprints.disclosure import api, checks, cli, models, service, tasks, views  # noqa: F401
     from tenants import regulations
 
-    # The platform's default checklist lives with the crawler that reads it; the tenants
+    # The platform's default checklist lives with the checks that read it; the tenants
     # layer holds the document and may not import a feature.
-    regulations.set_default("disclosure.checklist", crawler.default_checklist())
+    regulations.set_default("disclosure.checklist", checks.default_checklist())
     # Networks besides the Internet that the checks may read (CIDRs); none by default, so a
     # website address cannot reach the deployment's own network. The demo allows loopback.
     app.config.setdefault("DISCLOSURE_ALLOWED_NETWORKS", [])

@@ -1,5 +1,5 @@
 """The rules of the website checks (WD-1..WD-5). Views, API routes, jobs and the CLI call
-these; the crawling itself is ``crawler.py``.
+these; the crawling itself is ``crawler.py``, the checklist and the score ``checks.py``.
 
 A check runs over the active schools under a tenant. Each school's result is stored as it
 completes (a ``SiteCheck`` with its ``Finding`` rows), so a run that stops half-way keeps
@@ -172,22 +172,22 @@ def job_of(run: DisclosureRun | None):
 # Running a check (called by the job) ----------------------------------------------------------
 
 def crawl_settings(tenant: Tenant):
-    from blueprints.disclosure import crawler
+    from blueprints.disclosure.settings import Settings
 
     section = settings_of(tenant)
     # Only addresses on the Internet are read, unless the deployment names other networks
     # (the demo's and the tests' sites on loopback): a website address must not reach
     # the servers inside the deployment's own network.
-    return crawler.Settings.from_regulation({k: section[k] for k in (
+    return Settings.from_regulation({k: section[k] for k in (
         "max_depth", "max_pages", "timeout_seconds", "per_host_concurrency", "delay_seconds")},
         allowed_networks=tuple(current_app.config.get("DISCLOSURE_ALLOWED_NETWORKS") or ()))
 
 
 def items_of(checklist: list[dict]):
-    from blueprints.disclosure import crawler
+    from blueprints.disclosure.checks import Item
 
     fields_ = ("key", "title", "required", "text_patterns", "url_patterns", "itemprops")
-    return [crawler.Item.from_dict({k: item[k] for k in fields_ if k in item}) for item in checklist]
+    return [Item.from_dict({k: item[k] for k in fields_ if k in item}) for item in checklist]
 
 
 def crawl(sites: dict, settings, progress=None) -> dict:
@@ -211,21 +211,21 @@ def crawl(sites: dict, settings, progress=None) -> dict:
 
 
 def crashed_report(url):
-    from blueprints.disclosure import crawler
+    from blueprints.disclosure import checks
 
-    finding = crawler.Finding(kind="site", key="crashed", status="error", ok=False, url=url, text=None, page=None,
-                              detail={"message": "the check of this site failed"})
-    return crawler.SiteReport(start_url=url, findings=[finding], pages_fetched=0, links_checked=0,
-                              elapsed_ms=0, error="crashed")
+    finding = checks.Finding(kind="site", key="crashed", status="error", ok=False, url=url, text=None, page=None,
+                             detail={"message": "the check of this site failed"})
+    return checks.SiteReport(start_url=url, findings=[finding], pages_fetched=0, links_checked=0,
+                             elapsed_ms=0, error="crashed")
 
 
 def no_website_report():
-    from blueprints.disclosure import crawler
+    from blueprints.disclosure import checks
 
-    finding = crawler.Finding(kind="site", key="no_website", status="no_website", ok=False, url=None, text=None,
-                              page=None, detail={})
-    return crawler.SiteReport(start_url=None, findings=[finding], pages_fetched=0, links_checked=0,
-                              elapsed_ms=0, error="no_website")
+    finding = checks.Finding(kind="site", key="no_website", status="no_website", ok=False, url=None, text=None,
+                             page=None, detail={})
+    return checks.SiteReport(start_url=None, findings=[finding], pages_fetched=0, links_checked=0,
+                             elapsed_ms=0, error="no_website")
 
 
 def store_report(run: DisclosureRun, school: Tenant, report) -> SiteCheck:
@@ -275,13 +275,13 @@ def _jsonable(value):
 
 def figure(check: SiteCheck, findings: list[Finding], dismissed: dict):
     """Score and counts of a site check, dismissed findings counting as fine."""
-    from blueprints.disclosure import crawler
+    from blueprints.disclosure import checks
 
     def fine(f):
         return f.ok or (check.tenant_id, f.kind, f.key) in dismissed
 
     def as_report(flip):
-        return crawler.SiteReport(start_url=check.url, findings=[crawler.Finding(
+        return checks.SiteReport(start_url=check.url, findings=[checks.Finding(
             kind=f.kind, key=f.key, status=f.status, ok=(fine(f) if flip else f.ok), url=f.url, text=f.text,
             page=f.page, detail=dict(f.detail or {})) for f in findings], pages_fetched=check.pages_fetched,
             links_checked=check.links_checked, elapsed_ms=check.elapsed_ms, error=check.error)
@@ -295,8 +295,8 @@ def figure(check: SiteCheck, findings: list[Finding], dismissed: dict):
     if check.error == "no_website":
         check.raw_score = check.score = 0.0
     else:
-        check.raw_score = round(float(crawler.score(as_report(False))), 1)
-        check.score = round(float(crawler.score(as_report(True))), 1)
+        check.raw_score = round(float(checks.score(as_report(False))), 1)
+        check.score = round(float(checks.score(as_report(True))), 1)
 
 
 def finish_run(run: DisclosureRun, status="finished"):

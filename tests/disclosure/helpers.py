@@ -1,7 +1,7 @@
 """Reports as the crawler would answer them, for tests that need no website."""
-from blueprints.disclosure import crawler
+from blueprints.disclosure import checks, crawler
 
-ITEMS = [item["key"] for item in crawler.default_checklist()]
+ITEMS = [item["key"] for item in checks.default_checklist()]
 
 
 def report(url="http://127.0.0.1:9/", missing=(), broken=(), outdated=(), microdata_missing=(), site_error=None):
@@ -9,30 +9,30 @@ def report(url="http://127.0.0.1:9/", missing=(), broken=(), outdated=(), microd
     microdata property present except ``microdata_missing``, with the given broken links
     and outdated documents."""
     if site_error:
-        return crawler.SiteReport(start_url=url, findings=[crawler.Finding("site", site_error, site_error, False,
-                                                                           url=url)],
-                                  pages_fetched=0, links_checked=0, elapsed_ms=5, error=site_error)
+        return checks.SiteReport(start_url=url, findings=[checks.Finding("site", site_error, site_error, False,
+                                                                         url=url)],
+                                 pages_fetched=0, links_checked=0, elapsed_ms=5, error=site_error)
     findings = []
-    for item in crawler.default_checklist():
+    for item in checks.default_checklist():
         detail = {"required": item["required"], "title": item["title"]}
         if item["key"] in missing:
-            findings.append(crawler.Finding("item", item["key"], "missing", False, detail=detail))
+            findings.append(checks.Finding("item", item["key"], "missing", False, detail=detail))
         else:
-            findings.append(crawler.Finding("item", item["key"], "found", True, url=url + item["key"],
-                                            text=item["title"], page=url, detail=detail))
-    for name in crawler.MICRODATA_PROPS:
-        findings.append(crawler.Finding("microdata", name, "missing" if name in microdata_missing else "present",
-                                        name not in microdata_missing, page=url))
-    findings.append(crawler.Finding("link", url + "ok.html", "ok", True, url=url + "ok.html", text="Работает",
-                                    page=url, detail={"status_code": 200}))
+            findings.append(checks.Finding("item", item["key"], "found", True, url=url + item["key"],
+                                           text=item["title"], page=url, detail=detail))
+    for name in checks.MICRODATA_PROPS:
+        findings.append(checks.Finding("microdata", name, "missing" if name in microdata_missing else "present",
+                                       name not in microdata_missing, page=url))
+    findings.append(checks.Finding("link", url + "ok.html", "ok", True, url=url + "ok.html", text="Работает",
+                                   page=url, detail={"status_code": 200}))
     for link in broken:
-        findings.append(crawler.Finding("link", link, "broken", False, url=link, text="Битая ссылка", page=url,
-                                        detail={"status_code": 404}))
+        findings.append(checks.Finding("link", link, "broken", False, url=link, text="Битая ссылка", page=url,
+                                       detail={"status_code": 404}))
     for doc in outdated:
-        findings.append(crawler.Finding("outdated", doc, "outdated", False, url=doc, text="Положение 2015", page=url,
-                                        detail={"reason": "newer_version"}))
-    return crawler.SiteReport(start_url=url, findings=findings, pages_fetched=5, links_checked=1 + len(broken),
-                              elapsed_ms=40)
+        findings.append(checks.Finding("outdated", doc, "outdated", False, url=doc, text="Положение 2015", page=url,
+                                       detail={"reason": "newer_version"}))
+    return checks.SiteReport(start_url=url, findings=findings, pages_fetched=5, links_checked=1 + len(broken),
+                             elapsed_ms=40)
 
 
 def fake_crawler(monkeypatch, reports_by_url, default=None):

@@ -8,12 +8,13 @@ import tracemalloc
 
 import pytest
 
-from blueprints.disclosure import crawler
+from blueprints.disclosure import addresses, checks, crawler, parsing, transport
+from blueprints.disclosure.settings import Settings
 from blueprints.disclosure.sites import LOOPBACK_NETWORKS, demo_sites
 
-ITEMS = [crawler.Item.from_dict(d) for d in crawler.default_checklist()]
+ITEMS = [checks.Item.from_dict(d) for d in checks.default_checklist()]
 LOOPBACK = LOOPBACK_NETWORKS  # the fake sites; by default the crawler refuses what is not on the Internet
-FAST = crawler.Settings(timeout=0.5, allowed_networks=LOOPBACK)
+FAST = Settings(timeout=0.5, allowed_networks=LOOPBACK)
 
 
 def check(url, settings=FAST, items=ITEMS):
@@ -44,7 +45,7 @@ def test_wd1_wd4_complete_site_every_item_found_and_nothing_wrong(sites_server):
     assert len(links) == report.links_checked >= 15 and all(f.status == "ok" for f in links.values())
     assert links[sites_server.portal_url + "journal/login"].detail["external"] is True
     assert all(f.status == "present" for f in by_kind(report, "microdata").values())
-    assert crawler.score(report) == 100.0
+    assert checks.score(report) == 100.0
 
 
 def test_wd3_a_replaced_document_marked_void_is_fine(sites_server):
@@ -64,7 +65,7 @@ def test_wd1_wd4_partial_site_names_the_missing_items(sites_server):
     assert all(not items[k].ok for k in missing)
     microdata = by_kind(report, "microdata")
     assert microdata["fullName"].status == "present" and microdata["regDate"].status == "missing"
-    assert 0 < crawler.score(report) < crawler.score(check(sites_server.url("complete")))
+    assert 0 < checks.score(report) < checks.score(check(sites_server.url("complete")))
 
 
 def test_wd2_dead_links_404_and_refused_connection(sites_server):
@@ -96,7 +97,7 @@ def test_wd2_redirect_loop_and_an_honest_redirect_chain(sites_server):
 
 def test_wd2_a_slow_page_is_a_timeout_not_a_hang(sites_server):
     started = time.perf_counter()
-    report = check(sites_server.url("slow"), crawler.Settings(timeout=0.3, allowed_networks=LOOPBACK))
+    report = check(sites_server.url("slow"), Settings(timeout=0.3, allowed_networks=LOOPBACK))
 
     assert time.perf_counter() - started < 1.8  # the page answers after 2 s
     news = by_kind(report, "link")[sites_server.url("slow") + "news/"]
@@ -114,14 +115,14 @@ def test_wd3_documents_replaced_without_the_mark_are_outdated(sites_server):
     assert outdated["polozhenie-ezh-2019.pdf"].detail["newer"].endswith("polozhenie-ezh-2023.pdf")
     assert outdated["polozhenie-ezh-2019.pdf"].detail["date"] == "2019-09-02"
     assert "отменён приказом" in outdated["prikaz-45-2018.pdf"].text
-    assert crawler.score(report) == 90.0
+    assert checks.score(report) == 90.0
 
 
 def test_microdata_absent_is_one_finding_per_property(sites_server):
     report = check(sites_server.url("no_microdata"))
 
     microdata = by_kind(report, "microdata")
-    assert set(microdata) == set(crawler.MICRODATA_PROPS)
+    assert set(microdata) == set(checks.MICRODATA_PROPS)
     assert all(f.status == "missing" and not f.ok for f in microdata.values())
     assert by_kind(check(sites_server.url("complete")), "microdata")["fullName"].text.startswith(
         "Муниципальное бюджетное общеобразовательное учреждение")
@@ -133,12 +134,12 @@ def test_a_site_answering_500_is_a_finding(sites_server):
     assert report.error == "http_error"
     assert [(f.kind, f.key, f.status, f.detail["status_code"]) for f in report.findings] == [
         ("site", "http_error", "http_error", 500)]
-    assert crawler.score(report) == 0.0
+    assert checks.score(report) == 0.0
 
 
 def test_a_site_that_never_answers_is_a_timeout(sites_server):
     started = time.perf_counter()
-    report = check(sites_server.url("hang"), crawler.Settings(timeout=0.3, allowed_networks=LOOPBACK))
+    report = check(sites_server.url("hang"), Settings(timeout=0.3, allowed_networks=LOOPBACK))
 
     assert time.perf_counter() - started < 1.5
     assert report.error == "timeout" and faults(report) == [("site", "timeout", "timeout")]
@@ -179,7 +180,7 @@ def test_a_windows_1251_page_with_the_charset_only_in_meta_reads_as_russian(site
     ("Дневник".encode("utf-8")[:-1], "", "Дневни", "utf-8"),  # a character cut by the read cap
 ])
 def test_decoding_order(body, content_type, text, encoding):
-    decoded, used = crawler._decode(body, content_type)
+    decoded, used = parsing.decode(body, content_type)
     assert text in decoded and used == encoding
 
 
@@ -203,7 +204,7 @@ def test_robots_txt_forbidding_the_start_page_stops_there(sites_server, make_sit
 
 def test_ignoring_robots_is_a_setting(sites_server, make_site):
     name, url = make_site("robots")
-    check(url, crawler.Settings(timeout=0.5, respect_robots=False, allowed_networks=LOOPBACK))
+    check(url, Settings(timeout=0.5, respect_robots=False, allowed_networks=LOOPBACK))
     paths = [target for _method, target, _headers in sites_server.requests(name)]
     assert "/private/" in paths and "/robots.txt" not in paths
 
@@ -225,7 +226,7 @@ def test_the_user_agent_is_honest_on_every_request(sites_server, make_site):
     name, url = make_site("complete")
     check(url)
     agents = {headers.get("user-agent") for _method, _target, headers in sites_server.requests(name)}
-    assert agents == {crawler.Settings().user_agent}
+    assert agents == {Settings().user_agent}
 
 
 def test_no_host_gets_more_than_the_configured_concurrency(sites_server, make_site):
@@ -235,7 +236,7 @@ def test_no_host_gets_more_than_the_configured_concurrency(sites_server, make_si
 
     for limit in (1, 2):
         sites_server.reset_stats()
-        reports = crawler.run(sites, crawler.Settings(timeout=2, per_host_concurrency=limit, allowed_networks=LOOPBACK))
+        reports = crawler.run(sites, Settings(timeout=2, per_host_concurrency=limit, allowed_networks=LOOPBACK))
         assert all(r.links_checked >= 35 for r in reports.values())
         seen = sites_server.max_concurrent
         assert max(seen[name] for name in names) == limit
@@ -275,7 +276,7 @@ class VirtualClock:
 
 def test_the_host_limiter_spaces_requests_and_counts_concurrency():
     clock = VirtualClock()
-    limiter = crawler.HostLimiter(per_host_concurrency=2, delay=0.05, clock=clock, sleep=clock.sleep)
+    limiter = transport.HostLimiter(per_host_concurrency=2, delay=0.05, clock=clock, sleep=clock.sleep)
     starts = []
 
     async def request():
@@ -290,7 +291,7 @@ def test_the_host_limiter_spaces_requests_and_counts_concurrency():
     assert starts == pytest.approx([0.0, 0.05, 0.1, 0.15, 0.2])
     assert limiter.max_seen == {"school.example": 1}  # the delay keeps even two slots apart
 
-    busy = crawler.HostLimiter(per_host_concurrency=2, delay=0.0, clock=clock, sleep=clock.sleep)
+    busy = transport.HostLimiter(per_host_concurrency=2, delay=0.0, clock=clock, sleep=clock.sleep)
 
     async def long_request():
         async with busy.slot("school.example"):
@@ -305,16 +306,16 @@ def test_the_host_limiter_spaces_requests_and_counts_concurrency():
 
 def test_depth_and_page_bounds(sites_server):
     url = sites_server.url("complete")
-    only_start = check(url, crawler.Settings(timeout=0.5, max_depth=0, allowed_networks=LOOPBACK))
+    only_start = check(url, Settings(timeout=0.5, max_depth=0, allowed_networks=LOOPBACK))
     assert only_start.pages_fetched == 1 and only_start.links_checked >= 5  # the menu is still link-checked
-    two = check(url, crawler.Settings(timeout=0.5, max_pages=2, allowed_networks=LOOPBACK))
+    two = check(url, Settings(timeout=0.5, max_pages=2, allowed_networks=LOOPBACK))
     assert two.pages_fetched == 2
     assert by_kind(two, "item")["diary_regulation"].status == "found"  # the likely page goes first
 
 
 def test_links_are_not_checked_when_switched_off(sites_server):
     report = check(sites_server.url("broken_links"),
-                   crawler.Settings(timeout=0.5, check_links=False, allowed_networks=LOOPBACK))
+                   Settings(timeout=0.5, check_links=False, allowed_networks=LOOPBACK))
     links = by_kind(report, "link")
     assert sites_server.refused_url not in links and all("/files/" not in k for k in links)
 
@@ -329,46 +330,46 @@ def test_demo_school_10_carries_two_false_alarms_to_dismiss(sites_server, make_s
     current = by_kind(report, "outdated")[url + "files/polozhenie-ezh-2023.pdf"]
     assert (current.status, current.detail["reason"]) == ("outdated", "replaced")
 
-    before = crawler.score(report)
+    before = checks.score(report)
     for finding in report.findings:
         if finding.url == url + "files/polozhenie-ezh-2023.pdf":
             finding.ok = True  # what a dismissal does
-    assert crawler.score(report) == before + 7.0
+    assert checks.score(report) == before + 7.0
 
 
 def test_score_weighs_required_items_most():
     def report(*findings):
-        return crawler.SiteReport("http://s/", list(findings), 1, 0, 1)
+        return checks.SiteReport("http://s/", list(findings), 1, 0, 1)
 
     def item(ok, required=True):
-        return crawler.Finding("item", "k", "found" if ok else "missing", ok, detail={"required": required})
+        return checks.Finding("item", "k", "found" if ok else "missing", ok, detail={"required": required})
 
-    assert crawler.score(report(item(True), item(True, False))) == 100.0
-    assert crawler.score(report(item(True), item(False, False))) == 80.0 * 3 / 4 + 20
-    assert crawler.score(report(item(False), item(True, False))) == 80.0 * 1 / 4 + 20
-    broken = [crawler.Finding("link", str(n), "broken", False) for n in range(10)]
-    assert crawler.score(report(item(True), *broken)) == 90.0
-    assert crawler.score(report(crawler.Finding("site", "timeout", "timeout", False))) == 0.0
+    assert checks.score(report(item(True), item(True, False))) == 100.0
+    assert checks.score(report(item(True), item(False, False))) == 80.0 * 3 / 4 + 20
+    assert checks.score(report(item(False), item(True, False))) == 80.0 * 1 / 4 + 20
+    broken = [checks.Finding("link", str(n), "broken", False) for n in range(10)]
+    assert checks.score(report(item(True), *broken)) == 90.0
+    assert checks.score(report(checks.Finding("site", "timeout", "timeout", False))) == 0.0
 
 
 def test_settings_from_the_regulation():
-    settings = crawler.Settings.from_regulation({"max_depth": 1, "max_pages": "12", "timeout_seconds": 3,
-                                                 "per_host_concurrency": 4, "delay_seconds": 0.5,
-                                                 "checklist": [], "schedule": "monthly"})
+    settings = Settings.from_regulation({"max_depth": 1, "max_pages": "12", "timeout_seconds": 3,
+                                         "per_host_concurrency": 4, "delay_seconds": 0.5,
+                                         "checklist": [], "schedule": "monthly"})
     assert (settings.max_depth, settings.max_pages, settings.timeout, settings.per_host_concurrency,
             settings.delay) == (1, 12, 3.0, 4, 0.5)
-    assert crawler.Settings.from_regulation({}) == crawler.Settings()
+    assert Settings.from_regulation({}) == Settings()
 
 
 def test_the_default_checklist_is_complete_and_compiles():
-    keys = [d["key"] for d in crawler.default_checklist()]
+    keys = [d["key"] for d in checks.default_checklist()]
     assert {"service_regulation", "diary_regulation", "journal_order", "journal_link", "gosuslugi_link",
             "service_procedure", "responsible_contacts", "education_office_contacts"} <= set(keys)
     assert len(keys) == len(set(keys))
     for item in ITEMS:
         assert item.title and (item.text_patterns or item.url_patterns or item.itemprops)
         for pattern in item.text_patterns + item.url_patterns:
-            assert crawler._regex(pattern).pattern == pattern
+            assert checks._regex(pattern).pattern == pattern
 
 
 def test_run_works_from_a_thread_and_from_inside_an_event_loop(sites_server):
@@ -390,13 +391,13 @@ def test_run_works_from_a_thread_and_from_inside_an_event_loop(sites_server):
 
 def test_ssrf_by_default_a_loopback_site_is_refused_before_any_request(sites_server, make_site):
     name, url = make_site("complete")
-    report = check(url, crawler.Settings(timeout=0.5))
+    report = check(url, Settings(timeout=0.5))
 
     assert report.error == "blocked_address"
     assert [(f.kind, f.key, f.status, f.ok, f.detail) for f in report.findings] == [
         ("site", "blocked_address", "blocked_address", False, {"address": "127.0.0.1"})]
     assert sites_server.requests(name) == []  # not even robots.txt
-    assert crawler.score(report) == 0.0
+    assert checks.score(report) == 0.0
 
 
 @pytest.mark.parametrize("url, address", [
@@ -409,7 +410,7 @@ def test_ssrf_by_default_a_loopback_site_is_refused_before_any_request(sites_ser
     ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),  # a cloud's metadata service
 ])
 def test_ssrf_literal_addresses_in_any_form_are_refused(url, address):
-    report = check(url, crawler.Settings(timeout=0.5))
+    report = check(url, Settings(timeout=0.5))
     site = by_kind(report, "site")["blocked_address"]
     assert report.error == "blocked_address" and not site.ok
     if address is not None:  # localhost resolves to 127.0.0.1 or ::1, whichever comes first
@@ -437,7 +438,7 @@ def test_ssrf_redirects_and_links_out_of_the_allowed_networks_are_refused(sites_
 
 
 def test_refused_address_every_address_must_be_global_or_allowed():
-    refused = crawler.refused_address
+    refused = addresses.refused_address
     assert refused(["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"]) is None
     assert refused(["93.184.216.34", "10.0.0.5"]) == "10.0.0.5"  # one private address is enough
     assert refused(["127.0.0.1"]) == "127.0.0.1"
@@ -449,13 +450,13 @@ def test_refused_address_every_address_must_be_global_or_allowed():
     assert refused(["fe80::1%eth0"]) == "fe80::1%eth0"
     assert refused(["100.64.0.1", "224.0.0.1"]) == "100.64.0.1"
     with pytest.raises(ValueError):
-        crawler.Settings(allowed_networks=("not a network",))
+        Settings(allowed_networks=("not a network",))
 
 
 def test_settings_allowed_networks_come_from_the_deployment_not_the_regulation():
-    assert crawler.Settings.from_regulation({"allowed_networks": ["10.0.0.0/8"]}).allowed_networks == ()
-    settings = crawler.Settings.from_regulation({"max_pages": 3, "site_seconds": 30},
-                                                allowed_networks=["127.0.0.0/8"])
+    assert Settings.from_regulation({"allowed_networks": ["10.0.0.0/8"]}).allowed_networks == ()
+    settings = Settings.from_regulation({"max_pages": 3, "site_seconds": 30},
+                                        allowed_networks=["127.0.0.0/8"])
     assert (settings.allowed_networks, settings.max_pages, settings.site_seconds) == (("127.0.0.0/8",), 3, 30.0)
 
 
@@ -471,7 +472,7 @@ def test_a_charset_that_is_no_text_encoding_falls_back_to_the_page_s_own(make_si
 
 @pytest.mark.parametrize("charset", ["base64", "hex", "rot13", "zlib", "idna", "no-such-charset"])
 def test_decoding_skips_charsets_that_are_no_text_encoding(charset):
-    assert crawler._decode("Дневник".encode("cp1251"), f"text/html; charset={charset}") == ("Дневник", "cp1251")
+    assert parsing.decode("Дневник".encode("cp1251"), f"text/html; charset={charset}") == ("Дневник", "cp1251")
 
 
 def test_a_malformed_link_is_skipped_the_page_is_still_read(make_site):
@@ -490,7 +491,7 @@ def test_a_malformed_link_is_skipped_the_page_is_still_read(make_site):
 def test_a_site_past_its_deadline_keeps_what_was_found(sites_server):
     """The slow site's news page answers after 2 s; the site has 0.5 s in all."""
     started = time.perf_counter()
-    report = check(sites_server.url("slow"), crawler.Settings(timeout=5, site_seconds=0.5, allowed_networks=LOOPBACK))
+    report = check(sites_server.url("slow"), Settings(timeout=5, site_seconds=0.5, allowed_networks=LOOPBACK))
 
     assert time.perf_counter() - started < 1.5
     deadline = by_kind(report, "site")["deadline"]
@@ -501,7 +502,7 @@ def test_a_site_past_its_deadline_keeps_what_was_found(sites_server):
 
 def test_a_site_silent_past_its_deadline_is_one_finding(sites_server):
     started = time.perf_counter()
-    report = check(sites_server.url("hang"), crawler.Settings(timeout=5, site_seconds=0.3, allowed_networks=LOOPBACK))
+    report = check(sites_server.url("hang"), Settings(timeout=5, site_seconds=0.3, allowed_networks=LOOPBACK))
 
     assert time.perf_counter() - started < 1.5
     assert report.error == "deadline"
@@ -512,7 +513,7 @@ def test_a_site_silent_past_its_deadline_is_one_finding(sites_server):
 def test_wd2_after_five_timeouts_a_host_s_remaining_links_are_not_requested(sites_server, make_site):
     paths = [f"/slow/doc-{n}.pdf" for n in range(12)]
     name, url = make_site("complete", hang_paths=paths, home_links=[(p, f"Документ {n}") for n, p in enumerate(paths)])
-    report = check(url, crawler.Settings(timeout=0.2, allowed_networks=LOOPBACK))
+    report = check(url, Settings(timeout=0.2, allowed_networks=LOOPBACK))
 
     links = by_kind(report, "link")
     hung = [links[url + p.lstrip("/")] for p in paths]
@@ -520,15 +521,15 @@ def test_wd2_after_five_timeouts_a_host_s_remaining_links_are_not_requested(site
     skipped = [f for f in hung if f.detail == {"skipped": True}]
     requested = [t for _m, t, _h in sites_server.requests(name) if t.startswith("/slow/")]
     assert len(skipped) >= 5 and len(requested) == len(paths) - len(skipped)
-    assert len(requested) <= crawler.HostLimiter.MAX_TIMEOUTS + 2  # at most the requests already in flight
+    assert len(requested) <= transport.HostLimiter.MAX_TIMEOUTS + 2  # at most the requests already in flight
 
 
 def test_page_and_link_bodies_are_not_kept(make_site):
     _name, url = make_site("complete")
 
     async def main():
-        async with crawler._make_client(FAST) as client:
-            site = crawler._SiteCheck(url, ITEMS, FAST, client, crawler.HostLimiter())
+        async with transport.make_client(FAST) as client:
+            site = crawler._SiteCheck(url, ITEMS, FAST, client, transport.HostLimiter())
             return site, await site.run()
 
     site, report = asyncio.run(main())
@@ -542,7 +543,7 @@ def test_a_gzip_bomb_is_inflated_only_up_to_the_cap(make_site):
     """190 KB on the wire that inflate to 50 MB: the page is cut at ``max_bytes`` of
     inflated text, and no more than that is ever inflated at once."""
     _name, url = make_site("huge", gzip=True)
-    settings = crawler.Settings(timeout=2, max_bytes=500_000, allowed_networks=LOOPBACK)
+    settings = Settings(timeout=2, max_bytes=500_000, allowed_networks=LOOPBACK)
     tracemalloc.start()
     try:
         report = check(url, settings)
@@ -560,23 +561,23 @@ def test_a_gzip_bomb_is_inflated_only_up_to_the_cap(make_site):
 
 def test_pages_are_parsed_and_matched_off_the_event_loop(sites_server, monkeypatch):
     threads = []
-    parse = crawler._parse
+    parse = crawler.parse_page
 
     def spy(*args):
         threads.append(threading.current_thread() is threading.main_thread())
         return parse(*args)
 
-    monkeypatch.setattr(crawler, "_parse", spy)
+    monkeypatch.setattr(crawler, "parse_page", spy)
     assert check(sites_server.url("complete")).error is None
     assert threads and not any(threads)
 
 
 def test_checklist_patterns_see_at_most_200_kb_of_a_page():
-    item = crawler.Item("needle", "Иголка", text_patterns=["иголка в стоге"])
+    item = checks.Item("needle", "Иголка", text_patterns=["иголка в стоге"])
     filler = ["сено " * 200 + str(n) for n in range(300)]  # 300 KB of text blocks
 
     def page(texts):
-        return crawler._Page("http://s/", 0, "utf-8", texts, [], {})
+        return parsing.Page("http://s/", 0, "utf-8", texts, [], {})
 
-    assert crawler._page_hits(page(["иголка в стоге"] + filler), [item])["needle"][0] == "text"
-    assert crawler._page_hits(page(filler + ["иголка в стоге"]), [item]) == {}
+    assert checks.page_hits(page(["иголка в стоге"] + filler), [item])["needle"][0] == "text"
+    assert checks.page_hits(page(filler + ["иголка в стоге"]), [item]) == {}

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from core.extensions import db
-from blueprints.disclosure import crawler
+from blueprints.disclosure import checks
 from tenants import regulations
 from tenants import service as tenants
 from tenants.models import Tenant
@@ -33,7 +33,7 @@ def checklist(row):
 
 def test_the_platform_checklist_is_the_default(tree, as_platform):
     with as_platform():
-        assert [i["key"] for i in checklist(tree["school"])] == [i["key"] for i in crawler.default_checklist()]
+        assert [i["key"] for i in checklist(tree["school"])] == [i["key"] for i in checks.default_checklist()]
         # a fresh installation crawls nothing on its own: a region switches the schedule on
         assert regulations.DEFAULTS["disclosure"]["schedule"] == "off"
 
@@ -42,20 +42,20 @@ def test_lower_levels_extend_the_checklist_by_key(tree, as_platform):
     """WD-1: the region adjusts the platform's items and adds its own; a municipality adds
     an item; a school cannot relax an item it is judged by."""
     with as_platform():
-        adjusted = {**crawler.default_checklist()[0], "title": "Регламент (регион)"}
+        adjusted = {**checks.default_checklist()[0], "title": "Регламент (регион)"}
         tenants.add_version(load(tree["region"]), effective_from=dt.date(2023, 9, 1), act="Приказ министерства № 1",
                             values={"disclosure": {"checklist": [
                                 adjusted, {**EXTRA, "key": "region_item", "title": "Региональный"}]}})
         tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ УО № 2",
                             values={"disclosure": {"checklist": [EXTRA]}})
-        relaxed = {**crawler.default_checklist()[0], "required": False, "text_patterns": ["."]}
+        relaxed = {**checks.default_checklist()[0], "required": False, "text_patterns": ["."]}
         with pytest.raises(tenants.TenantError) as refused:
             tenants.add_version(load(tree["school"]), effective_from=dt.date(2023, 9, 1), act="Приказ школы № 3",
                                 values={"disclosure": {"checklist": [relaxed]}})
         assert list(refused.value.errors) == ["disclosure.checklist.0.key"]
         db.session.commit()
         keys = [i["key"] for i in checklist(tree["school"])]
-        default_keys = [i["key"] for i in crawler.default_checklist()]
+        default_keys = [i["key"] for i in checks.default_checklist()]
         assert keys == default_keys + ["region_item", "ege_schedule"]
         first = checklist(tree["school"])[0]
         assert (first["title"], first["required"]) == ("Регламент (регион)", True)
