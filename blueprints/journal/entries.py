@@ -6,6 +6,7 @@ times and its audited history."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -143,16 +144,20 @@ def take_attendance(lesson: Lesson, absences: list[dict], *, version: int, reaso
 
 def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comment=None, version: int | None,
               reason=None) -> Grade:
-    """GR-1: a value of the scale in a column of a configured work type; GR-2: none in an
-    ungraded grade level; DL-3: late after the work type's days, for the bound levels."""
-    return _grade_writer(lesson, reason)(pupil_id, value, work_type, comment, version)
+    """One pupil's grade in one work-type column, checked as :func:`write_grade` checks it."""
+    column = grade_column(lesson, reason)
+    grade, before, after = write_grade(column, pupil_id, value, work_type, comment, version)
+    flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
+                                                   Grade.work_type == work_type))
+    _audit(column.ctx, "journal.grade", before, after, reason, column.kind)
+    return grade
 
 
 def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grade]:
     """A whole column at once, in one transaction: each entry as ``set_grade`` would take it,
     with the lesson's context, roster and due times worked out once."""
-    write = _grade_writer(lesson, reason, many=True)
-    out, audits, seen = [], [], {}
+    column = grade_column(lesson, reason, whole=True)
+    out, changes, seen = [], [], {}
     for index, entry in enumerate(entries):
         cell = (entry["pupil_id"], entry["work_type"])
         if cell in seen:
@@ -160,13 +165,13 @@ def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grad
                                                               n=seen[cell])})
         seen[cell] = index
         try:
-            grade, audit_entry = write(entry["pupil_id"], entry["value"], entry["work_type"], entry.get("comment"),
-                                       entry["version"])
+            grade, before, after = write_grade(column, entry["pupil_id"], entry["value"], entry["work_type"],
+                                               entry.get("comment"), entry["version"])
         except JournalError as error:
             raise JournalError({f"grades.{index}.{k}": v for k, v in error.errors.items()}, status=error.status,
                                current=error.current) from None
         out.append(grade)
-        audits.append(audit_entry)
+        changes.append((before, after))
     # One flush for the column, then its audit entries, all in batches. A grade changed
     # meanwhile by someone else fails the version check: the whole column is refused (409)
     # and the error names the first entry whose version is no longer the one in the database.
@@ -183,68 +188,89 @@ def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grad
                 raise JournalError({f"grades.{index}.version": error.errors["version"]}, status=409,
                                    current=row) from None
         raise
-    for audit_entry in audits:
-        audit_entry()
+    for before, after in changes:
+        _audit(column.ctx, "journal.grade", before, after, reason, column.kind)
     return out
 
 
-def _grade_writer(lesson: Lesson, reason, many=False):
+@dataclass
+class GradeColumn:
+    """A lesson's grades made ready for writing: its context, whether the writes are
+    entries or a correction, the work types (code to kind) with their due times, and, for a
+    whole column, its roster and its grades (None: cells are looked up one by one)."""
+
+    ctx: Context
+    kind: str
+    work_types: dict  # code -> "oral" | "written"
+    due: dict  # code -> due time (UTC), None where the grade level is not bound
+    pupils: set | None = None
+    grades: dict | None = None  # (pupil_id, work_type) -> Grade
+
+
+def grade_column(lesson: Lesson, reason, *, whole=False) -> GradeColumn:
+    """Authorise grade writes on the lesson and work out what every cell needs: none in an
+    ungraded grade level (GR-2); each work type's due time (:func:`deadlines.grade_due`).
+    With ``whole``, the roster and the lesson's grades are read once for the column."""
     ctx = context(lesson)
     kind = authorise_write(ctx, None, reason, load_record=True)
     if ctx.school_class.grade in ctx.grading["ungraded_levels"]:
         raise JournalError({"value": _("Grade %(n)s is not graded.", n=ctx.school_class.grade)})
     codes = {w["code"]: w["kind"] for w in ctx.grading["work_types"]}
-    due = {f"grade:{code}": deadlines.grade_due(ctx.deadlines["grade"], work, ctx.school_class.grade,
-                                                lesson.held_on, ctx.zone) for code, work in codes.items()}
-    pupils = {p.id for p in pupils_of(lesson)} if many else None
-    existing = ({(g_.pupil_id, g_.work_type): g_ for g_ in db.session.execute(
-        select(Grade).where(Grade.lesson_id == lesson.id)).scalars()} if many else {})
+    due = {code: deadlines.grade_due(ctx.deadlines["grade"], work, ctx.school_class.grade, lesson.held_on, ctx.zone)
+           for code, work in codes.items()}
+    if not whole:
+        return GradeColumn(ctx, kind, codes, due)
+    pupils = {p.id for p in pupils_of(lesson)}
+    grades = {(g_.pupil_id, g_.work_type): g_ for g_ in db.session.execute(
+        select(Grade).where(Grade.lesson_id == lesson.id)).scalars()}
+    return GradeColumn(ctx, kind, codes, due, pupils, grades)
 
-    def enrolled_with_grade(pupil_id, work_type):
-        """Whether the pupil is in the class on the lesson's date, and their grade in the
-        column: from the column's rows, or for one cell in one statement."""
-        if many:
-            return pupil_id in pupils, existing.get((pupil_id, work_type))
-        row = db.session.execute(
-            select(Enrolment.id, Grade)
-            .outerjoin(Grade, (Grade.pupil_id == Enrolment.pupil_id) & (Grade.lesson_id == lesson.id)
-                       & (Grade.work_type == work_type))
-            .where(Enrolment.pupil_id == pupil_id, Enrolment.class_id == lesson.class_id,
-                   Enrolment.from_on <= lesson.held_on,
-                   (Enrolment.to_on.is_(None)) | (Enrolment.to_on >= lesson.held_on)).limit(1)).first()
-        return row is not None, row[1] if row is not None else None
 
-    def write(pupil_id, value, work_type, comment, version):
-        errors = {}
-        if value not in ctx.grading["scale"]:
-            errors["value"] = _("Use a mark of the scale: %(scale)s.", scale=", ".join(ctx.grading["scale"]))
-        if work_type not in codes:
-            errors["work_type"] = _("Unknown work type %(code)s.", code=work_type)
-        enrolled, grade = enrolled_with_grade(pupil_id, work_type) if not errors else (False, None)
-        if not errors and not enrolled:
-            errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
-        if errors:
-            raise JournalError(errors)
-        check_version(grade, version)
-        before = {"value": grade.value, "comment": grade.comment} if grade else None
-        now = utcnow()
-        if grade is None:
-            grade = existing[(pupil_id, work_type)] = Grade(
-                lesson_id=lesson.id, pupil_id=pupil_id, work_type=work_type, tenant_id=lesson.tenant_id,
-                region_id=lesson.region_id)
-            db.session.add(grade)
-        grade.value, grade.comment = value, (comment or None)
-        grade.entered_at, grade.entered_by = now, current_user.id
-        grade.is_late = deadlines.is_late(now, due[f"grade:{work_type}"])
-        after = {"pupil_id": pupil_id, "work_type": work_type, "value": value, "late": grade.is_late}
-        if many:  # the column flushes once, then audits
-            return grade, lambda: _audit(ctx, "journal.grade", before, after, reason, kind)
-        flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
-                                                       Grade.work_type == work_type))
-        _audit(ctx, "journal.grade", before, after, reason, kind)
-        return grade
+def _enrolled_with_grade(column: GradeColumn, pupil_id, work_type):
+    """Whether the pupil is in the class on the lesson's date, and their grade in the
+    column: from the column's rows, or for one cell in one statement."""
+    if column.grades is not None:
+        return pupil_id in column.pupils, column.grades.get((pupil_id, work_type))
+    lesson = column.ctx.lesson
+    row = db.session.execute(
+        select(Enrolment.id, Grade)
+        .outerjoin(Grade, (Grade.pupil_id == Enrolment.pupil_id) & (Grade.lesson_id == lesson.id)
+                   & (Grade.work_type == work_type))
+        .where(Enrolment.pupil_id == pupil_id, Enrolment.class_id == lesson.class_id,
+               Enrolment.from_on <= lesson.held_on,
+               (Enrolment.to_on.is_(None)) | (Enrolment.to_on >= lesson.held_on)).limit(1)).first()
+    return row is not None, row[1] if row is not None else None
 
-    return write
+
+def write_grade(column: GradeColumn, pupil_id: int, value: str, work_type: str, comment, version):
+    """One cell of a prepared column (GR-1): a value of the scale, a configured work type, a
+    pupil of the class on the lesson's date, the version the writer saw; stamped late after
+    the work type's due time. The grade is added to the session, not flushed: the caller
+    flushes and audits ``before`` and ``after``, which this returns with it."""
+    grading, lesson = column.ctx.grading, column.ctx.lesson
+    errors = {}
+    if value not in grading["scale"]:
+        errors["value"] = _("Use a mark of the scale: %(scale)s.", scale=", ".join(grading["scale"]))
+    if work_type not in column.work_types:
+        errors["work_type"] = _("Unknown work type %(code)s.", code=work_type)
+    enrolled, grade = _enrolled_with_grade(column, pupil_id, work_type) if not errors else (False, None)
+    if not errors and not enrolled:
+        errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
+    if errors:
+        raise JournalError(errors)
+    check_version(grade, version)
+    before = {"value": grade.value, "comment": grade.comment} if grade else None
+    now = utcnow()
+    if grade is None:
+        grade = Grade(lesson_id=lesson.id, pupil_id=pupil_id, work_type=work_type, tenant_id=lesson.tenant_id,
+                      region_id=lesson.region_id)
+        if column.grades is not None:
+            column.grades[(pupil_id, work_type)] = grade
+        db.session.add(grade)
+    grade.value, grade.comment = value, (comment or None)
+    grade.entered_at, grade.entered_by = now, current_user.id
+    grade.is_late = deadlines.is_late(now, column.due[work_type])
+    return grade, before, {"pupil_id": pupil_id, "work_type": work_type, "value": value, "late": grade.is_late}
 
 
 def delete_grade(lesson: Lesson, pupil_id: int, work_type: str, *, version: int, reason=None):
