@@ -4,7 +4,7 @@ from flask_smorest import abort
 
 from core.apispec import Blueprint
 from core.extensions import db
-from blueprints.journal import context, entries, marks, missing, permissions
+from blueprints.journal import context, entries, marks, missing, permissions, request_actor
 from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, FinalMarkArgs, FinalMarkInSchema,
                                         GradeColumnSchema,
                                         FinalMarkRowSchema, FinalMarkSchema, GradeDeleteArgs, GradeSchema,
@@ -25,7 +25,7 @@ def lesson():
 @blp.response(200, LessonViewSchema)
 def get_lesson(lesson_id):
     """The lesson with topic, homework, attendance, grades, lateness and due times."""
-    return entries.lesson_view(lesson())
+    return entries.lesson_view(lesson(), actor=request_actor())
 
 
 @blp.route("/lessons/<int:lesson_id>/topic", methods=["PUT"])
@@ -33,7 +33,8 @@ def get_lesson(lesson_id):
 @blp.response(200, RecordSchema)
 def put_topic(data, lesson_id):
     """The topic; send the lesson's ``version`` you read (0 before anything is written)."""
-    record = entries.set_topic(lesson(), data["topic"], version=data["version"], reason=data["reason"])
+    record = entries.set_topic(lesson(), data["topic"], by=request_actor(), version=data["version"],
+                                reason=data["reason"])
     db.session.commit()
     return record
 
@@ -42,7 +43,7 @@ def put_topic(data, lesson_id):
 @blp.arguments(HomeworkSchema)
 @blp.response(200, RecordSchema)
 def put_homework(data, lesson_id):
-    record = entries.set_homework(lesson(), data["homework"], no_homework=data["no_homework"],
+    record = entries.set_homework(lesson(), data["homework"], by=request_actor(), no_homework=data["no_homework"],
                                   version=data["version"], reason=data["reason"])
     db.session.commit()
     return record
@@ -52,7 +53,8 @@ def put_homework(data, lesson_id):
 @blp.arguments(AttendanceInSchema)
 @blp.response(200, RecordSchema)
 def put_attendance(data, lesson_id):
-    record = entries.take_attendance(lesson(), data["absences"], version=data["version"], reason=data["reason"])
+    record = entries.take_attendance(lesson(), data["absences"], by=request_actor(), version=data["version"],
+                                     reason=data["reason"])
     db.session.commit()
     return record
 
@@ -62,7 +64,7 @@ def put_attendance(data, lesson_id):
 @blp.response(200, GradeSchema)
 def put_grade(data, lesson_id, pupil_id):
     """Set one pupil's grade in one work-type column; send the ``version`` you read."""
-    grade = entries.set_grade(lesson(), pupil_id, value=data["value"], work_type=data["work_type"],
+    grade = entries.set_grade(lesson(), pupil_id, by=request_actor(), value=data["value"], work_type=data["work_type"],
                               comment=data["comment"], version=data["version"], reason=data["reason"])
     db.session.commit()
     return grade
@@ -72,7 +74,8 @@ def put_grade(data, lesson_id, pupil_id):
 @blp.arguments(GradeDeleteArgs, location="query")
 @blp.response(204)
 def delete_grade(args, lesson_id, pupil_id):
-    entries.delete_grade(lesson(), pupil_id, args["work_type"], version=args["version"], reason=args.get("reason"))
+    entries.delete_grade(lesson(), pupil_id, args["work_type"], by=request_actor(), version=args["version"],
+                         reason=args.get("reason"))
     db.session.commit()
 
 
@@ -81,7 +84,7 @@ def delete_grade(args, lesson_id, pupil_id):
 @blp.response(200, RecordSchema)
 def put_absence(data, lesson_id, pupil_id):
     """One pupil's mark (``status: null`` is present); attendance counts as taken."""
-    record = entries.set_absence(lesson(), pupil_id, data["status"], reason=data.get("reason"),
+    record = entries.set_absence(lesson(), pupil_id, data["status"], by=request_actor(), reason=data.get("reason"),
                                  correction_reason=data.get("correction_reason"))
     db.session.commit()
     return record
@@ -131,8 +134,8 @@ def put_final_mark(data, class_id, pupil_id):
     """A term mark; send the ``version`` you read (null when there was no mark): else 409
     with the current mark, as grades do."""
     school_class, term = _class_term(class_id, data["term_id"])
-    mark = marks.set_term_mark(school_class, data["subject_id"], term, pupil_id, data["value"],
-                                 version=data["version"], reason=data["reason"])
+    mark = marks.set_term_mark(school_class, data["subject_id"], term, pupil_id, data["value"], by=request_actor(),
+                               version=data["version"], reason=data["reason"])
     db.session.commit()
     return mark
 
@@ -142,7 +145,7 @@ def put_final_mark(data, class_id, pupil_id):
 @blp.response(201, RemarkSchema)
 def post_remark(data, lesson_id):
     """A remark, praise or note to parents against a pupil (IN-5)."""
-    remark = entries.add_remark(lesson(), data["pupil_id"], data["kind"], data["text"])
+    remark = entries.add_remark(lesson(), data["pupil_id"], data["kind"], data["text"], by=request_actor())
     db.session.commit()
     return remark
 
@@ -151,7 +154,7 @@ def post_remark(data, lesson_id):
 @blp.response(200, RemarkSchema(many=True))
 def get_remarks(lesson_id):
     """The lesson's remarks to parents, newest first."""
-    if not permissions.can_read(context.context(lesson())):
+    if not permissions.can_read(context.context(lesson(), request_actor())):
         abort(403)
     return entries.remarks_of(lesson())
 
@@ -162,7 +165,8 @@ def get_remarks(lesson_id):
 def put_substitute(data, lesson_id):
     """Who taught the lesson instead of the timetabled teacher (DL-1); the substitute may
     then write the lesson."""
-    record = entries.set_substitute(lesson(), data["substitute_id"], version=data["version"], reason=data["reason"])
+    record = entries.set_substitute(lesson(), data["substitute_id"], by=request_actor(), version=data["version"],
+                                    reason=data["reason"])
     db.session.commit()
     return record
 
@@ -172,7 +176,7 @@ def put_substitute(data, lesson_id):
 @blp.response(200, HistorySchema(many=True))
 def lesson_history(args, lesson_id):
     """Every change to the lesson's entries, from the school's audit chain."""
-    return entries.history(lesson(), args.get("pupil_id"))
+    return entries.history(lesson(), args.get("pupil_id"), actor=request_actor())
 
 
 @blp.route("/lessons/<int:lesson_id>/grades", methods=["PUT"])
@@ -180,7 +184,7 @@ def lesson_history(args, lesson_id):
 @blp.response(200, GradeSchema(many=True))
 def put_grade_column(data, lesson_id):
     """A column of grades in one transaction: all saved, or none (errors keyed grades.N.field)."""
-    grades = entries.set_grades(lesson(), data["grades"], reason=data["reason"])
+    grades = entries.set_grades(lesson(), data["grades"], by=request_actor(), reason=data["reason"])
     db.session.commit()
     return grades
 
@@ -201,6 +205,6 @@ def put_year_mark(data, class_id, pupil_id):
     """A year, exam or final mark; send the ``version`` you read (``versions`` of the
     list; null when there was no mark): else 409 with the current mark."""
     mark = marks.set_year_mark(g.loaded["class_id"], data["subject_id"], data["kind"], pupil_id, data["value"],
-                                 version=data["version"], reason=data["reason"])
+                               by=request_actor(), version=data["version"], reason=data["reason"])
     db.session.commit()
     return mark

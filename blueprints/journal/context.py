@@ -1,15 +1,14 @@
-"""What every journal rule starts from: the error the rules raise, one lesson's context
-(its school, class, term, the regulation in force on its date and the school's time zone),
-the lesson's record, and the version checks that keep racing writes from losing updates
-(409 with what is there now)."""
+"""What every journal rule starts from: the error the rules raise, who acts (the routes
+pass an :class:`Actor` in; the rules read no request), one lesson's context (its school,
+class, term, the regulation in force on its date and the school's time zone), the lesson's
+record, and the version checks that keep racing writes from losing updates (409 with what
+is there now)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from flask import g
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
 from core.extensions import db
@@ -24,6 +23,27 @@ class JournalError(ValueError):
         self.errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
         self.status = status
         self.current = current
+
+
+@dataclass(eq=False)
+class Actor:
+    """Who acts on the journal: the signed-in user's id (None: nobody is signed in) and the
+    membership they act under (None: none). A request's routes make one and pass it to every
+    call, so that the user's staff record in a school is looked up once (``staff``, filled
+    by :func:`context` and :func:`blueprints.journal.permissions.acting_staff`)."""
+
+    user_id: int | None
+    membership: object = None
+    staff: dict = field(default_factory=dict)  # school id -> Staff, or None where the user is none
+
+    @property
+    def role(self) -> str | None:
+        return self.membership.role if self.membership is not None else None
+
+    @property
+    def is_teacher(self) -> bool:
+        """Acts as a teacher (whose staff record may name their lessons)."""
+        return self.role == "teacher" and self.user_id is not None
 
 
 @dataclass
@@ -46,29 +66,24 @@ class Context:
         return self.regulation["deadlines"]
 
 
-def context(lesson: Lesson) -> Context:
+def context(lesson: Lesson, actor: Actor | None = None) -> Context:
+    """The lesson's context; a teacher's (``actor``) staff record in the school, when not
+    known yet, is read in the same statement. No ``actor``: nobody in particular (a job)."""
     school = tenants.load(lesson.tenant_id)
     chain = tenants.chain_of(school)
     stmt = (select(SchoolClass, Term).join(Term, Term.year_id == SchoolClass.year_id)
             .where(SchoolClass.id == lesson.class_id, Term.id == lesson.term_id))
-    staff_cache = g.setdefault("acting_staff", {})
-    reader_is_teacher = teacher_reads() and school.id not in staff_cache
+    reader_is_teacher = actor is not None and actor.is_teacher and school.id not in actor.staff
     if reader_is_teacher:  # the teacher's staff record rides along (see acting_staff)
         stmt = stmt.add_columns(Staff).outerjoin(Staff, (Staff.tenant_id == school.id)
-                                                 & (Staff.user_id == current_user.id))
+                                                 & (Staff.user_id == actor.user_id))
     row = db.session.execute(stmt).one()
     school_class, term = row[0], row[1]
     if reader_is_teacher:
-        staff_cache[school.id] = row[2]
+        actor.staff[school.id] = row[2]
     regulation = tenants.effective(school, lesson.held_on).document  # the version in force on the lesson's date
     zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
     return Context(lesson, school, school_class, term, regulation, zone)
-
-
-def teacher_reads() -> bool:
-    """The signed-in user acts as a teacher (whose staff record may name their lessons)."""
-    membership = g.get("membership")
-    return membership is not None and membership.role == "teacher" and current_user.is_authenticated
 
 
 def record_of(lesson: Lesson, create=False, *, saw_none=False) -> LessonRecord | None:

@@ -9,14 +9,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import func, select
 
 from core import audit
 from core.extensions import db
 from core.orm import utcnow
 from blueprints.journal import deadlines
-from blueprints.journal.context import (NO_RECORD, Context, JournalError, check_version, context,
+from blueprints.journal.context import (NO_RECORD, Actor, Context, JournalError, check_version, context,
                                         flush_or_conflict, record_of)
 from blueprints.journal.models import ATTENDANCE_STATUSES, Attendance, Grade, LessonRecord
 from blueprints.journal.permissions import authorise_write, can_read, is_locked, may_name_substitute
@@ -50,35 +49,36 @@ def due_times(ctx: Context) -> dict:
 
 # Writing -----------------------------------------------------------------------------------------
 
-def _audit(ctx, action, before, after, reason, kind):
+def _audit(ctx, by: Actor, action, before, after, reason, kind):
     audit.record(tenant_id=ctx.school.id, action=action, obj_type="lesson", obj_id=ctx.lesson.id,
-                 before=before, after=after, reason=reason if kind == "correction" or reason else None)
+                 before=before, after=after, reason=reason if kind == "correction" or reason else None,
+                 actor_id=by.user_id)
 
 
-def set_topic(lesson: Lesson, topic: str, *, version: int, reason=None) -> LessonRecord:
+def set_topic(lesson: Lesson, topic: str, *, by: Actor, version: int, reason=None) -> LessonRecord:
     """DL-1: the topic is due by the end of the lesson's day; a late entry is marked."""
-    ctx = context(lesson)
+    ctx = context(lesson, by)
     record = record_of(lesson)
-    kind = authorise_write(ctx, record, reason)
+    kind = authorise_write(ctx, by, record, reason)
     due = due_times(ctx)["topic"]
     record = _record_to_write(lesson, record, version)
     before = {"topic": record.topic}
     now = utcnow()
     record.topic = (topic or "").strip() or None
-    record.topic_at, record.topic_by = now, current_user.id
+    record.topic_at, record.topic_by = now, by.user_id
     record.topic_late = deadlines.is_late(now, due)
     flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
-    _audit(ctx, "journal.topic", before, {"topic": record.topic, "late": record.topic_late}, reason, kind)
+    _audit(ctx, by, "journal.topic", before, {"topic": record.topic, "late": record.topic_late}, reason, kind)
     return record
 
 
-def set_homework(lesson: Lesson, homework: str | None, *, no_homework=False, version: int,
+def set_homework(lesson: Lesson, homework: str | None, *, by: Actor, no_homework=False, version: int,
                  reason=None) -> LessonRecord:
     """DL-2: homework (or the explicit "no homework") is due an hour after the class's last
     lesson of the day; entering it ahead of the lesson is on time."""
-    ctx = context(lesson)
+    ctx = context(lesson, by)
     record = record_of(lesson)
-    kind = authorise_write(ctx, record, reason)
+    kind = authorise_write(ctx, by, record, reason)
     text = (homework or "").strip() or None
     if not text and not no_homework:
         raise JournalError({"homework": _("Write the homework, or mark that none is set.")})
@@ -87,10 +87,10 @@ def set_homework(lesson: Lesson, homework: str | None, *, no_homework=False, ver
     before = {"homework": record.homework, "no_homework": record.no_homework}
     now = utcnow()
     record.homework, record.no_homework = (None, True) if no_homework else (text, False)
-    record.homework_at, record.homework_by = now, current_user.id
+    record.homework_at, record.homework_by = now, by.user_id
     record.homework_late = deadlines.is_late(now, due)
     flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
-    _audit(ctx, "journal.homework", before, {"homework": record.homework, "no_homework": record.no_homework,
+    _audit(ctx, by, "journal.homework", before, {"homework": record.homework, "no_homework": record.no_homework,
                                              "late": record.homework_late}, reason, kind)
     return record
 
@@ -103,12 +103,12 @@ def pupils_of(lesson: Lesson) -> list[Pupil]:
         .order_by(Pupil.last_name, Pupil.first_name)).scalars().all()
 
 
-def take_attendance(lesson: Lesson, absences: list[dict], *, version: int, reason=None) -> LessonRecord:
+def take_attendance(lesson: Lesson, absences: list[dict], *, by: Actor, version: int, reason=None) -> LessonRecord:
     """DL-1: attendance is due by the end of the lesson's day. An empty list is the explicit
     "taken, all present"."""
-    ctx = context(lesson)
+    ctx = context(lesson, by)
     record = record_of(lesson)
-    kind = authorise_write(ctx, record, reason)
+    kind = authorise_write(ctx, by, record, reason)
     pupils = {p.id for p in pupils_of(lesson)}
     errors = {}
     for index, item in enumerate(absences):
@@ -135,28 +135,28 @@ def take_attendance(lesson: Lesson, absences: list[dict], *, version: int, reaso
         row.status, row.reason = item["status"], (item.get("reason") or None)
         db.session.add(row)
     now = utcnow()
-    record.attendance_at, record.attendance_by = now, current_user.id
+    record.attendance_at, record.attendance_by = now, by.user_id
     record.attendance_late = deadlines.is_late(now, due)
     flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
-    _audit(ctx, "journal.attendance", before, {str(p): i["status"] for p, i in wanted.items()}, reason, kind)
+    _audit(ctx, by, "journal.attendance", before, {str(p): i["status"] for p, i in wanted.items()}, reason, kind)
     return record
 
 
-def set_grade(lesson: Lesson, pupil_id: int, *, value: str, work_type: str, comment=None, version: int | None,
-              reason=None) -> Grade:
+def set_grade(lesson: Lesson, pupil_id: int, *, by: Actor, value: str, work_type: str, comment=None,
+              version: int | None, reason=None) -> Grade:
     """One pupil's grade in one work-type column, checked as :func:`write_grade` checks it."""
-    column = grade_column(lesson, reason)
+    column = grade_column(lesson, reason, by=by)
     grade, before, after = write_grade(column, pupil_id, value, work_type, comment, version)
     flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
                                                    Grade.work_type == work_type))
-    _audit(column.ctx, "journal.grade", before, after, reason, column.kind)
+    _audit(column.ctx, column.by, "journal.grade", before, after, reason, column.kind)
     return grade
 
 
-def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grade]:
+def set_grades(lesson: Lesson, entries: list[dict], *, by: Actor, reason=None) -> list[Grade]:
     """A whole column at once, in one transaction: each entry as ``set_grade`` would take it,
     with the lesson's context, roster and due times worked out once."""
-    column = grade_column(lesson, reason, whole=True)
+    column = grade_column(lesson, reason, by=by, whole=True)
     out, changes, seen = [], [], {}
     for index, entry in enumerate(entries):
         cell = (entry["pupil_id"], entry["work_type"])
@@ -189,17 +189,18 @@ def set_grades(lesson: Lesson, entries: list[dict], *, reason=None) -> list[Grad
                                    current=row) from None
         raise
     for before, after in changes:
-        _audit(column.ctx, "journal.grade", before, after, reason, column.kind)
+        _audit(column.ctx, column.by, "journal.grade", before, after, reason, column.kind)
     return out
 
 
 @dataclass
 class GradeColumn:
-    """A lesson's grades made ready for writing: its context, whether the writes are
-    entries or a correction, the work types (code to kind) with their due times, and, for a
-    whole column, its roster and its grades (None: cells are looked up one by one)."""
+    """A lesson's grades made ready for writing by ``by``: the lesson's context, whether the
+    writes are entries or a correction, the work types (code to kind) with their due times,
+    and, for a whole column, its roster and its grades (None: cells are looked up one by one)."""
 
     ctx: Context
+    by: Actor
     kind: str
     work_types: dict  # code -> "oral" | "written"
     due: dict  # code -> due time (UTC), None where the grade level is not bound
@@ -207,23 +208,23 @@ class GradeColumn:
     grades: dict | None = None  # (pupil_id, work_type) -> Grade
 
 
-def grade_column(lesson: Lesson, reason, *, whole=False) -> GradeColumn:
+def grade_column(lesson: Lesson, reason, *, by: Actor, whole=False) -> GradeColumn:
     """Authorise grade writes on the lesson and work out what every cell needs: none in an
     ungraded grade level (GR-2); each work type's due time (:func:`deadlines.grade_due`).
     With ``whole``, the roster and the lesson's grades are read once for the column."""
-    ctx = context(lesson)
-    kind = authorise_write(ctx, None, reason, load_record=True)
+    ctx = context(lesson, by)
+    kind = authorise_write(ctx, by, None, reason, load_record=True)
     if ctx.school_class.grade in ctx.grading["ungraded_levels"]:
         raise JournalError({"value": _("Grade %(n)s is not graded.", n=ctx.school_class.grade)})
     codes = {w["code"]: w["kind"] for w in ctx.grading["work_types"]}
     due = {code: deadlines.grade_due(ctx.deadlines["grade"], work, ctx.school_class.grade, lesson.held_on, ctx.zone)
            for code, work in codes.items()}
     if not whole:
-        return GradeColumn(ctx, kind, codes, due)
+        return GradeColumn(ctx, by, kind, codes, due)
     pupils = {p.id for p in pupils_of(lesson)}
     grades = {(g_.pupil_id, g_.work_type): g_ for g_ in db.session.execute(
         select(Grade).where(Grade.lesson_id == lesson.id)).scalars()}
-    return GradeColumn(ctx, kind, codes, due, pupils, grades)
+    return GradeColumn(ctx, by, kind, codes, due, pupils, grades)
 
 
 def _enrolled_with_grade(column: GradeColumn, pupil_id, work_type):
@@ -268,15 +269,15 @@ def write_grade(column: GradeColumn, pupil_id: int, value: str, work_type: str, 
             column.grades[(pupil_id, work_type)] = grade
         db.session.add(grade)
     grade.value, grade.comment = value, (comment or None)
-    grade.entered_at, grade.entered_by = now, current_user.id
+    grade.entered_at, grade.entered_by = now, column.by.user_id
     grade.is_late = deadlines.is_late(now, column.due[work_type])
     return grade, before, {"pupil_id": pupil_id, "work_type": work_type, "value": value, "late": grade.is_late}
 
 
-def delete_grade(lesson: Lesson, pupil_id: int, work_type: str, *, version: int, reason=None):
+def delete_grade(lesson: Lesson, pupil_id: int, work_type: str, *, by: Actor, version: int, reason=None):
     """Clear a grade the writer saw at ``version``; clearing one already gone changes nothing."""
-    ctx = context(lesson)
-    kind = authorise_write(ctx, record_of(lesson), reason)
+    ctx = context(lesson, by)
+    kind = authorise_write(ctx, by, record_of(lesson), reason)
     grade = db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
                                                    Grade.work_type == work_type)).scalar_one_or_none()
     if grade is None:
@@ -285,13 +286,13 @@ def delete_grade(lesson: Lesson, pupil_id: int, work_type: str, *, version: int,
     before = {"pupil_id": pupil_id, "work_type": work_type, "value": grade.value}
     db.session.delete(grade)
     db.session.flush()
-    _audit(ctx, "journal.grade.delete", before, None, reason, kind)
+    _audit(ctx, by, "journal.grade.delete", before, None, reason, kind)
     return before
 
 
-def lesson_view(lesson: Lesson) -> dict:
+def lesson_view(lesson: Lesson, *, actor: Actor) -> dict:
     """The lesson with its record, attendance, grades and due times (for the API and pages)."""
-    ctx = context(lesson)
+    ctx = context(lesson, actor)
     if not can_read(ctx):
         tenants.require(False)
     record = record_of(lesson)
@@ -304,13 +305,14 @@ def lesson_view(lesson: Lesson) -> dict:
     }
 
 
-def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, reason=None, correction_reason=None):
+def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, by: Actor, reason=None,
+                correction_reason=None):
     """One pupil's mark from the journal grid (``None``: present). Only that pupil's row
     changes, so marks typed quickly down a column do not overwrite each other; the first
     mark also records that attendance was taken (DL-1)."""
-    ctx = context(lesson)
+    ctx = context(lesson, by)
     record = record_of(lesson)
-    kind = authorise_write(ctx, record, correction_reason)
+    kind = authorise_write(ctx, by, record, correction_reason)
     if pupil_id not in {p.id for p in pupils_of(lesson)}:
         raise JournalError({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
     if status == "excused" and not (reason or "").strip():
@@ -337,21 +339,21 @@ def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, reason=Non
         db.session.flush()
         db.session.execute(
             update(LessonRecord).where(LessonRecord.id == record.id, LessonRecord.attendance_at.is_(None))
-            .values(attendance_at=now, attendance_by=current_user.id, attendance_late=deadlines.is_late(now, due))
+            .values(attendance_at=now, attendance_by=by.user_id, attendance_late=deadlines.is_late(now, due))
             .execution_options(synchronize_session=False))
         db.session.refresh(record)
     db.session.flush()
-    _audit(ctx, "journal.attendance", before, {"pupil_id": pupil_id, "status": status}, correction_reason, kind)
+    _audit(ctx, by, "journal.attendance", before, {"pupil_id": pupil_id, "status": status}, correction_reason, kind)
     return record
 
 
 # Remarks (IN-5), the substitute, history --------------------------------------------------------
 
-def add_remark(lesson: Lesson, pupil_id: int, kind: str, text: str):
+def add_remark(lesson: Lesson, pupil_id: int, kind: str, text: str, *, by: Actor):
     from blueprints.journal.models import Remark
 
-    ctx = context(lesson)
-    authorise_write(ctx, record_of(lesson), None)
+    ctx = context(lesson, by)
+    authorise_write(ctx, by, record_of(lesson), None)
     if kind not in ("remark", "praise", "note"):
         raise JournalError({"kind": _("Choose a remark, praise or note.")})
     if not (text or "").strip():
@@ -359,23 +361,23 @@ def add_remark(lesson: Lesson, pupil_id: int, kind: str, text: str):
     if pupil_id not in {p.id for p in pupils_of(lesson)}:
         raise JournalError({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
     row = Remark(lesson_id=lesson.id, pupil_id=pupil_id, kind=kind, text=text.strip(), entered_at=utcnow(),
-                 entered_by=current_user.id, tenant_id=lesson.tenant_id, region_id=lesson.region_id)
+                 entered_by=by.user_id, tenant_id=lesson.tenant_id, region_id=lesson.region_id)
     db.session.add(row)
     db.session.flush()
-    _audit(ctx, "journal.remark", None, {"pupil_id": pupil_id, "kind": kind, "text": row.text}, None, "entry")
+    _audit(ctx, by, "journal.remark", None, {"pupil_id": pupil_id, "kind": kind, "text": row.text}, None, "entry")
     return row
 
 
-def set_substitute(lesson: Lesson, staff_id: int | None, *, version: int, reason=None) -> LessonRecord:
+def set_substitute(lesson: Lesson, staff_id: int | None, *, by: Actor, version: int, reason=None) -> LessonRecord:
     """DL-1: who taught the lesson when it was not the timetabled teacher, recorded with the
     entry. The school's admins set it (the substitute then writes the lesson), as does the
     timetabled teacher; ``None`` clears it. After the period locks it is a correction."""
-    ctx = context(lesson)
+    ctx = context(lesson, by)
     record = record_of(lesson)
     if is_locked(ctx):
-        kind = authorise_write(ctx, record, reason)  # a correction by an admin, with a reason
+        kind = authorise_write(ctx, by, record, reason)  # a correction by an admin, with a reason
     else:
-        tenants.require(may_name_substitute(ctx))
+        tenants.require(may_name_substitute(ctx, by))
         kind = "entry"
     if staff_id is not None:
         staff = db.session.execute(select(Staff).where(Staff.id == staff_id, Staff.tenant_id == ctx.school.id,
@@ -388,7 +390,7 @@ def set_substitute(lesson: Lesson, staff_id: int | None, *, version: int, reason
     before = {"substitute_id": record.substitute_id}
     record.substitute_id = staff_id
     flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
-    _audit(ctx, "journal.substitute", before, {"substitute_id": staff_id}, reason, kind)
+    _audit(ctx, by, "journal.substitute", before, {"substitute_id": staff_id}, reason, kind)
     return record
 
 
@@ -400,11 +402,11 @@ def remarks_of(lesson: Lesson) -> list:
                               .order_by(Remark.entered_at.desc(), Remark.id.desc())).scalars().all()
 
 
-def history(lesson: Lesson, pupil_id: int | None = None) -> list:
+def history(lesson: Lesson, pupil_id: int | None = None, *, actor: Actor) -> list:
     """The audited changes of a lesson (of one pupil's cells when ``pupil_id`` is given)."""
     from core.audit import AuditEntry
 
-    ctx = context(lesson)
+    ctx = context(lesson, actor)
     if not can_read(ctx):
         tenants.require(False)
     rows = db.session.execute(select(AuditEntry).where(

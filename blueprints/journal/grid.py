@@ -7,11 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 
 from flask import current_app
-from flask_login import current_user
 from sqlalchemy import select
 
 from core.extensions import db
-from blueprints.journal.context import teacher_reads
+from blueprints.journal.context import Actor
 from blueprints.journal.models import Attendance, Grade, LessonRecord
 from blueprints.roster import service as roster
 from blueprints.roster.models import Enrolment, Lesson, Pupil, SchoolClass, Staff, Term
@@ -154,7 +153,8 @@ def choose(subjects, terms, subject_id, term_id, today):
     return subject, term
 
 
-def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, no_topic: str) -> GridTable:
+def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, no_topic: str, *,
+               actor: Actor) -> GridTable:
     """The journal page's content, kept per worker and served again while nothing it shows
     can have changed; on a hit the page's data costs one statement.
 
@@ -179,10 +179,10 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     limit = current_app.config.get("JOURNAL_GRID_CACHE_SIZE", 512)
     cache = current_app.extensions.setdefault(GRID_CACHE, _Lru()) if limit else _Lru()
     reader = []
-    if teacher_reads():
+    if actor.is_teacher:
         # The reader's staff id rides along, filtered by the school the scope let us load.
         reader.append(select(literal(2), literal(school.id), Staff.id).where(
-            Staff.tenant_id == school.id, Staff.user_id == current_user.id))
+            Staff.tenant_id == school.id, Staff.user_id == actor.user_id))
     stmt = changes.stamp_rows([t.id for t in chain], *reader)
     with unscoped("journal: change stamps and audit heads of the school's chain", routine=True):
         found = tuple(sorted(tuple(row) for row in db.session.execute(stmt)))

@@ -7,15 +7,13 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from flask import g
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
 from core import audit
 from core.extensions import db
 from core.orm import utcnow
-from blueprints.journal.context import JournalError, check_version, flush_or_conflict
+from blueprints.journal.context import Actor, JournalError, check_version, flush_or_conflict
 from blueprints.journal.models import Grade
 from blueprints.journal.permissions import acting_staff
 from blueprints.roster import service as roster
@@ -77,7 +75,7 @@ def term_marks(school_class: SchoolClass, subject_id: int, term: Term) -> list[d
 
 
 def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_id: int, value: str, *,
-                  version: int | None, reason=None, kind="term", period_key=None):
+                  by: Actor, version: int | None, reason=None, kind="term", period_key=None):
     """The teacher of the class's subject sets a term mark; it is visible to the pupil and
     guardians at once (DL-4 allows up to ``results_visible_days``)."""
     from blueprints.journal.models import FinalMark
@@ -85,19 +83,18 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
 
     school = tenants.load(school_class.tenant_id)
     regulation = tenants.effective(school, term.ends_on).document
-    staff = acting_staff(school)
+    staff = acting_staff(school, by)
     teaches = staff is not None and db.session.execute(select(Assignment.id).where(
         Assignment.class_id == school_class.id, Assignment.subject_id == subject_id,
         Assignment.teacher_id == staff.id)).first() is not None
     zone = ZoneInfo(tenants.inherited(school)["timezone"])
     locked = roster.period_closed(term.ends_on, regulation, dt.datetime.now(zone).date())
-    membership = g.get("membership")
     if locked:
-        if membership is None or membership.role != "school_admin":
+        if by.role != "school_admin":
             tenants.require(False)
         if not (reason or "").strip():
             raise JournalError({"reason": _("The period is closed: a correction needs a reason.")})
-    elif not (teaches and membership is not None and membership.role == "teacher"):
+    elif not (teaches and by.role == "teacher"):
         tenants.require(False)
     if school_class.grade in regulation["grading"]["ungraded_levels"]:
         raise JournalError({"value": _("Grade %(n)s is not graded.", n=school_class.grade)})
@@ -116,13 +113,14 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
                          term_id=term.id if kind == "term" else None, period_key=period_key, tenant_id=school.id,
                          region_id=school_class.region_id)
         db.session.add(mark)
-    mark.value, mark.entered_at, mark.entered_by = value, utcnow(), current_user.id
+    mark.value, mark.entered_at, mark.entered_by = value, utcnow(), by.user_id
     flush_or_conflict(lambda: select(FinalMark).where(FinalMark.pupil_id == pupil_id,
                                                        FinalMark.subject_id == subject_id,
                                                        FinalMark.period_key == period_key))
     audit.record(tenant_id=school.id, action="journal.final_mark", obj_type="final_mark", obj_id=mark.id,
                  before=before, after={"pupil_id": pupil_id, "subject_id": subject_id, "kind": kind,
-                                       "period": period_key, "value": value}, reason=reason)
+                                       "period": period_key, "value": value}, reason=reason,
+                 actor_id=by.user_id)
     return mark
 
 
@@ -160,7 +158,7 @@ class SimpleGrade:
 
 
 def set_year_mark(school_class: SchoolClass, subject_id: int, kind: str, pupil_id: int, value: str, *,
-                  version: int | None, reason=None):
+                  by: Actor, version: int | None, reason=None):
     """A year, exam or final mark (GR-1): by the subject's teacher until the year's last term
     locks, then by a school admin with a reason."""
     from blueprints.journal.models import FINAL_KINDS, FinalMark
@@ -174,5 +172,5 @@ def set_year_mark(school_class: SchoolClass, subject_id: int, kind: str, pupil_i
     if not terms:
         raise JournalError({"kind": _("The class's year has no terms.")})
     # The year closes with its last term: reuse the term rule with the last term.
-    return set_term_mark(school_class, subject_id, terms[0], pupil_id, value, version=version, reason=reason,
-                         kind=kind, period_key=f"{kind}:{school_class.year_id}")
+    return set_term_mark(school_class, subject_id, terms[0], pupil_id, value, by=by, version=version,
+                         reason=reason, kind=kind, period_key=f"{kind}:{school_class.year_id}")

@@ -5,40 +5,36 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import g
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
 from core.extensions import db
-from blueprints.journal.context import Context, JournalError, record_of
+from blueprints.journal.context import Actor, Context, JournalError, record_of
 from blueprints.journal.models import LessonRecord
 from blueprints.roster import service as roster
 from blueprints.roster.models import Staff
 from tenants import service as tenants
 
 
-def acting_staff(school) -> Staff | None:
-    """The signed-in user's staff record in this school (once per request)."""
-    if not current_user.is_authenticated:
+def acting_staff(school, actor: Actor) -> Staff | None:
+    """The actor's staff record in this school (looked up once per actor)."""
+    if actor.user_id is None:
         return None
-    cache = g.setdefault("acting_staff", {})
-    if school.id not in cache:
-        cache[school.id] = db.session.execute(select(Staff).where(
-            Staff.tenant_id == school.id, Staff.user_id == current_user.id)).scalar_one_or_none()
-    return cache[school.id]
+    if school.id not in actor.staff:
+        actor.staff[school.id] = db.session.execute(select(Staff).where(
+            Staff.tenant_id == school.id, Staff.user_id == actor.user_id)).scalar_one_or_none()
+    return actor.staff[school.id]
 
 
 def can_read(ctx: Context) -> bool:
     return roster.can_read(ctx.school)
 
 
-def is_teacher_of(ctx: Context, record: LessonRecord | None = None, *, load_record=False) -> bool:
-    """The lesson's teacher, or the substitute who taught it."""
-    membership = g.get("membership")
-    if membership is None or membership.role != "teacher":
+def is_teacher_of(ctx: Context, actor: Actor, record: LessonRecord | None = None, *, load_record=False) -> bool:
+    """The actor is the lesson's teacher, or the substitute who taught it."""
+    if actor.role != "teacher":
         return False
-    staff = acting_staff(ctx.school)
+    staff = acting_staff(ctx.school, actor)
     if staff is None:
         return False
     if staff.id == ctx.lesson.teacher_id:
@@ -53,28 +49,26 @@ def is_locked(ctx: Context, today: dt.date | None = None) -> bool:
     return roster.period_closed(ctx.term.ends_on, ctx.regulation, today or dt.datetime.now(ctx.zone).date())
 
 
-def authorise_write(ctx: Context, record, reason: str | None, *, load_record=False):
+def authorise_write(ctx: Context, actor: Actor, record, reason: str | None, *, load_record=False):
     """Teachers write their lessons until the period locks; afterwards only a school admin
     corrects, with a reason (pupils and guardians never write: AC-2)."""
-    membership = g.get("membership")
     locked = is_locked(ctx)
     if locked:
-        if membership is None or membership.role not in ("school_admin",):
+        if actor.role not in ("school_admin",):
             tenants.require(False)
         if not (reason or "").strip():
             raise JournalError({"reason": _("The period is closed: a correction needs a reason.")})
         return "correction"
-    if not is_teacher_of(ctx, record, load_record=load_record):
+    if not is_teacher_of(ctx, actor, record, load_record=load_record):
         tenants.require(False)
     return "entry"
 
 
-def may_name_substitute(ctx: Context) -> bool:
+def may_name_substitute(ctx: Context, actor: Actor) -> bool:
     """Before the period locks: the school's admin, or the lesson's timetabled teacher."""
-    membership = g.get("membership")
-    if membership is None:
+    if actor.membership is None:
         return False
-    if membership.role == "school_admin":
+    if actor.role == "school_admin":
         return roster.can_manage(ctx.school)
-    own = acting_staff(ctx.school)
-    return membership.role == "teacher" and own is not None and own.id == ctx.lesson.teacher_id
+    own = acting_staff(ctx.school, actor)
+    return actor.role == "teacher" and own is not None and own.id == ctx.lesson.teacher_id
