@@ -169,7 +169,6 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     from sqlalchemy import literal
 
     from core import changes
-    from core.tenancy import unscoped
 
     school = tenants.load(school_class.tenant_id)
     if not roster.can_read(school):
@@ -183,9 +182,8 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
         # The reader's staff id rides along, filtered by the school the scope let us load.
         reader.append(select(literal(2), literal(school.id), Staff.id).where(
             Staff.tenant_id == school.id, Staff.user_id == actor.user_id))
-    stmt = changes.stamp_rows([t.id for t in chain], *reader)
-    with unscoped("journal: change stamps and audit heads of the school's chain", routine=True):
-        found = tuple(sorted(tuple(row) for row in db.session.execute(stmt)))
+    found = changes.read_stamp_rows([t.id for t in chain], *reader,
+                                    reason="journal: change stamps and audit heads of the school's chain")
     base = (school_class.id, today, tuple((t.id, t.version) for t in chain), found)
 
     def keep(key, value):
