@@ -4,7 +4,8 @@ from flask_smorest import abort
 
 from core.apispec import Blueprint
 from core.extensions import db
-from blueprints.journal import context, entries, marks, missing, permissions, request_actor
+from blueprints.journal import context, entries, marks, missing, permissions
+from blueprints.journal.acting import request_actor
 from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, FinalMarkArgs, FinalMarkInSchema,
                                         GradeColumnSchema,
                                         FinalMarkRowSchema, FinalMarkSchema, GradeDeleteArgs, GradeSchema,

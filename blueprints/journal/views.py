@@ -7,7 +7,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from core.extensions import db
-from blueprints.journal import context, entries, grid, marks, missing, permissions, request_actor
+from blueprints.journal import context, entries, grid, marks, missing, permissions
+from blueprints.journal.acting import request_actor
 from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, Attendance
 from blueprints.roster import service as roster
 from blueprints.roster.models import Assignment, Staff, Subject
