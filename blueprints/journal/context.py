@@ -34,7 +34,7 @@ class Actor:
 
     user_id: int | None
     membership: object = None
-    staff: dict = field(default_factory=dict)  # school id -> Staff, or None where the user is none
+    staff: dict = field(default_factory=dict)  # school id -> Staff, or None where the user has none
 
     @property
     def role(self) -> str | None:
