@@ -64,12 +64,20 @@ def stamp_rows(tenant_ids, *more):
     return union_all(*parts, *more)
 
 
-def stamps(tenant_ids) -> tuple:
-    """:func:`stamp_rows` read, as a tuple (empty counters and chains as 0)."""
+def read_stamp_rows(tenant_ids, *more, reason="change stamps and audit heads of a chain") -> tuple:
+    """:func:`stamp_rows` (with ``more``) read across tenants, as a sorted tuple of its rows:
+    a key for what is built from the data of ``tenant_ids``. ``reason`` is logged with the
+    unscoped read (:func:`core.tenancy.unscoped`); the rows of ``more`` are read unscoped too,
+    so they must filter by tenant themselves."""
     from core.tenancy import unscoped
 
-    with unscoped("change stamps and audit heads of a chain", routine=True):
-        found = {(kind, tenant): value for kind, tenant, value in db.session.execute(stamp_rows(tenant_ids))}
+    with unscoped(reason, routine=True):
+        return tuple(sorted(tuple(row) for row in db.session.execute(stamp_rows(tenant_ids, *more))))
+
+
+def stamps(tenant_ids) -> tuple:
+    """:func:`stamp_rows` read, as a tuple (empty counters and chains as 0)."""
+    found = {(kind, tenant): value for kind, tenant, value in read_stamp_rows(tenant_ids)}
     ids = sorted(set(tenant_ids) | {GLOBAL})
     return tuple(found.get((0, i)) or 0 for i in ids) + tuple(found.get((1, i)) or 0 for i in ids if i != GLOBAL)
 

@@ -5,12 +5,12 @@ from core.extensions import api as api_ext
 
 
 def init_app(app):
-    from blueprints.journal import api, models, reconcile, service, views  # noqa: F401 - models register their tables
+    from blueprints.journal import api, context, models, reconcile, views  # noqa: F401 - models register their tables
     from core import audit
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
-    app.register_error_handler(service.JournalError, _journal_error)
+    app.register_error_handler(context.JournalError, _journal_error)
     from core import register_nav
 
     register_nav(app, _nav)

@@ -4,7 +4,8 @@ from flask_smorest import abort
 
 from core.apispec import Blueprint
 from core.extensions import db
-from blueprints.journal import service
+from blueprints.journal import context, entries, marks, missing, permissions
+from blueprints.journal.acting import request_actor
 from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, FinalMarkArgs, FinalMarkInSchema,
                                         GradeColumnSchema,
                                         FinalMarkRowSchema, FinalMarkSchema, GradeDeleteArgs, GradeSchema,
@@ -25,7 +26,7 @@ def lesson():
 @blp.response(200, LessonViewSchema)
 def get_lesson(lesson_id):
     """The lesson with topic, homework, attendance, grades, lateness and due times."""
-    return service.lesson_view(lesson())
+    return entries.lesson_view(lesson(), actor=request_actor())
 
 
 @blp.route("/lessons/<int:lesson_id>/topic", methods=["PUT"])
@@ -33,7 +34,8 @@ def get_lesson(lesson_id):
 @blp.response(200, RecordSchema)
 def put_topic(data, lesson_id):
     """The topic; send the lesson's ``version`` you read (0 before anything is written)."""
-    record = service.set_topic(lesson(), data["topic"], version=data["version"], reason=data["reason"])
+    record = entries.set_topic(lesson(), data["topic"], by=request_actor(), version=data["version"],
+                                reason=data["reason"])
     db.session.commit()
     return record
 
@@ -42,7 +44,7 @@ def put_topic(data, lesson_id):
 @blp.arguments(HomeworkSchema)
 @blp.response(200, RecordSchema)
 def put_homework(data, lesson_id):
-    record = service.set_homework(lesson(), data["homework"], no_homework=data["no_homework"],
+    record = entries.set_homework(lesson(), data["homework"], by=request_actor(), no_homework=data["no_homework"],
                                   version=data["version"], reason=data["reason"])
     db.session.commit()
     return record
@@ -52,7 +54,8 @@ def put_homework(data, lesson_id):
 @blp.arguments(AttendanceInSchema)
 @blp.response(200, RecordSchema)
 def put_attendance(data, lesson_id):
-    record = service.take_attendance(lesson(), data["absences"], version=data["version"], reason=data["reason"])
+    record = entries.take_attendance(lesson(), data["absences"], by=request_actor(), version=data["version"],
+                                     reason=data["reason"])
     db.session.commit()
     return record
 
@@ -62,7 +65,7 @@ def put_attendance(data, lesson_id):
 @blp.response(200, GradeSchema)
 def put_grade(data, lesson_id, pupil_id):
     """Set one pupil's grade in one work-type column; send the ``version`` you read."""
-    grade = service.set_grade(lesson(), pupil_id, value=data["value"], work_type=data["work_type"],
+    grade = entries.set_grade(lesson(), pupil_id, by=request_actor(), value=data["value"], work_type=data["work_type"],
                               comment=data["comment"], version=data["version"], reason=data["reason"])
     db.session.commit()
     return grade
@@ -72,7 +75,8 @@ def put_grade(data, lesson_id, pupil_id):
 @blp.arguments(GradeDeleteArgs, location="query")
 @blp.response(204)
 def delete_grade(args, lesson_id, pupil_id):
-    service.delete_grade(lesson(), pupil_id, args["work_type"], version=args["version"], reason=args.get("reason"))
+    entries.delete_grade(lesson(), pupil_id, args["work_type"], by=request_actor(), version=args["version"],
+                         reason=args.get("reason"))
     db.session.commit()
 
 
@@ -81,7 +85,7 @@ def delete_grade(args, lesson_id, pupil_id):
 @blp.response(200, RecordSchema)
 def put_absence(data, lesson_id, pupil_id):
     """One pupil's mark (``status: null`` is present); attendance counts as taken."""
-    record = service.set_absence(lesson(), pupil_id, data["status"], reason=data.get("reason"),
+    record = entries.set_absence(lesson(), pupil_id, data["status"], by=request_actor(), reason=data.get("reason"),
                                  correction_reason=data.get("correction_reason"))
     db.session.commit()
     return record
@@ -98,7 +102,7 @@ def missing_entries(args, school_id):
 
     if not roster.can_read(school):
         abort(403)
-    return service.missing(school, teacher_id=args.get("teacher_id"), class_id=args.get("class_id"),
+    return missing.missing(school, teacher_id=args.get("teacher_id"), class_id=args.get("class_id"),
                            since=args.get("from_"), until=args.get("to"))
 
 
@@ -121,7 +125,7 @@ def final_marks(args, class_id):
     """The term's grades per pupil, the suggested mark (a forecast while the term runs) and
     the mark set."""
     school_class, term = _class_term(class_id, args["term_id"])
-    return service.term_marks(school_class, args["subject_id"], term)
+    return marks.term_marks(school_class, args["subject_id"], term)
 
 
 @blp.route("/classes/<int:class_id>/final-marks/<int:pupil_id>", methods=["PUT"])
@@ -131,8 +135,8 @@ def put_final_mark(data, class_id, pupil_id):
     """A term mark; send the ``version`` you read (null when there was no mark): else 409
     with the current mark, as grades do."""
     school_class, term = _class_term(class_id, data["term_id"])
-    mark = service.set_term_mark(school_class, data["subject_id"], term, pupil_id, data["value"],
-                                 version=data["version"], reason=data["reason"])
+    mark = marks.set_term_mark(school_class, data["subject_id"], term, pupil_id, data["value"], by=request_actor(),
+                               version=data["version"], reason=data["reason"])
     db.session.commit()
     return mark
 
@@ -142,7 +146,7 @@ def put_final_mark(data, class_id, pupil_id):
 @blp.response(201, RemarkSchema)
 def post_remark(data, lesson_id):
     """A remark, praise or note to parents against a pupil (IN-5)."""
-    remark = service.add_remark(lesson(), data["pupil_id"], data["kind"], data["text"])
+    remark = entries.add_remark(lesson(), data["pupil_id"], data["kind"], data["text"], by=request_actor())
     db.session.commit()
     return remark
 
@@ -151,9 +155,9 @@ def post_remark(data, lesson_id):
 @blp.response(200, RemarkSchema(many=True))
 def get_remarks(lesson_id):
     """The lesson's remarks to parents, newest first."""
-    if not service.can_read(service.context(lesson())):
+    if not permissions.can_read(context.context(lesson(), request_actor())):
         abort(403)
-    return service.remarks_of(lesson())
+    return entries.remarks_of(lesson())
 
 
 @blp.route("/lessons/<int:lesson_id>/substitute", methods=["PUT"])
@@ -162,7 +166,8 @@ def get_remarks(lesson_id):
 def put_substitute(data, lesson_id):
     """Who taught the lesson instead of the timetabled teacher (DL-1); the substitute may
     then write the lesson."""
-    record = service.set_substitute(lesson(), data["substitute_id"], version=data["version"], reason=data["reason"])
+    record = entries.set_substitute(lesson(), data["substitute_id"], by=request_actor(), version=data["version"],
+                                    reason=data["reason"])
     db.session.commit()
     return record
 
@@ -172,7 +177,7 @@ def put_substitute(data, lesson_id):
 @blp.response(200, HistorySchema(many=True))
 def lesson_history(args, lesson_id):
     """Every change to the lesson's entries, from the school's audit chain."""
-    return service.history(lesson(), args.get("pupil_id"))
+    return entries.history(lesson(), args.get("pupil_id"), actor=request_actor())
 
 
 @blp.route("/lessons/<int:lesson_id>/grades", methods=["PUT"])
@@ -180,7 +185,7 @@ def lesson_history(args, lesson_id):
 @blp.response(200, GradeSchema(many=True))
 def put_grade_column(data, lesson_id):
     """A column of grades in one transaction: all saved, or none (errors keyed grades.N.field)."""
-    grades = service.set_grades(lesson(), data["grades"], reason=data["reason"])
+    grades = entries.set_grades(lesson(), data["grades"], by=request_actor(), reason=data["reason"])
     db.session.commit()
     return grades
 
@@ -191,7 +196,7 @@ def put_grade_column(data, lesson_id):
 def year_marks(args, class_id):
     """Per pupil: this year's term marks, the suggested year mark, and the year, exam and
     final marks set."""
-    return service.year_marks(g.loaded["class_id"], args["subject_id"])
+    return marks.year_marks(g.loaded["class_id"], args["subject_id"])
 
 
 @blp.route("/classes/<int:class_id>/year-marks/<int:pupil_id>", methods=["PUT"])
@@ -200,7 +205,7 @@ def year_marks(args, class_id):
 def put_year_mark(data, class_id, pupil_id):
     """A year, exam or final mark; send the ``version`` you read (``versions`` of the
     list; null when there was no mark): else 409 with the current mark."""
-    mark = service.set_year_mark(g.loaded["class_id"], data["subject_id"], data["kind"], pupil_id, data["value"],
-                                 version=data["version"], reason=data["reason"])
+    mark = marks.set_year_mark(g.loaded["class_id"], data["subject_id"], data["kind"], pupil_id, data["value"],
+                               by=request_actor(), version=data["version"], reason=data["reason"])
     db.session.commit()
     return mark

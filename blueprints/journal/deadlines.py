@@ -44,6 +44,8 @@ def grade_due(grade_rules: dict, kind: str, grade_level: int, lesson_on: dt.date
 
 
 def is_late(entered_at: dt.datetime, due: dt.datetime | None) -> bool:
+    """Whether an entry made at ``entered_at`` is past ``due`` (None: no deadline). A late
+    entry is accepted and marked so, never refused (DL-6)."""
     if due is None:
         return False
     if entered_at.tzinfo is None:

@@ -7,7 +7,8 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from core.extensions import db
-from blueprints.journal import service
+from blueprints.journal import context, entries, grid, marks, missing, permissions
+from blueprints.journal.acting import request_actor
 from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, Attendance
 from blueprints.roster import service as roster
 from blueprints.roster.models import Assignment, Staff, Subject
@@ -33,7 +34,7 @@ def _save(work, unsaved=()):
         work()
         db.session.commit()
         flash(_("Saved."))
-    except service.JournalError as error:
+    except context.JournalError as error:
         db.session.rollback()
         if error.status == 409:
             flash(_("Someone else saved a change here while you were editing. Nothing of yours was saved: "
@@ -62,9 +63,9 @@ def _changed_marks(kinds):
 def _class_subject_term(school_class, school):
     """The class's subjects and terms for the page's choice, and the chosen ones (the
     requested, else the first subject and the term running today)."""
-    subjects, terms = service.class_choices(school_class)
-    subject, term = service.choose(subjects, terms, request.values.get("subject_id", type=int),
-                                   request.values.get("term_id", type=int), tenants.local_today(school))
+    subjects, terms = grid.class_choices(school_class)
+    subject, term = grid.choose(subjects, terms, request.values.get("subject_id", type=int),
+                                request.values.get("term_id", type=int), tenants.local_today(school))
     return subjects, terms, subject, term
 
 
@@ -75,9 +76,10 @@ def class_journal(class_id):
     school = roster.school_of_row(school_class)
     if not roster.can_read(school):
         abort(403)
-    page = service.grid_table(school_class, request.args.get("subject_id", type=int),
-                              request.args.get("term_id", type=int),
-                              url_for("journal.lesson_page", lesson_id=0)[:-1] + "{}", _("No topic yet"))
+    page = grid.grid_table(school_class, request.args.get("subject_id", type=int),
+                           request.args.get("term_id", type=int),
+                           url_for("journal.lesson_page", lesson_id=0)[:-1] + "{}", _("No topic yet"),
+                           actor=request_actor())
     if page.subject is None or page.term is None:
         return render_template("journal/empty.html", school_class=school_class)
     return render_template("journal/grid.html", school_class=school_class, page=page)
@@ -86,19 +88,20 @@ def class_journal(class_id):
 @bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])
 def lesson_page(lesson_id):
     lesson = g.loaded["lesson_id"]
+    actor = request_actor()
     if request.method == "POST" and request.form.get("action") == "remark":
-        _save(lambda: service.add_remark(lesson, request.form.get("pupil_id", type=int) or 0,
-                                         request.form.get("kind", ""), request.form.get("text", "")))
+        _save(lambda: entries.add_remark(lesson, request.form.get("pupil_id", type=int) or 0,
+                                         request.form.get("kind", ""), request.form.get("text", ""), by=actor))
         return redirect(url_for("journal.lesson_page", lesson_id=lesson.id) + "#remarks")
     if request.method == "POST" and request.form.get("action") == "substitute":
-        _save(lambda: service.set_substitute(lesson, request.form.get("substitute_id", type=int),
+        _save(lambda: entries.set_substitute(lesson, request.form.get("substitute_id", type=int), by=actor,
                                              version=request.form.get("version", type=int),
                                              reason=request.form.get("reason") or None))
         return redirect(url_for("journal.lesson_page", lesson_id=lesson.id))
     if request.method == "POST":
         form = request.form
         reason = form.get("reason") or None
-        record = service.record_of(lesson)
+        record = context.record_of(lesson)
 
         # The version the page was read at goes with the first write; each write then moves
         # the record on, and the next one names the version it left. A change saved by
@@ -111,13 +114,13 @@ def lesson_page(lesson_id):
             # (its on-time entry would turn late).
             topic = (form.get("topic") or "").strip() or None
             if topic != (record.topic if record else None) and topic is not None:
-                version = service.set_topic(lesson, topic, version=version, reason=reason).version
+                version = entries.set_topic(lesson, topic, by=actor, version=version, reason=reason).version
             homework = (form.get("homework") or "").strip() or None
             no_homework = bool(form.get("no_homework"))
             if (homework, no_homework) != ((record.homework, record.no_homework) if record else (None, False)) \
                     and (homework or no_homework):
-                version = service.set_homework(lesson, homework, no_homework=no_homework, version=version,
-                                               reason=reason).version
+                version = entries.set_homework(lesson, homework, by=actor, no_homework=no_homework,
+                                               version=version, reason=reason).version
             absences = [{"pupil_id": int(key.split(":", 1)[1]), "status": value,
                          "reason": form.get(f"reason:{key.split(':', 1)[1]}")}
                         for key, value in form.items()
@@ -126,28 +129,28 @@ def lesson_page(lesson_id):
                 select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
             wanted = {(a["pupil_id"], a["status"], a["reason"] or None) for a in absences}
             if form.get("attendance_taken") and (wanted != current or record is None or record.attendance_at is None):
-                service.take_attendance(lesson, absences, version=version, reason=reason)
+                entries.take_attendance(lesson, absences, by=actor, version=version, reason=reason)
 
         typed = [(label, (form.get(key) or "").strip(), (getattr(record, key) if record else None) or "")
                  for key, label in (("topic", _("topic")), ("homework", _("homework")))]
         _save(write, unsaved=[(label, text) for label, text, saved in typed if text != saved])
         return redirect(url_for("journal.lesson_page", lesson_id=lesson.id))
-    view = service.lesson_view(lesson)
+    view = entries.lesson_view(lesson, actor=actor)
     subject = db.session.execute(select(Subject).where(Subject.id == lesson.subject_id)).scalar_one()
     ctx = view["context"]
     staff = db.session.execute(select(Staff).where(Staff.tenant_id == ctx.school.id, Staff.is_active.is_(True))
                                .order_by(Staff.last_name, Staff.first_name)).scalars().all()
     history_of = request.args.get("pupil_id", type=int)
-    history = service.history(lesson, history_of)
+    history = entries.history(lesson, history_of, actor=actor)
     actors = {u.id: u.full_name for u in db.session.execute(select(User).where(
         User.id.in_({h.actor_id for h in history if h.actor_id}))).scalars()} if history else {}
-    can_substitute = not view["locked"] and service.may_name_substitute(ctx)
+    can_substitute = not view["locked"] and permissions.may_name_substitute(ctx, actor)
     return render_template("journal/lesson.html", view=view, lesson=lesson, subject=subject,
                            school_class=ctx.school_class, statuses=ATTENDANCE_STATUSES, labels=ATTENDANCE_LABELS,
-                           can_write=service.is_teacher_of(ctx, view["record"]) and not view["locked"],
+                           can_write=permissions.is_teacher_of(ctx, actor, view["record"]) and not view["locked"],
                            absent={a.pupil_id: a for a in view["attendance"]},
                            grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]},
-                           remarks=service.remarks_of(lesson), staff=staff, names={s_.id: s_.full_name for s_ in staff},
+                           remarks=entries.remarks_of(lesson), staff=staff, names={s_.id: s_.full_name for s_ in staff},
                            pupil_names={p.id: p.full_name for p in view["pupils"]}, history=history, actors=actors,
                            can_substitute=can_substitute, history_of=history_of,
                            show=_show_change, local=lambda at: at.replace(tzinfo=dt.timezone.utc).astimezone(ctx.zone))
@@ -172,10 +175,10 @@ def missing_page(school_id):
         abort(403)
     teacher_id = request.args.get("teacher_id", type=int)
     class_id = request.args.get("class_id", type=int)
-    staff = service.acting_staff(school)
+    staff = permissions.acting_staff(school, request_actor())
     if teacher_id is None and class_id is None and staff is not None:
         teacher_id = staff.id  # a teacher sees their own lessons first
-    items = service.missing(school, teacher_id=teacher_id, class_id=class_id)
+    items = missing.missing(school, teacher_id=teacher_id, class_id=class_id)
     teachers = db.session.execute(select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name)).scalars().all()
     year = roster.current_year(school)
     classes = roster.classes_of(year) if year else []
@@ -193,7 +196,7 @@ def my_journal(school_id):
     school = g.loaded["school_id"]
     if not roster.can_read(school):
         abort(403)
-    staff = service.acting_staff(school)
+    staff = permissions.acting_staff(school, request_actor())
     year = roster.current_year(school)
     rows = []
     if staff is not None and year is not None:
@@ -219,12 +222,12 @@ def marks_page(class_id):
     if request.method == "POST":
         def write():
             for _kind, pupil, value, version in _changed_marks(("mark",)):
-                service.set_term_mark(school_class, subject.id, term, pupil, value, version=version,
-                                      reason=request.form.get("reason") or None)
+                marks.set_term_mark(school_class, subject.id, term, pupil, value, by=request_actor(),
+                                    version=version, reason=request.form.get("reason") or None)
 
         _save(write)
         return redirect(url_for("journal.marks_page", class_id=school_class.id, subject_id=subject.id, term_id=term.id))
-    rows = service.term_marks(school_class, subject.id, term)
+    rows = marks.term_marks(school_class, subject.id, term)
     scale = tenants.effective(school, term.ends_on).document["grading"]["scale"]
     return render_template("journal/marks.html", school_class=school_class, subject=subject, term=term,
                            subjects=subjects, terms=terms, rows=rows, scale=scale)
@@ -244,12 +247,12 @@ def year_marks_page(class_id):
     if request.method == "POST":
         def write():
             for kind, pupil, value, version in _changed_marks(("year", "exam", "final")):
-                service.set_year_mark(school_class, subject.id, kind, pupil, value, version=version,
-                                      reason=request.form.get("reason") or None)
+                marks.set_year_mark(school_class, subject.id, kind, pupil, value, by=request_actor(),
+                                    version=version, reason=request.form.get("reason") or None)
 
         _save(write)
         return redirect(url_for("journal.year_marks_page", class_id=school_class.id, subject_id=subject.id))
-    rows = service.year_marks(school_class, subject.id)
+    rows = marks.year_marks(school_class, subject.id)
     scale = tenants.effective(school).document["grading"]["scale"]
     return render_template("journal/year_marks.html", school_class=school_class, subject=subject,
                            subjects=subjects, rows=rows, scale=scale, kinds=(("year", _("Year mark")),

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from blueprints.journal.service import suggested_mark
+from blueprints.journal.marks import suggested_mark
 from tenants.regulations import DEFAULTS
 
 GRADING = DEFAULTS["grading"]
@@ -97,7 +97,8 @@ def test_remarks_and_cell_history(api, region_tree, make_roster, raw_sql):
 
 def test_a_lesson_is_judged_by_the_version_in_force_on_its_date(app, region_tree, make_roster, as_platform, raw_sql):
     """DL-3: a region's new oral-grade deadline applies to lessons from its date on."""
-    from blueprints.journal import service
+    from blueprints.journal.context import context
+    from blueprints.journal.entries import due_times
     from blueprints.roster.models import Lesson
     from core.extensions import db
     from tenants import service as tenants
@@ -116,7 +117,7 @@ def test_a_lesson_is_judged_by_the_version_in_force_on_its_date(app, region_tree
         db.session.commit()
         for row, days in ((early, 1), (late, 4)):
             lesson = db.session.execute(db.select(Lesson).where(Lesson.id == row.id)).scalar_one()
-            due = service.due_times(service.context(lesson))["grade:У"]
+            due = due_times(context(lesson))["grade:У"]
             local = due.astimezone(dt.timezone(dt.timedelta(hours=3))).date()
             assert local == held(row) + dt.timedelta(days=days)
 
