@@ -12,8 +12,11 @@ from core.extensions import api as api_ext
 
 def init_app(app):
     from tenants import api as tenants_api
-    from tenants import cli, models, service, tasks, views  # noqa: F401 - models and tasks register themselves
+    from tenants import cli, models, regulations, sections, service, tasks, views  # noqa: F401 - models and tasks register themselves
 
+    # The platform's own sections of the regulation; features register theirs in their init_app.
+    for section in sections.PLATFORM_SECTIONS:
+        regulations.register_section(app, section)
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(tenants_api.blp)
     cli.init_app(app)

@@ -435,7 +435,7 @@ def _redefined_items(values: dict, above) -> dict:
     """Below the region, a list merged by key only gains items: an item the tenant inherits
     is not redefined (a school must not relax the item its site is judged by)."""
     errors = {}
-    for path, key in regulations.MERGED_BY_KEY.items():
+    for path, key in regulations.merged_by_key().items():
         mine = regulations.leaves(values).get(path) or []
         inherited = {item.get(key) for item in (regulations.leaves(above.document).get(path) or [])
                      if isinstance(item, dict)}

@@ -137,12 +137,12 @@ def _regulation_page(tenant, on, errors=None, form=None, status=200):
     rows = []
     for path in regulations.known_paths():
         source = result.provenance.get(path)
-        rows.append({"path": path, "label": regulations.LABELS.get(path, path),
+        rows.append({"path": path, "label": regulations.label_of(path),
                      "source": source, "own": own.get(path),
                      "locked_here": bool(current and any(regulations.covers(lock, path) for lock in current.locked)),
                      "locked_by_name": names.get(regulations.locked_by(result.locks, path)),
                      "bound": regulations.bound_of(path),
-                     "is_flag": isinstance(regulations.leaves(regulations.DEFAULTS).get(path), bool)})
+                     "is_flag": isinstance(regulations.default_of(path), bool)})
     return render_template("tenants/regulations.html", tenant=tenant, chain=chain, on=on, rows=rows,
                            versions=versions, can_admin=service.can_administer(tenant), errors=errors or {},
                            form=form, to_text=_to_text), status
@@ -203,7 +203,7 @@ def add_version(tenant_id):
 
 
 def _parse_value(path, raw):
-    default = regulations.leaves(regulations.DEFAULTS).get(path)
+    default = regulations.default_of(path)
     if isinstance(default, (list, dict)):
         return json.loads(raw)
     if isinstance(default, bool):

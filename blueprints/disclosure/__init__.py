@@ -11,12 +11,12 @@ SCHEDULE_ENTRY = {"task": "tabel.enqueue_periodic", "schedule": 24 * 3600, "args
 
 def init_app(app):
     # tasks register the job kinds
-    from blueprints.disclosure import api, checks, cli, models, service, tasks, views  # noqa: F401
-    from tenants import regulations
+    from blueprints.disclosure import api, checks, cli, models, regulations, service, tasks, views  # noqa: F401
+    from tenants.regulations import register_section
 
-    # The platform's default checklist lives with the checks that read it; the tenants
-    # layer holds the document and may not import a feature.
-    regulations.set_default("disclosure.checklist", checks.default_checklist())
+    # The disclosure section of the regulation, declared here beside the code that reads it;
+    # its default checklist lives with the checks that read it.
+    register_section(app, regulations.section(checks.default_checklist()))
     # Networks besides the Internet that the checks may read (CIDRs); none by default, so a
     # website address cannot reach the deployment's own network. The demo allows loopback.
     app.config.setdefault("DISCLOSURE_ALLOWED_NETWORKS", [])

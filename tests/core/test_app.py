@@ -88,3 +88,23 @@ def test_a_deployment_can_leave_a_module_out(tmp_path):
     app = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "MODULES": []})
     assert not any(rule.rule.startswith("/api/v1/tenants") for rule in app.url_map.iter_rules())
     assert app.test_client().get("/healthz").status_code == 200
+
+
+def test_a_regulation_section_comes_with_its_module(app, tmp_path):
+    """A feature registers its section of the regulation in its init_app: an app built
+    without the disclosure module has no disclosure keys, and refuses them as unknown."""
+    from core import create_app
+    from tenants import regulations
+
+    bare = create_app({"TESTING": True, "SECRET_KEY": "x", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+                       "MODULES": ["tenants"]})
+    with bare.app_context():
+        assert "disclosure" not in regulations.defaults()
+        assert not any(path.startswith("disclosure.") for path in regulations.known_paths())
+        assert "disclosure" in regulations.validate_document({"disclosure": {"schedule": "weekly"}}, partial=True)
+    with app.app_context():
+        assert [s.key for s in regulations.sections()] == [
+            "calendar", "grading", "deadlines", "printing", "retention", "informing", "disclosure",
+            "services", "security"]
+        assert regulations.bound_of("disclosure.max_pages") == "down"
+        assert regulations.merged_by_key() == {"disclosure.checklist": "key"}

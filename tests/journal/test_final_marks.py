@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import pytest
 
 from blueprints.journal.marks import suggested_mark
-from tenants.regulations import DEFAULTS
+from tenants import sections
 
-GRADING = DEFAULTS["grading"]
+GRADING = sections.GRADING.defaults
 
 
 def grades(*pairs):

@@ -1,0 +1,297 @@
+"""The platform's own sections of the regulation document: those every module reads
+(calendar, grading, deadlines, security) and those still awaiting the module that will
+declare them beside its code (printing, retention, informing, the e-service catalogue).
+
+``tenants.init_app`` registers them; a feature declares its own section from its own
+``init_app`` the same way (docs/ARCHITECTURE.md, "Regulations"). The ``order`` of each
+is its place in the document: the platform's take tens, leaving room between them.
+"""
+from __future__ import annotations
+
+import re
+
+import marshmallow as ma
+from flask_babel import lazy_gettext as _l
+
+from core.i18n import between
+from tenants.regulations import Section, StrictSchema
+
+MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
+PERIOD_KINDS = ("quarter", "trimester", "half_year", "year")
+DEADLINE_RULES = ("end_of_lesson_day", "after_last_lesson")
+
+
+def _level():
+    return ma.fields.Integer(strict=True, validate=between(1, 11))
+
+
+def _level_range(**kwargs):
+    return ma.fields.List(_level(), validate=_valid_range, **kwargs)
+
+
+def _valid_range(value):
+    if len(value) != 2 or value[0] > value[1]:
+        raise ma.ValidationError(_l("A grade level range is two levels, lowest first (e.g. [2, 9])."))
+
+
+def _month_day(value):
+    if not MONTH_DAY.match(value or ""):
+        raise ma.ValidationError(_l("Use the form MM-DD (e.g. 09-01)."))
+
+
+# Calendar -----------------------------------------------------------------------------------
+
+class PeriodSchema(StrictSchema):
+    levels = _level_range(required=True)
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(PERIOD_KINDS))
+
+
+class CalendarSchema(StrictSchema):
+    year_start = ma.fields.String(validate=_month_day)
+    year_end = ma.fields.String(validate=_month_day)
+    periods = ma.fields.List(ma.fields.Nested(PeriodSchema), validate=ma.validate.Length(min=1))
+
+
+CALENDAR = Section(
+    key="calendar", order=10, schema=CalendarSchema,
+    defaults={
+        "year_start": "09-01",
+        "year_end": "08-31",
+        "periods": [
+            {"levels": [1, 9], "kind": "quarter"},
+            {"levels": [10, 11], "kind": "half_year"},
+        ],
+    },
+    labels={
+        "year_start": _l("School year starts (MM-DD)"),
+        "year_end": _l("School year ends (MM-DD)"),
+        "periods": _l("Reporting periods by grade level"),
+    },
+)
+
+
+# Grading (GR-1, GR-2) ------------------------------------------------------------------------
+
+class WorkTypeSchema(StrictSchema):
+    code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=8))
+    name = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=120))
+    kind = ma.fields.String(required=True, validate=ma.validate.OneOf(("oral", "written")))
+    # The weight of the work type in the suggested final mark when final_mark_rule is weighted.
+    weight = ma.fields.Integer(strict=True, validate=between(1, 10))
+
+
+class GradingSchema(StrictSchema):
+    scale = ma.fields.List(ma.fields.String(validate=ma.validate.Length(min=1, max=8)),
+                           validate=ma.validate.Length(min=2))
+    passing = ma.fields.List(ma.fields.String())
+    quality = ma.fields.List(ma.fields.String())
+    ungraded_levels = ma.fields.List(_level())
+    work_types = ma.fields.List(ma.fields.Nested(WorkTypeSchema), validate=ma.validate.Length(min=1))
+    final_mark_rule = ma.fields.String(validate=ma.validate.OneOf(("mean", "weighted")))
+    min_grades_per_period = ma.fields.Integer(strict=True, validate=between(0, 100))
+
+
+def _grading_errors(grading: dict) -> dict:
+    errors = {}
+    scale = set(grading["scale"])
+    if not set(grading["passing"]) <= scale:
+        errors["passing"] = [str(_l("Every passing mark must be on the grading scale."))]
+    if not set(grading["quality"]) <= set(grading["passing"]):
+        errors["quality"] = [str(_l("Every quality mark must also be a passing mark."))]
+    codes = [w["code"] for w in grading["work_types"]]
+    if len(codes) != len(set(codes)):
+        errors["work_types"] = [str(_l("Work type codes must be unique."))]
+    return errors
+
+
+GRADING = Section(
+    key="grading", order=20, schema=GradingSchema, check=_grading_errors,
+    defaults={  # GR-1, GR-2
+        "scale": ["1", "2", "3", "4", "5"],
+        "passing": ["3", "4", "5"],  # MO-2 progress rate
+        "quality": ["4", "5"],  # MO-2 quality rate
+        "ungraded_levels": [1],  # GR-2
+        "work_types": [
+            {"code": "У", "name": "Устный ответ", "kind": "oral"},
+            {"code": "КР", "name": "Контрольная работа", "kind": "written"},
+            {"code": "ПР", "name": "Практическая работа", "kind": "written"},
+            {"code": "ДЗ", "name": "Домашняя работа", "kind": "written"},
+        ],
+        "final_mark_rule": "mean",
+        "min_grades_per_period": 3,  # MO-1 grade accumulation norm
+    },
+    labels={
+        "scale": _l("Grading scale"),
+        "passing": _l("Passing marks (progress rate)"),
+        "quality": _l("Quality marks (quality rate)"),
+        "ungraded_levels": _l("Ungraded grade levels"),
+        "work_types": _l("Work types"),
+        "final_mark_rule": _l("Suggested final mark rule"),
+        "min_grades_per_period": _l("Minimum grades per pupil and subject in a period"),
+    },
+)
+
+
+# Deadlines (DL-1..DL-4, in the school's local time: DL-5) ---------------------------------
+
+class DeadlineRuleSchema(StrictSchema):
+    rule = ma.fields.String(validate=ma.validate.OneOf(DEADLINE_RULES))
+    hours = ma.fields.Integer(strict=True, validate=between(0, 72))
+
+
+class GradeDeadlineSchema(StrictSchema):
+    days = ma.fields.Integer(strict=True, validate=between(0, 60))
+    levels = _level_range()
+
+
+class GradeDeadlinesSchema(StrictSchema):
+    oral = ma.fields.Nested(GradeDeadlineSchema)
+    written = ma.fields.Nested(GradeDeadlineSchema)
+
+
+class DeadlinesSchema(StrictSchema):
+    topic = ma.fields.Nested(DeadlineRuleSchema)
+    attendance = ma.fields.Nested(DeadlineRuleSchema)
+    homework = ma.fields.Nested(DeadlineRuleSchema)
+    grade = ma.fields.Nested(GradeDeadlinesSchema)
+    results_visible_days = ma.fields.Integer(strict=True, validate=between(0, 60))
+    lock_after_period_days = ma.fields.Integer(strict=True, validate=between(0, 120))
+
+
+def _deadline_errors(deadlines: dict) -> dict:
+    errors = {}
+    for key in ("topic", "attendance", "homework"):
+        rule = deadlines[key]
+        if rule.get("rule") == "after_last_lesson" and rule.get("hours") is None:
+            errors[f"{key}.hours"] = [str(_l("Set the hours for this rule."))]
+    return errors
+
+
+DEADLINES = Section(
+    key="deadlines", order=30, schema=DeadlinesSchema, check=_deadline_errors,
+    defaults={
+        "topic": {"rule": "end_of_lesson_day"},  # DL-1
+        "attendance": {"rule": "end_of_lesson_day"},  # DL-1
+        "homework": {"rule": "after_last_lesson", "hours": 1},  # DL-2
+        "grade": {  # DL-3
+            "oral": {"days": 1, "levels": [2, 9]},
+            "written": {"days": 3, "levels": [2, 9]},
+        },
+        "results_visible_days": 3,  # DL-4
+        "lock_after_period_days": 5,
+    },
+    bounds={
+        "*.hours": "down",
+        "grade.*.days": "down",
+        "results_visible_days": "down",
+        "lock_after_period_days": "down",
+    },
+    # The hours of a deadline rule are optional; they follow their rule.
+    optional={"topic.hours": "topic.rule", "attendance.hours": "attendance.rule"},
+    labels={
+        "topic.rule": _l("Lesson topic: deadline rule"),
+        "topic.hours": _l("Lesson topic: hours after the last lesson"),
+        "attendance.rule": _l("Attendance: deadline rule"),
+        "attendance.hours": _l("Attendance: hours after the last lesson"),
+        "homework.rule": _l("Homework: deadline rule"),
+        "homework.hours": _l("Homework: hours after the last lesson"),
+        "grade.oral.days": _l("Oral answer grades: days to enter"),
+        "grade.oral.levels": _l("Oral answer grades: grade levels bound"),
+        "grade.written.days": _l("Written work grades: days to enter"),
+        "grade.written.levels": _l("Written work grades: grade levels bound"),
+        "results_visible_days": _l("Final and exam results visible within (days)"),
+        "lock_after_period_days": _l("A period locks this many days after it ends"),
+    },
+)
+
+
+# Printing, retention, informing (PR-1, PR-3, RT-1, IN-2, IN-4) -----------------------------
+
+class PrintPeriodSchema(StrictSchema):
+    levels = _level_range(required=True)
+    every = ma.fields.String(required=True, validate=ma.validate.OneOf(PERIOD_KINDS))
+
+
+class PrintingSchema(StrictSchema):
+    periods = ma.fields.List(ma.fields.Nested(PrintPeriodSchema))
+    summary_level_groups = ma.fields.List(_level_range())
+
+
+PRINTING = Section(
+    key="printing", order=40, schema=PrintingSchema,
+    defaults={  # PR-1, PR-3
+        "periods": [
+            {"levels": [1, 9], "every": "quarter"},
+            {"levels": [10, 11], "every": "half_year"},
+        ],
+        "summary_level_groups": [[1, 4], [5, 9], [10, 11]],
+    },
+    labels={
+        "periods": _l("Printout periods by grade level"),
+        "summary_level_groups": _l("Summary sheet level groups"),
+    },
+)
+
+
+class RetentionSchema(StrictSchema):
+    journal_years = ma.fields.Integer(strict=True, validate=between(1, 100))
+    final_marks_years = ma.fields.Integer(strict=True, validate=between(1, 100))
+
+
+RETENTION = Section(
+    key="retention", order=50, schema=RetentionSchema,
+    defaults={"journal_years": 5, "final_marks_years": 25},  # RT-1
+    bounds={"*_years": "up"},
+    labels={
+        "journal_years": _l("Keep journal data (years)"),
+        "final_marks_years": _l("Keep final marks (years)"),
+    },
+)
+
+
+class InformingSchema(StrictSchema):
+    paper_interval_days = ma.fields.Integer(strict=True, validate=between(1, 120))
+    parent_checks_per_week = ma.fields.Integer(strict=True, validate=between(0, 7))
+
+
+INFORMING = Section(
+    key="informing", order=60, schema=InformingSchema,
+    defaults={"paper_interval_days": 14, "parent_checks_per_week": 2},  # IN-2, IN-4
+    bounds={"paper_interval_days": "down", "parent_checks_per_week": "up"},
+    labels={
+        "paper_interval_days": _l("Paper printout for parents at least every (days)"),
+        "parent_checks_per_week": _l("Parents check progress at least (times a week)"),
+    },
+)
+
+# order 70: the website-disclosure checks (blueprints/disclosure/regulations.py)
+
+
+# E-services and security -------------------------------------------------------------------
+
+class ServicesSchema(StrictSchema):
+    catalogue = ma.fields.List(ma.fields.Dict())
+
+
+SERVICES = Section(
+    key="services", order=80, schema=ServicesSchema,
+    defaults={"catalogue": []},  # SV-1: filled by the e-services module
+    labels={"catalogue": _l("E-service catalogue")},
+)
+
+
+class SecuritySchema(StrictSchema):
+    # Only JSON true and false: "yes" or 1 would compare oddly against the bound.
+    admin_second_factor = ma.fields.Boolean(truthy={True}, falsy={False})
+
+
+SECURITY = Section(
+    key="security", order=90, schema=SecuritySchema,
+    # Security item 9: the admins of the tenant (and below) sign in with a second factor.
+    defaults={"admin_second_factor": False},
+    # A flag bounded "up" may be switched on below, never off once required above.
+    bounds={"admin_second_factor": "up"},
+    labels={"admin_second_factor": _l("Administrators sign in with a second factor (true or false)")},
+)
+
+PLATFORM_SECTIONS = (CALENDAR, GRADING, DEADLINES, PRINTING, RETENTION, INFORMING, SERVICES, SECURITY)
