@@ -2,7 +2,6 @@
 
 Here Celery runs tasks eagerly, inside the request; tests/core/test_workers.py runs real
 workers over the embedded broker and Redis."""
-import pytest
 from flask_babel import lazy_gettext as _l
 
 from core.jobs import job
@@ -19,14 +18,6 @@ def _flaky(ctx, fail_times=1):
 @job("test_broken", label=_l("Test job"))
 def _broken(ctx):
     raise ValueError("the data is broken")
-
-
-@pytest.fixture
-def api(client, token):
-    def call(user, method, url, headers=None, **kwargs):
-        return client.open(url, method=method, headers={**token(user), **(headers or {})}, **kwargs)
-
-    return call
 
 
 def start(api, user, tenant):

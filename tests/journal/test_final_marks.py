@@ -35,14 +35,6 @@ def test_a_weighted_rule_counts_written_work_more():
     assert suggested_mark(grades(("5", "У"), ("2", "КР")), weighted) == "3"  # (5 + 6) / 4 = 2.75 -> 3
 
 
-@pytest.fixture
-def api(client, token):
-    def call(user, method, url, **kwargs):
-        return client.open(url, method=method, headers=token(user), **kwargs)
-
-    return call
-
-
 def current_term(api, user, roster):
     terms = api(user, "GET", f"/api/v1/years/{roster['year_id']}/terms").json
     today = dt.date.today().isoformat()

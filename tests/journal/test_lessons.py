@@ -6,14 +6,6 @@ from zoneinfo import ZoneInfo
 import pytest
 
 
-@pytest.fixture
-def api(client, token):
-    def call(user, method, url, **kwargs):
-        return client.open(url, method=method, headers=token(user), **kwargs)
-
-    return call
-
-
 def at_once(app, headers, requests):
     """Send PUT requests (url, json) from one thread each, released together; the responses
     in the order given."""

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.journal.test_lessons import api, at_once, journal  # noqa: F401 - fixtures and helpers
+from tests.journal.test_lessons import at_once, journal  # noqa: F401 - fixtures and helpers
 
 
 def test_a_topic_without_a_version_is_refused_every_time_and_changes_nothing(api, journal, raw_sql):

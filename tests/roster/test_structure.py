@@ -2,16 +2,6 @@
 lesson generation and the year rollover (MO-5)."""
 import datetime as dt
 
-import pytest
-
-
-@pytest.fixture
-def api(client, token):
-    def call(user, method, url, **kwargs):
-        return client.open(url, method=method, headers=token(user), **kwargs)
-
-    return call
-
 
 def test_a_year_gets_its_terms_from_the_calendar_regulation(api, region_tree):
     """Default calendar: quarters for grades 1-9, half-years for 10-11 (REGULATIONS.md)."""

@@ -6,14 +6,6 @@ import pytest
 from tenants import regulations
 
 
-@pytest.fixture
-def api(client, token):
-    def call(user, method, url, **kwargs):
-        return client.open(url, method=method, headers=token(user), **kwargs)
-
-    return call
-
-
 def version(effective_from, values, act="Приказ № 1 от 01.09.2020", locked=()):
     return {"effective_from": effective_from, "act": act, "values": values, "locked": list(locked)}
 

@@ -2,14 +2,6 @@
 import pytest
 
 
-@pytest.fixture
-def api(client, token):
-    def call(user, method, url, **kwargs):
-        return client.open(url, method=method, headers=token(user), **kwargs)
-
-    return call
-
-
 def test_each_level_creates_the_level_below(api, region_tree):
     root, a = region_tree["platform_admin"], region_tree["a"]
     region = api(root, "POST", "/api/v1/tenants", json={"kind": "region", "name": "Пермский край", "timezone": "Asia/Yekaterinburg"})
