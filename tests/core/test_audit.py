@@ -109,7 +109,7 @@ def test_the_platform_chain_cannot_fork(raw_sql, app, as_platform):
 
 @pytest.fixture
 def graded(client, token, region_tree, make_roster, raw_sql, school_day):
-    """School A's 5а: today's maths lesson (tests/conftest.py, SCHOOL_DAY) with a topic,
+    """School A's 5а: today's maths lesson (tests/fixtures/clock.py, SCHOOL_DAY) with a topic,
     three grades and an absence, each entered by its teacher through the API (so each is in
     the school's chain)."""
     a = region_tree["a"]
