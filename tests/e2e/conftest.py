@@ -4,7 +4,12 @@ import shutil
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
+
+# Playwright's assertions wait 5 s by default, less than the pages' 10 s: a save on a loaded
+# CI machine (PostgreSQL, the audit chain's lock) can take longer than that.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = os.environ.get("TABEL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
