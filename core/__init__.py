@@ -3,13 +3,13 @@ import importlib
 import logging
 import uuid
 
-from flask import Flask, current_app, g, jsonify, redirect, request, session, url_for
+from flask import current_app, g, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
 from core import config as config_module
-from core import errors, headers, i18n, inputs, tenancy
+from core import errors, headers, i18n, inputs, tenancy, transaction
 from core.extensions import api, babel, csrf, db, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -22,8 +22,8 @@ def create_app(config=None, instance_path=None):
 
     instance_path = instance_path or os.environ.get("TABEL_INSTANCE_PATH") or str(
         config_module.PROJECT_ROOT / "instance")
-    app = Flask(__name__, instance_path=instance_path, instance_relative_config=True,
-                static_folder="static", template_folder="templates")
+    app = transaction.App(__name__, instance_path=instance_path, instance_relative_config=True,
+                          static_folder="static", template_folder="templates")
     # 1. configuration: defaults, instance file, environment, then the caller's mapping
     config_module.load_config(app, config)
     config_module.validate(app)
@@ -247,15 +247,13 @@ def _load_visible_user(user_id):
 
 
 def _load_visible_job(job_id):
-    from flask import abort
-
+    from core.errors import require
     from core.jobs.models import Job
     from core.jobs.service import may_see
     from core.orm import get_or_404
 
     job = get_or_404(Job, job_id)
-    if not may_see(job):
-        abort(403)
+    require(may_see(job))
     return job
 
 

@@ -1,5 +1,6 @@
 """The JSON API's shared conventions (../shared/API.md): problem+json errors, pagination,
 version checks. Every feature's ``api.py`` builds on these."""
+import functools
 import http
 
 import marshmallow as ma
@@ -80,6 +81,25 @@ class Blueprint(_SmorestBlueprint):
             self.before_request(_signed_in)
         self._prepare_doc_cbks.insert(self._prepare_doc_cbks.index(self._prepare_response_doc),
                                       self._prepare_problem_doc)
+
+    def response(self, status_code, schema=None, **kwargs):
+        """flask-smorest's ``response``, with the view's writes flushed before the answer is
+        serialised: the answer shows ids and versions as stored (``core.transaction``
+        commits them once the answer is made)."""
+        serialise = super().response(status_code, schema, **kwargs)
+
+        def decorator(func):
+            @functools.wraps(func)
+            def flushed(*args, **kwargs):
+                from core.extensions import db
+
+                result = func(*args, **kwargs)
+                db.session.flush()
+                return result
+
+            return serialise(flushed)
+
+        return decorator
 
     @staticmethod
     def _prepare_problem_doc(doc, doc_info, *, method, **kwargs):

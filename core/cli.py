@@ -4,6 +4,7 @@ from flask.cli import AppGroup
 
 from core import audit_anchor
 from core.accounts import service as accounts
+from core.errors import Refused
 from core.extensions import db
 
 users_cli = AppGroup("users", help="Accounts.")
@@ -18,9 +19,9 @@ def create_admin(login, password, full_name):
     """Create a platform admin: the first step on a new deployment."""
     try:
         user = accounts.create_platform_admin(login, password, full_name)
-    except accounts.AccountError as error:
+    except Refused as error:
         db.session.rollback()
-        raise click.ClickException(f"{error.field}: {error.message}")
+        raise click.ClickException("; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.errors.items()))
     db.session.commit()
     click.echo(f"platform admin {user.login} created (id {user.id})")
 

@@ -1,9 +1,14 @@
-"""One error handler for the whole app: problem+json under /api/v1, HTML pages elsewhere."""
+"""One error handler for the whole app: problem+json under /api/v1, HTML pages elsewhere.
+
+Services refuse with the two exceptions defined here, and only these: ``Refused`` (the
+input breaks a rule: 422, or a version conflict: 409) and ``NotAllowed`` (the caller sees the
+object but may not do this: 403). Pages that show a form again catch ``Refused``; anything
+not caught is answered by ``answer_refusal``."""
 import logging
 
 from flask import current_app, g, render_template
 from flask_babel import gettext as _
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable, default_exceptions
 
 from core.apispec import flatten_errors, is_api_request, problem
 
@@ -12,6 +17,75 @@ log = logging.getLogger("tabel")
 #: Seconds a client is told to wait (``Retry-After``) when the database is unreachable;
 #: ``DATABASE_RETRY_AFTER`` overrides it.
 RETRY_AFTER = 30
+
+
+class Refused(ValueError):
+    """A change a rule refuses. ``errors`` maps field paths, as the client named them
+    (``grades.0.value``, ``rows.17.birth_date``), to messages; ``status`` is 422, or 409 on a
+    version conflict, where ``current`` is the object as it is now (None: there is none);
+    ``message`` replaces the answer's general detail."""
+
+    def __init__(self, errors=None, status=422, current=None, message=None):
+        errors = dict(errors or {})
+        super().__init__(errors or message)
+        self.errors = {str(path): [str(m) for m in (found if isinstance(found, (list, tuple)) else [found])]
+                       for path, found in errors.items()}
+        self.status = status
+        self.current = current
+        self.message = message
+
+    @classmethod
+    def on(cls, field, message, status=422):
+        """A refusal of one field's value."""
+        return cls({field: message}, status=status)
+
+    def __str__(self):
+        """The first message, for a page that shows one line."""
+        if self.message:
+            return str(self.message)
+        return next((m for messages in self.errors.values() for m in messages), "")
+
+
+class NotAllowed(Exception):
+    """The caller sees the object but may not do this: answered 403."""
+
+
+def require(allowed: bool):
+    """Refuse with 403 unless ``allowed``."""
+    if not allowed:
+        raise NotAllowed()
+
+
+def register_conflict_schema(app, model, schema):
+    """How a 409 shows ``Refused.current`` when it is a ``model`` row: ``schema`` dumps it."""
+    app.extensions.setdefault("tabel.conflict_schemas", {})[model] = schema
+
+
+def answer_refusal(error):
+    """The one answer to a refusal: nothing of the transaction is kept, and the caller gets
+    the status with each field's messages (and, on a conflict, what is there now)."""
+    from core.extensions import db
+
+    db.session.rollback()
+    if isinstance(error, NotAllowed):
+        return as_http_error(403)
+    if error.status == 409:
+        exc = default_exceptions[409]()
+        exc.data = {"errors": error.errors, "current": _dump_current(error.current)}
+        if error.message:
+            exc.data["message"] = error.message
+        return handle_http_exception(exc)
+    return as_http_error(error.status, error.errors, error.message)
+
+
+def _dump_current(current):
+    if current is None or isinstance(current, dict):
+        return current
+    schemas = current_app.extensions.get("tabel.conflict_schemas", {})
+    for model in type(current).__mro__:
+        if model in schemas:
+            return schemas[model]().dump(current)
+    raise TypeError(f"no conflict schema for {type(current).__name__}")
 
 
 def _titles():
@@ -86,8 +160,6 @@ def _strip_location(messages):
 
 def as_http_error(status, errors=None, message=None):
     """Answer a refused operation as the HTTP error it is, with its field errors."""
-    from werkzeug.exceptions import default_exceptions
-
     exc = default_exceptions[status]()
     exc.data = {}
     if errors:
@@ -178,12 +250,10 @@ def init_app(app):
     from sqlalchemy.exc import IntegrityError
     from sqlalchemy.orm.exc import StaleDataError
 
-    from core.accounts.service import AccountError
-
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(IntegrityError, handle_conflict)
     app.register_error_handler(StaleDataError, handle_conflict)
-    app.register_error_handler(
-        AccountError, lambda e: as_http_error(e.status, {e.field: [str(e.message)]}))
+    app.register_error_handler(Refused, answer_refusal)
+    app.register_error_handler(NotAllowed, answer_refusal)
     if not app.config.get("PROPAGATE_EXCEPTIONS"):
         app.register_error_handler(Exception, handle_unexpected)

@@ -29,13 +29,12 @@ INT32_MAX = 2 ** 31 - 1
 INT64_MAX = 2 ** 63 - 1
 
 
-class InputError(ValueError):
-    """A value cannot be stored: ``field`` names it as the client sent it."""
+def invalid(field, message) -> "Refused":
+    """The refusal of a value that cannot be stored: ``field`` names it as the client sent it."""
+    from core.errors import Refused
 
-    def __init__(self, field, message):
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
+    return Refused({field: message}, message=_("The field «%(field)s» is invalid: %(message)s",
+                                               field=field, message=message))
 
 
 def bad_text(value: str) -> bool:
@@ -148,10 +147,9 @@ def loads(raw):
 
 
 def _refuse(field, message):
-    from core.errors import as_http_error
+    from core.errors import answer_refusal
 
-    return as_http_error(422, {field: [str(message)]},
-                         _("The field «%(field)s» is invalid: %(message)s", field=field, message=message))
+    return answer_refusal(invalid(field, message))
 
 
 # --- the API's argument parser -------------------------------------------------------------
@@ -243,19 +241,13 @@ def _check_flush(session, _context, _instances):
                 if isinstance(value, str) and isinstance(kind, String):
                     limit = kind.length or column.info.get("max_length")
                     if bad_text(value):
-                        raise InputError(attr.key, bad_text_message())
+                        raise invalid(attr.key, bad_text_message())
                     if limit and len(value) > limit:
-                        raise InputError(attr.key, too_long_message(limit))
+                        raise invalid(attr.key, too_long_message(limit))
                 elif (isinstance(value, int) and not isinstance(value, bool) and isinstance(kind, Integer)
                       and not isinstance(kind, BigInteger) and not -INT32_MAX - 1 <= value <= INT32_MAX):
-                    raise InputError(attr.key, int_range_message(-INT32_MAX - 1, INT32_MAX))
+                    raise invalid(attr.key, int_range_message(-INT32_MAX - 1, INT32_MAX))
 
-
-def _handle_input_error(error: InputError):
-    from core.extensions import db
-
-    db.session.rollback()
-    return _refuse(error.field, error.message)
 
 
 def init_app(app):
@@ -266,7 +258,6 @@ def init_app(app):
     Blueprint.ARGUMENTS_PARSER = parser
     app.url_map.converters["int"] = Int32Converter
     app.before_request(_guard_request)
-    app.register_error_handler(InputError, _handle_input_error)
     _install_flush_check()
 
 

@@ -17,6 +17,8 @@ from typing import Callable
 import marshmallow as ma
 from flask_babel import gettext as _
 
+from core.errors import Refused
+
 MAX_ROWS = 20000
 MAX_BYTES = 10 * 1024 * 1024  # the file as uploaded
 # An XLSX is a zip: a small file can inflate to gigabytes. The members' sizes are checked,
@@ -81,8 +83,10 @@ class ReportSchema(ma.Schema):
     committed = ma.fields.Boolean()
 
 
-class ImportFileError(ValueError):
-    pass
+
+def file_refused(message) -> Refused:
+    """The whole file is refused (unreadable, too large, a column missing)."""
+    return Refused.on("file", message)
 
 
 def template_xlsx(columns: list[Column], title: str) -> bytes:
@@ -115,7 +119,7 @@ def read_table(filename: str, data: bytes) -> list[list]:
     """Rows of cells from an XLSX or CSV file (UTF-8 or Windows-1251, ';' or ','), the
     header and at most ``MAX_ROWS`` rows after it: a longer file is refused while reading."""
     if len(data) > MAX_BYTES:
-        raise ImportFileError(_("The file is larger than %(mb)s MB.", mb=MAX_BYTES // 1024 // 1024))
+        raise file_refused(_("The file is larger than %(mb)s MB.", mb=MAX_BYTES // 1024 // 1024))
     name = (filename or "").lower()
     if name.endswith(".xlsx") or data[:2] == b"PK":
         return _bounded(_xlsx_rows(data))
@@ -126,7 +130,7 @@ def read_table(filename: str, data: bytes) -> list[list]:
         except UnicodeDecodeError:
             continue
     else:
-        raise ImportFileError(_("The file is neither UTF-8 nor Windows-1251 text."))
+        raise file_refused(_("The file is neither UTF-8 nor Windows-1251 text."))
     try:
         dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ";", delimiters=";,\t")
     except csv.Error:
@@ -134,14 +138,14 @@ def read_table(filename: str, data: bytes) -> list[list]:
     try:
         return _bounded(csv.reader(io.StringIO(text), dialect))
     except csv.Error as error:
-        raise ImportFileError(_("The file is not a readable CSV table.")) from error
+        raise file_refused(_("The file is not a readable CSV table.")) from error
 
 
 def _bounded(rows) -> list[list]:
     table = []
     for row in rows:
         if len(table) > MAX_ROWS:
-            raise ImportFileError(_("The file has more than %(n)s rows.", n=MAX_ROWS))
+            raise file_refused(_("The file has more than %(n)s rows.", n=MAX_ROWS))
         table.append(list(row))
     return table
 
@@ -156,10 +160,10 @@ def _xlsx_rows(data: bytes):
         # read-only mode streams the sheet's XML row by row
         for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS):
             yield row
-    except ImportFileError:
+    except Refused:
         raise
     except Exception as error:  # noqa: BLE001 - any unreadable or truncated workbook
-        raise ImportFileError(_("The file is not a readable XLSX workbook.")) from error
+        raise file_refused(_("The file is not a readable XLSX workbook.")) from error
 
 
 def _check_unpacked_size(data: bytes):
@@ -167,7 +171,7 @@ def _check_unpacked_size(data: bytes):
     sizes the zip declares, then by inflating each member (a declared size can lie)."""
     import zipfile
 
-    too_large = ImportFileError(_("The workbook unpacks to more than %(mb)s MB: save it again without "
+    too_large = file_refused(_("The workbook unpacks to more than %(mb)s MB: save it again without "
                                   "empty rows and formatting, or split it.", mb=MAX_UNPACKED_BYTES // 1024 // 1024))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
@@ -181,10 +185,10 @@ def _check_unpacked_size(data: bytes):
                     total += len(chunk)
                     if total > MAX_UNPACKED_BYTES:
                         raise too_large
-    except ImportFileError:
+    except Refused:
         raise
     except Exception as error:  # noqa: BLE001 - not a zip, a broken member, a bad CRC
-        raise ImportFileError(_("The file is not a readable XLSX workbook.")) from error
+        raise file_refused(_("The file is not a readable XLSX workbook.")) from error
 
 
 class _Semicolon(csv.excel):
@@ -196,14 +200,14 @@ def parse(filename: str, data: bytes, columns: list[Column]) -> Parsed:
     table = read_table(filename, data)
     result = Parsed(keys={column.header: column.key for column in columns})
     if not table:
-        raise ImportFileError(_("The file is empty."))
+        raise file_refused(_("The file is empty."))
     headers = [str(h).strip() if h is not None else "" for h in table[0]]
     positions = {}
     for column in columns:
         if column.header in headers:
             positions[column.key] = headers.index(column.header)
         elif column.required:
-            raise ImportFileError(_("The column «%(column)s» is missing. Download the template.", column=column.header))
+            raise file_refused(_("The column «%(column)s» is missing. Download the template.", column=column.header))
     for number, cells in enumerate(table[1:], start=2):
         if all(c is None or str(c).strip() == "" for c in cells):
             continue

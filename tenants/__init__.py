@@ -6,7 +6,6 @@ from flask_babel import lazy_gettext as _l
 from core import register_home, register_nav, register_url_loader
 from core.accounts import second_factor
 from core.accounts.service import scope_established
-from core.errors import as_http_error
 from core.extensions import api as api_ext
 
 
@@ -22,10 +21,6 @@ def init_app(app):
     cli.init_app(app)
     service.install_session_events()
     app.jinja_env.globals["kind_label"] = service.kind_label
-
-    app.register_error_handler(service.TenantError, lambda e: as_http_error(e.status, e.errors))
-    app.register_error_handler(service.Forbidden, lambda e: as_http_error(403))
-
     scope_established.connect(_resolve_home_settings, app)
     register_url_loader(app, "tenant_id", service.load)
     app.context_processor(lambda: {"tenant_names": _membership_tenant_names})

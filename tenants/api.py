@@ -62,7 +62,6 @@ class Tenants(MethodView):
     def post(self, data):
         """Create a region (platform admin), municipality (region admin) or school."""
         tenant = service.create_tenant(**data)
-        db.session.commit()
         return dump_tenant(tenant)
 
 
@@ -81,7 +80,6 @@ class TenantItem(MethodView):
         check_version(tenant, data.pop("version"), dump_tenant)
         reason = data.pop("reason", None)
         service.update_tenant(tenant, data, reason=reason)
-        db.session.commit()
         return dump_tenant(tenant)
 
 
@@ -117,7 +115,6 @@ class RegulationVersions(MethodView):
         """Add a version of this tenant's overrides. Invalid values, keys locked above and
         loosened bounds are refused with 422, each error under its key path."""
         version = service.add_version(service.load(tenant_id), **data)
-        db.session.commit()
         return version
 
 
@@ -142,7 +139,6 @@ class TenantUsers(MethodView):
         tenant = service.load(tenant_id)
         service.require(service.can_administer(tenant))
         membership = create_member(tenant, data)
-        db.session.commit()
         return membership
 
 
@@ -187,7 +183,6 @@ def onboarding(args, files, tenant_id):
     """Create a region's municipalities and schools with their admins from one spreadsheet
     (multipart field ``file``). ``commit=false`` only checks. Nothing is created while any
     row is rejected (422, errors keyed ``rows.N.column``). Admins get one-time codes."""
-    from core import tabular
     from tenants import onboarding as onboard
 
     region = service.load(tenant_id)
@@ -195,18 +190,12 @@ def onboarding(args, files, tenant_id):
         abort(422, errors={"tenant_id": [_("Onboarding is done at the region.")]})
     upload = files["file"]
     data = upload.read()
-    try:
-        if args["commit"]:
-            parsed, report = onboard.commit(region, upload.filename, data, issued_by_id=g.membership.user_id)
-        else:
-            parsed, report = onboard.preview(region, upload.filename, data), None
-    except tabular.ImportFileError as error:
-        abort(422, errors={"file": [str(error)]})
+    if args["commit"]:
+        parsed, report = onboard.commit(region, upload.filename, data, issued_by_id=g.membership.user_id)
+    else:
+        parsed, report = onboard.preview(region, upload.filename, data), None
     if args["commit"] and report is None:
-        db.session.rollback()
         abort(422, errors=parsed.errors_by_path())
-    if report is not None:
-        db.session.commit()
     return {"rows": len(parsed.rows), "rejected": len(parsed.rejected_rows),
             "errors": [e.as_dict() for e in parsed.errors], "committed": report is not None,
             "report": report.as_dict() if report else None}
@@ -220,5 +209,4 @@ def reset_password(data, user_id):
     user = get_or_404(User, user_id)
     service.require(accounts.may_manage_user(g.membership, user))
     accounts.reset_password(user, data["password"], reason=data.get("reason"))
-    db.session.commit()
     return user

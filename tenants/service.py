@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from core import audit
+from core.errors import NotAllowed, Refused, require  # noqa: F401 - require: the rules' callers use it from here
 from core.accounts import service as accounts
 from core.orm import get_or_404
 from core.tenancy import unscoped
@@ -19,17 +20,8 @@ from tenants import regulations
 from tenants.models import KINDS, PARENT_KINDS, RegulationVersion, Tenant
 
 
-class TenantError(ValueError):
-    """A refused change. ``errors`` maps field paths to messages; ``status`` is 422 or 409."""
-
-    def __init__(self, errors: dict, status: int = 422):
-        super().__init__(errors)
-        self.errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
-        self.status = status
-
-
-class Forbidden(Exception):
-    """The caller sees the object but may not do this (403)."""
+#: Until every caller raises core.errors.NotAllowed itself.
+Forbidden = NotAllowed
 
 
 # Reading ----------------------------------------------------------------------------------
@@ -145,6 +137,11 @@ def can_create_child(parent: Tenant | None, kind: str) -> bool:
     return kind in _child_kinds(parent) and accounts.administers(membership, parent.path)
 
 
+def can_onboard(region: Tenant) -> bool:
+    """Whether the caller may create a region's municipalities and schools from a file."""
+    return region.kind == "region" and can_create_child(region, "municipality")
+
+
 def _child_kinds(parent: Tenant) -> list[str]:
     return [kind for kind, parents in PARENT_KINDS.items() if parent.kind in parents]
 
@@ -153,10 +150,6 @@ def creatable_kinds(parent: Tenant | None) -> list[str]:
     kinds = ["region"] if parent is None else _child_kinds(parent)
     return [k for k in kinds if can_create_child(parent, k)]
 
-
-def require(allowed: bool):
-    if not allowed:
-        raise Forbidden()
 
 
 # Writing ----------------------------------------------------------------------------------
@@ -192,20 +185,20 @@ def create_tenant(*, kind, name, parent_id=None, short_name=None, slug=None, tim
                   locale=None, website_url=None, reason=None) -> Tenant:
     errors = {}
     if kind not in KINDS:
-        raise TenantError({"kind": _("Choose region, municipality or school.")})
+        raise Refused({"kind": _("Choose region, municipality or school.")})
     parent = load(parent_id) if parent_id is not None else None
     if (parent.kind if parent else None) not in PARENT_KINDS[kind]:
-        raise TenantError({"parent_id": _("A %(kind)s cannot be placed here.", kind=kind_label(kind))})
+        raise Refused({"parent_id": _("A %(kind)s cannot be placed here.", kind=kind_label(kind))})
     require(can_create_child(parent, kind))
     data = {"name": name, "timezone": timezone, "locale": locale, "website_url": website_url}
     _validate_fields(data, errors)
     if errors:
-        raise TenantError(errors)
+        raise Refused(errors)
     slug = slugify(slug or short_name or name)
     if db.session.execute(select(func.count()).select_from(Tenant).where(
             Tenant.parent_id.is_(None) if parent is None else Tenant.parent_id == parent.id,
             Tenant.slug == slug)).scalar_one():
-        raise TenantError({"slug": _("Another tenant here already uses the slug %(slug)s.", slug=slug)},
+        raise Refused({"slug": _("Another tenant here already uses the slug %(slug)s.", slug=slug)},
                           status=409)
     tenant = Tenant(kind=kind, name=name.strip(), short_name=(short_name or None), slug=slug,
                     parent_id=parent.id if parent else None, timezone=timezone or None,
@@ -227,11 +220,11 @@ def update_tenant(tenant: Tenant, changes: dict, reason=None) -> Tenant:
     require(can_administer(tenant))
     changes = {k: v for k, v in changes.items() if k in EDITABLE}
     if "is_active" in changes and not _administers_above(tenant):
-        raise Forbidden()
+        raise NotAllowed()
     errors = {}
     _validate_fields(changes, errors)
     if errors:
-        raise TenantError(errors)
+        raise Refused(errors)
     before = snapshot(tenant)
     for key, value in changes.items():
         setattr(tenant, key, value.strip() if isinstance(value, str) else value)
@@ -386,7 +379,7 @@ def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
             errors[f"locked.{index}"] = _("Unknown key path: %(path)s.", path=lock)
     errors.update(regulations.validate_document(values, partial=True))
     if errors:
-        raise TenantError(errors)
+        raise Refused(errors)
 
     chain = chain_of(tenant)
     above = _effective_for_chain(chain[:-1], effective_from)
@@ -415,11 +408,11 @@ def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
         merged = regulations.nest({**regulations.leaves(above.document), **regulations.leaves(values)})
         errors.update(regulations.validate_document(merged, partial=False))
     if errors:
-        raise TenantError(errors)
+        raise Refused(errors)
     if db.session.execute(select(func.count()).select_from(RegulationVersion).where(
             RegulationVersion.tenant_id == tenant.id,
             RegulationVersion.effective_from == effective_from)).scalar_one():
-        raise TenantError({"effective_from": _("A version from this date already exists.")}, status=409)
+        raise Refused({"effective_from": _("A version from this date already exists.")}, status=409)
     version = RegulationVersion(tenant_id=tenant.id, effective_from=effective_from, act=act.strip(),
                                 values=values, locked=locked, created_by_id=_actor_id())
     db.session.add(version)

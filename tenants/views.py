@@ -10,6 +10,8 @@ from sqlalchemy import func, select
 from core.accounts import service as accounts
 from core.accounts.models import ROLE_LABELS, Membership, User
 from core.audit import AuditEntry
+from core.access import permission
+from core.errors import Refused, require
 from core.orm import get_or_404
 from core.extensions import db
 from tenants import regulations, service
@@ -69,10 +71,7 @@ def _statistics_context(tenant):
 @bp.route("/tenants/<int:tenant_id>/statistics", methods=["POST"])
 def start_statistics(tenant_id):
     tenant = service.load(tenant_id)
-    try:
-        service.start_statistics(tenant)
-    except service.Forbidden:
-        abort(403)
+    service.start_statistics(tenant)
     return redirect(url_for("tenants.show", tenant_id=tenant.id) + "#statistics")
 
 
@@ -88,7 +87,7 @@ def _create_child(parent):
             kind=form.get("kind", ""), name=form.get("name", ""), parent_id=parent.id if parent else None,
             short_name=form.get("short_name") or None, timezone=form.get("timezone") or None,
             locale=form.get("locale") or None, website_url=form.get("website_url") or None)
-    except service.TenantError as error:
+    except Refused as error:
         db.session.rollback()
         flash(_("The tenant was not created: check the fields marked below."), "error")
         if parent is None:
@@ -101,7 +100,6 @@ def _create_child(parent):
                                resolved=service.inherited(parent, chain), kinds=service.creatable_kinds(parent),
                                can_admin=service.can_administer(parent), errors=error.errors,
                                form=form, **_statistics_context(parent)), error.status
-    db.session.commit()
     flash(_("Created: %(name)s.", name=child.name))
     return redirect(url_for("tenants.show", tenant_id=child.id))
 
@@ -115,12 +113,11 @@ def edit(tenant_id):
         changes["is_active"] = form.get("is_active") == "1"
     try:
         service.update_tenant(tenant, changes)
-    except service.TenantError as error:
+    except Refused as error:
         db.session.rollback()
         for field, messages in error.errors.items():
             flash(f"{field}: {' '.join(messages)}", "error")
         return redirect(url_for("tenants.show", tenant_id=tenant.id))
-    db.session.commit()
     flash(_("Saved."))
     return redirect(url_for("tenants.show", tenant_id=tenant.id))
 
@@ -187,12 +184,11 @@ def add_version(tenant_id):
         try:
             service.add_version(tenant, effective_from=effective_from, act=form.get("act", ""),
                                 values=values, locked=locked)
-        except service.TenantError as error:
+        except Refused as error:
             db.session.rollback()
             errors = error.errors
             status = error.status
         else:
-            db.session.commit()
             flash(_("The new version of the regulation is saved."))
             return redirect(url_for("tenants.regulations_page", tenant_id=tenant.id,
                                     on=effective_from.isoformat()))
@@ -235,15 +231,12 @@ def _parse_date(raw):
 
 # Accounts --------------------------------------------------------------------------------
 
-def _require_admin(tenant):
-    if not service.can_administer(tenant):
-        abort(403)
 
 
 @bp.route("/tenants/<int:tenant_id>/users")
+@permission(service.can_administer, "tenant_id")
 def users(tenant_id, errors=None, form=None, status=200):
     tenant = service.load(tenant_id)
-    _require_admin(tenant)
     stmt = (select(Membership).join(User, User.id == Membership.user_id)
             .where(Membership.tenant_id == tenant.id).order_by(User.full_name))
     q = request.args.get("q")
@@ -260,45 +253,42 @@ def users(tenant_id, errors=None, form=None, status=200):
 
 
 @bp.route("/tenants/<int:tenant_id>/users", methods=["POST"])
+@permission(service.can_administer, "tenant_id")
 def create_user(tenant_id):
     tenant = service.load(tenant_id)
-    _require_admin(tenant)
     form = request.form
     try:
         user = accounts.create_user(login=form.get("login", ""), password=form.get("password", ""),
                                     full_name=form.get("full_name", ""), email=form.get("email") or None)
         accounts.grant(user, role=form.get("role", ""), tenant_id=tenant.id, tenant_path=tenant.path,
                        tenant_kind=tenant.kind, by=g.membership, reason="account created by an admin")
-    except accounts.AccountError as error:
+    except Refused as error:
         db.session.rollback()
-        return users(tenant_id, errors={error.field: error.message}, form=form, status=error.status)
-    db.session.commit()
+        return users(tenant_id, errors=error.errors, form=form, status=error.status)
     flash(_("Account %(login)s created.", login=user.login))
     return redirect(url_for("tenants.users", tenant_id=tenant.id))
 
 
 @bp.route("/tenants/<int:tenant_id>/users/<int:user_id>/password", methods=["POST"])
+@permission(service.can_administer, "tenant_id")
 def reset_password(tenant_id, user_id):
     tenant = service.load(tenant_id)
-    _require_admin(tenant)
     user = get_or_404(User, user_id)
-    if not accounts.may_manage_user(g.membership, user):
-        abort(403)
+    require(accounts.may_manage_user(g.membership, user))
     try:
         accounts.reset_password(user, request.form.get("password", ""), reason=request.form.get("reason"))
-    except accounts.AccountError as error:
+    except Refused as error:
         db.session.rollback()
-        flash(error.message, "error")
+        flash(str(error), "error")
         return redirect(url_for("tenants.users", tenant_id=tenant.id))
-    db.session.commit()
     flash(_("The password of %(login)s has been reset.", login=user.login))
     return redirect(url_for("tenants.users", tenant_id=tenant.id))
 
 
 @bp.route("/tenants/<int:tenant_id>/audit")
+@permission(service.can_administer, "tenant_id")
 def audit_log(tenant_id):
     tenant = service.load(tenant_id)
-    _require_admin(tenant)
     stmt = select(AuditEntry).where(AuditEntry.tenant_id == tenant.id).order_by(AuditEntry.seq.desc())
     rows, pager = _page(stmt)
     actors = {u.id: u for u in db.session.execute(
@@ -323,14 +313,12 @@ def onboarding_template(tenant_id):
 
 
 @bp.route("/tenants/<int:tenant_id>/onboarding", methods=["GET", "POST"])
+@permission(service.can_onboard, "tenant_id")
 def onboarding_page(tenant_id):
-    from core import tabular
     from core.uploads import load_upload, save_upload
     from tenants import onboarding
 
     region = service.load(tenant_id)
-    if region.kind != "region" or not service.can_create_child(region, "municipality"):
-        abort(403)
     context = {"tenant": region, "chain": service.chain_of(region), "parsed": None, "report": None, "error": None,
                "upload": None}
     if request.method == "POST":
@@ -342,7 +330,6 @@ def onboarding_page(tenant_id):
                     db.session.rollback()
                     context["parsed"] = parsed
                     return render_template("tenants/onboarding.html", **context), 422
-                db.session.commit()
                 context["report"] = report
             else:
                 upload = request.files.get("file")
@@ -353,7 +340,7 @@ def onboarding_page(tenant_id):
                 context["parsed"] = onboarding.preview(region, upload.filename, data)
                 if not context["parsed"].errors:
                     context["upload"] = save_upload(region, upload.filename, data)
-        except tabular.ImportFileError as error:
+        except Refused as error:
             db.session.rollback()
             context["error"] = str(error)
             return render_template("tenants/onboarding.html", **context), 422

@@ -4,8 +4,9 @@ from flask import g
 from flask_babel import gettext as _
 from flask_smorest import abort
 
+from core.access import permission
+from core.errors import require
 from core.apispec import Blueprint
-from core.extensions import db
 from blueprints.disclosure import service
 from blueprints.disclosure.schemas import (DisclosureCheckStartedSchema, DisclosureCheckStartSchema,
                                            DisclosureDismissalSchema, DisclosureDismissSchema,
@@ -15,11 +16,6 @@ from tenants import service as tenants
 
 blp = Blueprint("disclosure_api", __name__, description="Website disclosure checks, rating and false alarms")
 
-
-def _readable(tenant):
-    if not service.can_read(tenant):
-        abort(403)
-    return tenant
 
 
 @blp.route("/disclosure/checks", methods=["POST"])
@@ -41,15 +37,17 @@ def rating(args):
     tenant_id = args.get("tenant_id") or (g.membership.tenant_id if g.membership else None)
     if tenant_id is None:
         abort(422, errors={"tenant_id": [_("Name a municipality or region.")]})
-    tenant = _readable(tenants.load(tenant_id))
+    tenant = tenants.load(tenant_id)
+    require(service.can_read(tenant))
     return {"tenant_id": tenant.id, "rows": service.rating(tenant)}
 
 
 @blp.route("/schools/<int:school_id>/disclosure")
+@permission(service.can_read, "school_id")
 @blp.response(200, DisclosureSchoolFindingsSchema)
 def school_findings(school_id):
     """The school's latest check with every finding; dismissed ones carry their dismissal."""
-    school = _readable(g.loaded["school_id"])
+    school = g.loaded["school_id"]
     check = service.latest_checks([school.id]).get(school.id)
     findings = service.findings_of(check) if check else []
     dismissals = service.active_dismissals([school.id])
@@ -59,11 +57,12 @@ def school_findings(school_id):
 
 
 @blp.route("/schools/<int:school_id>/disclosure/history")
+@permission(service.can_read, "school_id")
 @blp.response(200, DisclosureHistorySchema(many=True))
 @blp.paginate()
 def school_history(school_id, pagination_parameters):
     """The school's checks, newest first, with the faults fixed and new since the one before."""
-    school = _readable(g.loaded["school_id"])
+    school = g.loaded["school_id"]
     pagination_parameters.item_count = service.history_count(school)
     size, number = pagination_parameters.page_size, pagination_parameters.page
     rows = service.history(school, limit=size, offset=(number - 1) * size)
@@ -71,10 +70,11 @@ def school_history(school_id, pagination_parameters):
 
 
 @blp.route("/schools/<int:school_id>/disclosure/dismissals")
+@permission(service.can_read, "school_id")
 @blp.response(200, DisclosureDismissalSchema(many=True))
 def school_dismissals(school_id):
     """The false alarms in force at the school."""
-    school = _readable(g.loaded["school_id"])
+    school = g.loaded["school_id"]
     return sorted(service.active_dismissals([school.id]).values(), key=lambda d: d.id)
 
 
@@ -85,7 +85,6 @@ def dismiss(data, finding_id):
     """Mark a fault as a false alarm, checked by hand (a reason is required). Later runs
     show the same fault as dismissed and leave it out of the score."""
     row = service.dismiss(g.loaded["finding_id"], data.get("reason", ""))
-    db.session.commit()
     return row
 
 
@@ -94,5 +93,4 @@ def dismiss(data, finding_id):
 def withdraw(dismissal_id):
     """Withdraw a false-alarm mark (the record of it is kept)."""
     service.withdraw(g.loaded["dismissal_id"])
-    db.session.commit()
     return "", 204

@@ -2,12 +2,14 @@
 findings and history, a run, starting a check and marking false alarms."""
 import io
 
-from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
+from core.access import loaded, permission
+from core.errors import require
 from core.accounts import service as accounts
 from core.extensions import db
 from blueprints.disclosure import service
@@ -24,10 +26,11 @@ def _signed_in():
     return None
 
 
-def _readable(tenant):
-    if not service.can_read(tenant):
-        abort(403)
-    return tenant
+def _may_open() -> bool:
+    """The ratings are read by the admins of a region, a municipality or a school."""
+    membership = g.membership
+    return membership is not None and membership.role in ("platform_admin", "region_admin", "municipality_admin",
+                                                          "school_admin")
 
 
 def _common():
@@ -37,13 +40,11 @@ def _common():
 
 
 @bp.route("")
+@permission(_may_open)
 def index():
     """Where "Website checks" leads: the rating of the acting tenant, a school admin's own
     school, or for the platform the list of regions."""
     membership = g.membership
-    if membership is None or membership.role not in ("platform_admin", "region_admin", "municipality_admin",
-                                                      "school_admin"):
-        abort(403)
     if membership.tenant_id:
         return redirect(_tenant_url(tenants.load(membership.tenant_id)))
     regions = db.session.execute(select(Tenant).where(Tenant.kind == "region").order_by(Tenant.name)).scalars().all()
@@ -57,8 +58,9 @@ def _tenant_url(tenant):
 
 
 @bp.route("/tenants/<int:tenant_id>")
+@permission(service.can_read, "tenant_id")
 def rating_page(tenant_id):
-    tenant = _readable(tenants.load(tenant_id))
+    tenant = g.loaded["tenant_id"]
     if tenant.kind == "school":
         return redirect(url_for("disclosure.school_page", school_id=tenant.id))
     run = service.latest_run(tenant)
@@ -70,10 +72,7 @@ def rating_page(tenant_id):
 @bp.route("/tenants/<int:tenant_id>/checks", methods=["POST"])
 def start_check(tenant_id):
     tenant = tenants.load(tenant_id)
-    try:
-        run = service.start_check(tenant)
-    except tenants.Forbidden:
-        abort(403)
+    run = service.start_check(tenant)
     if run.schools_total == 0:
         flash(_("There are no active schools to check here."), "error")
     else:
@@ -82,8 +81,9 @@ def start_check(tenant_id):
 
 
 @bp.route("/tenants/<int:tenant_id>/rating.xlsx")
+@permission(service.can_read, "tenant_id")
 def rating_xlsx(tenant_id):
-    tenant = _readable(tenants.load(tenant_id))
+    tenant = g.loaded["tenant_id"]
     rows = service.rating(tenant)
     data = rating_workbook(tenant, rows)
     filename = f"disclosure-rating-{tenant.slug}.xlsx"
@@ -131,16 +131,17 @@ def rating_workbook(tenant, rows) -> bytes:
 
 
 @bp.route("/schools/<int:school_id>")
+@permission(service.can_read, "school_id")
 def school_page(school_id):
-    school = _readable(g.loaded["school_id"])
+    school = g.loaded["school_id"]
     check = service.latest_checks([school.id]).get(school.id)
     return _school(school, check)
 
 
 @bp.route("/checks/<int:check_id>")
 def check_page(check_id):
-    check = g.loaded["check_id"]
-    school = _readable(service.school_of(check))
+    check = loaded("check_id", service.can_read, via=service.school_of)
+    school = service.school_of(check)
     return _school(school, check)
 
 
@@ -163,7 +164,8 @@ def _school(school, check, errors=None, status=200):
 @bp.route("/runs/<int:run_id>")
 def run_page(run_id):
     run = g.loaded["run_id"]
-    tenant = _readable(tenants.load(run.tenant_id))
+    tenant = tenants.load(run.tenant_id)
+    require(service.can_read(tenant))
     checks = service.run_checks(run)
     return render_template("disclosure/run.html", run=run, tenant=tenant, chain=tenants.chain_of(tenant),
                            checks=checks, schools=service.names_of([c.tenant_id for c in checks]),
@@ -176,15 +178,12 @@ def dismiss(finding_id):
     school = service.school_of(finding)
     try:
         service.dismiss(finding, request.form.get("reason", ""))
-    except tenants.Forbidden:
-        abort(403)
     except service.DisclosureError as error:
         db.session.rollback()
         check = db.session.execute(select(service.SiteCheck).where(
             service.SiteCheck.id == finding.site_check_id)).scalar_one()
         flash(_("Not saved: check the marked field."), "error")
         return _school(school, check, {"finding_id": finding.id, **error.errors}, error.status)
-    db.session.commit()
     flash(_("Marked as a false alarm; later checks will respect it."))
     return redirect(_back(finding, school))
 
@@ -193,11 +192,7 @@ def dismiss(finding_id):
 def withdraw(dismissal_id):
     dismissal = g.loaded["dismissal_id"]
     school = service.school_of(dismissal)
-    try:
-        service.withdraw(dismissal)
-    except tenants.Forbidden:
-        abort(403)
-    db.session.commit()
+    service.withdraw(dismissal)
     flash(_("The false-alarm mark is withdrawn."))
     return redirect(url_for("disclosure.school_page", school_id=school.id) + "#findings")
 

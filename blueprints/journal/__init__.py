@@ -1,16 +1,19 @@
 """The class journal: what was taught, who was absent, the grades, with due times from the
 regulations and an audited history (first part: lesson records and their API)."""
-from core.errors import as_http_error
+from core.errors import register_conflict_schema
 from core.extensions import api as api_ext
 
 
 def init_app(app):
-    from blueprints.journal import api, context, models, reconcile, views  # noqa: F401 - models register their tables
+    from blueprints.journal import api, models, reconcile, schemas, views
     from core import audit
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
-    app.register_error_handler(context.JournalError, _journal_error)
+    # A version conflict (409) answers with the entry as it is now.
+    register_conflict_schema(app, models.FinalMark, schemas.FinalMarkSchema)
+    register_conflict_schema(app, models.Grade, schemas.GradeSchema)
+    register_conflict_schema(app, models.LessonRecord, schemas.RecordSchema)
     from core import register_nav
 
     register_nav(app, _nav)
@@ -28,22 +31,3 @@ def _nav(membership):
     if membership is not None and membership.tenant_id and membership.role in ("school_admin", "teacher"):
         items.append((_l("Missing entries"), url_for("journal.missing_page", school_id=membership.tenant_id)))
     return items
-
-
-def _journal_error(error):
-    from blueprints.journal.models import FinalMark
-    from blueprints.journal.schemas import FinalMarkSchema, GradeSchema, RecordSchema
-
-    if error.status == 409:  # a version conflict: what is there now, null if nothing is
-        from core.errors import handle_http_exception
-        from werkzeug.exceptions import Conflict
-
-        current = None
-        if error.current is not None:
-            schema = (FinalMarkSchema() if isinstance(error.current, FinalMark)
-                      else GradeSchema() if hasattr(error.current, "work_type") else RecordSchema())
-            current = schema.dump(error.current)
-        exc = Conflict()
-        exc.data = {"errors": error.errors, "current": current}
-        return handle_http_exception(exc)
-    return as_http_error(error.status, error.errors)

@@ -16,3 +16,11 @@ def request_actor():
     if actor is None or actor.user_id != user_id or actor.membership is not membership:
         actor = g.journal_actor = Actor(user_id, membership)
     return actor
+
+
+def may_read_lesson(lesson) -> bool:
+    """Whether the request's user reads ``lesson``'s entries (a route's declared permission)."""
+    from blueprints.journal.context import context
+    from blueprints.journal.permissions import can_read
+
+    return can_read(context(lesson, request_actor()))

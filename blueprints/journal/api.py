@@ -2,10 +2,12 @@
 from flask import g
 from flask_smorest import abort
 
+from core.access import permission
 from core.apispec import Blueprint
 from core.extensions import db
-from blueprints.journal import context, entries, marks, missing, permissions
-from blueprints.journal.acting import request_actor
+from blueprints.journal import entries, marks, missing
+from blueprints.journal.acting import may_read_lesson, request_actor
+from blueprints.roster import service as roster
 from blueprints.journal.schemas import (AbsenceSchema, AttendanceInSchema, FinalMarkArgs, FinalMarkInSchema,
                                         GradeColumnSchema,
                                         FinalMarkRowSchema, FinalMarkSchema, GradeDeleteArgs, GradeSchema,
@@ -36,7 +38,6 @@ def put_topic(data, lesson_id):
     """The topic; send the lesson's ``version`` you read (0 before anything is written)."""
     record = entries.set_topic(lesson(), data["topic"], by=request_actor(), version=data["version"],
                                 reason=data["reason"])
-    db.session.commit()
     return record
 
 
@@ -46,7 +47,6 @@ def put_topic(data, lesson_id):
 def put_homework(data, lesson_id):
     record = entries.set_homework(lesson(), data["homework"], by=request_actor(), no_homework=data["no_homework"],
                                   version=data["version"], reason=data["reason"])
-    db.session.commit()
     return record
 
 
@@ -56,7 +56,6 @@ def put_homework(data, lesson_id):
 def put_attendance(data, lesson_id):
     record = entries.take_attendance(lesson(), data["absences"], by=request_actor(), version=data["version"],
                                      reason=data["reason"])
-    db.session.commit()
     return record
 
 
@@ -67,7 +66,6 @@ def put_grade(data, lesson_id, pupil_id):
     """Set one pupil's grade in one work-type column; send the ``version`` you read."""
     grade = entries.set_grade(lesson(), pupil_id, by=request_actor(), value=data["value"], work_type=data["work_type"],
                               comment=data["comment"], version=data["version"], reason=data["reason"])
-    db.session.commit()
     return grade
 
 
@@ -77,7 +75,6 @@ def put_grade(data, lesson_id, pupil_id):
 def delete_grade(args, lesson_id, pupil_id):
     entries.delete_grade(lesson(), pupil_id, args["work_type"], by=request_actor(), version=args["version"],
                          reason=args.get("reason"))
-    db.session.commit()
 
 
 @blp.route("/lessons/<int:lesson_id>/attendance/<int:pupil_id>", methods=["PUT"])
@@ -87,21 +84,17 @@ def put_absence(data, lesson_id, pupil_id):
     """One pupil's mark (``status: null`` is present); attendance counts as taken."""
     record = entries.set_absence(lesson(), pupil_id, data["status"], by=request_actor(), reason=data.get("reason"),
                                  correction_reason=data.get("correction_reason"))
-    db.session.commit()
     return record
 
 
 @blp.route("/schools/<int:school_id>/missing-entries")
+@permission(roster.can_read, "school_id")
 @blp.arguments(MissingArgs, location="query")
 @blp.response(200, MissingSchema(many=True))
 def missing_entries(args, school_id):
     """Lessons held so far with topic, attendance or homework not entered; filter by
     ``teacher_id`` or ``class_id``; ``overdue`` lists those past their due time."""
     school = g.loaded["school_id"]
-    from blueprints.roster import service as roster
-
-    if not roster.can_read(school):
-        abort(403)
     return missing.missing(school, teacher_id=args.get("teacher_id"), class_id=args.get("class_id"),
                            since=args.get("from_"), until=args.get("to"))
 
@@ -137,7 +130,6 @@ def put_final_mark(data, class_id, pupil_id):
     school_class, term = _class_term(class_id, data["term_id"])
     mark = marks.set_term_mark(school_class, data["subject_id"], term, pupil_id, data["value"], by=request_actor(),
                                version=data["version"], reason=data["reason"])
-    db.session.commit()
     return mark
 
 
@@ -147,16 +139,14 @@ def put_final_mark(data, class_id, pupil_id):
 def post_remark(data, lesson_id):
     """A remark, praise or note to parents against a pupil (IN-5)."""
     remark = entries.add_remark(lesson(), data["pupil_id"], data["kind"], data["text"], by=request_actor())
-    db.session.commit()
     return remark
 
 
 @blp.route("/lessons/<int:lesson_id>/remarks", methods=["GET"])
+@permission(may_read_lesson, "lesson_id")
 @blp.response(200, RemarkSchema(many=True))
 def get_remarks(lesson_id):
     """The lesson's remarks to parents, newest first."""
-    if not permissions.can_read(context.context(lesson(), request_actor())):
-        abort(403)
     return entries.remarks_of(lesson())
 
 
@@ -168,7 +158,6 @@ def put_substitute(data, lesson_id):
     then write the lesson."""
     record = entries.set_substitute(lesson(), data["substitute_id"], by=request_actor(), version=data["version"],
                                     reason=data["reason"])
-    db.session.commit()
     return record
 
 
@@ -186,7 +175,6 @@ def lesson_history(args, lesson_id):
 def put_grade_column(data, lesson_id):
     """A column of grades in one transaction: all saved, or none (errors keyed grades.N.field)."""
     grades = entries.set_grades(lesson(), data["grades"], by=request_actor(), reason=data["reason"])
-    db.session.commit()
     return grades
 
 
@@ -207,5 +195,4 @@ def put_year_mark(data, class_id, pupil_id):
     list; null when there was no mark): else 409 with the current mark."""
     mark = marks.set_year_mark(g.loaded["class_id"], data["subject_id"], data["kind"], pupil_id, data["value"],
                                by=request_actor(), version=data["version"], reason=data["reason"])
-    db.session.commit()
     return mark

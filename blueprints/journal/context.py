@@ -11,18 +11,11 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core.errors import Refused
 from core.extensions import db
 from blueprints.journal.models import LessonRecord
 from blueprints.roster.models import Lesson, SchoolClass, Staff, Term
 from tenants import service as tenants
-
-
-class JournalError(ValueError):
-    def __init__(self, errors: dict, status: int = 422, current=None):
-        super().__init__(errors)
-        self.errors = {k: [str(m) for m in (v if isinstance(v, list) else [v])] for k, v in errors.items()}
-        self.status = status
-        self.current = current
 
 
 @dataclass(eq=False)
@@ -123,9 +116,9 @@ def flush_or_conflict(current_query):
         raise conflict(db.session.execute(current_query()).scalar_one_or_none()) from None
 
 
-def conflict(current) -> JournalError:
+def conflict(current) -> Refused:
     """409 with what is there now (``None``: nothing is)."""
-    return JournalError({"version": _("The entry was changed by someone else. Reload it and try again.")},
+    return Refused({"version": _("The entry was changed by someone else. Reload it and try again.")},
                         status=409, current=current)
 
 

@@ -12,15 +12,15 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from core import audit
+from core.errors import NotAllowed, Refused, require
 from core.extensions import db
 from core.orm import utcnow
 from blueprints.journal import deadlines
-from blueprints.journal.context import (NO_RECORD, Actor, Context, JournalError, check_version, context,
+from blueprints.journal.context import (NO_RECORD, Actor, Context, check_version, context,
                                         flush_or_conflict, record_of)
 from blueprints.journal.models import ATTENDANCE_STATUSES, Attendance, Grade, LessonRecord
 from blueprints.journal.permissions import authorise_write, can_read, is_locked, may_name_substitute
 from blueprints.roster.models import Enrolment, Lesson, Pupil, Staff
-from tenants import service as tenants
 
 
 def _record_to_write(lesson: Lesson, record: LessonRecord | None, version) -> LessonRecord:
@@ -81,7 +81,7 @@ def set_homework(lesson: Lesson, homework: str | None, *, by: Actor, no_homework
     kind = authorise_write(ctx, by, record, reason)
     text = (homework or "").strip() or None
     if not text and not no_homework:
-        raise JournalError({"homework": _("Write the homework, or mark that none is set.")})
+        raise Refused({"homework": _("Write the homework, or mark that none is set.")})
     due = due_times(ctx)["homework"]
     record = _record_to_write(lesson, record, version)
     before = {"homework": record.homework, "no_homework": record.no_homework}
@@ -119,7 +119,7 @@ def take_attendance(lesson: Lesson, absences: list[dict], *, by: Actor, version:
         if item.get("status") == "excused" and not (item.get("reason") or "").strip():
             errors[f"absences.{index}.reason"] = _("An excused absence needs its reason.")
     if errors:
-        raise JournalError(errors)
+        raise Refused(errors)
     due = due_times(ctx)["attendance"]
     record = _record_to_write(lesson, record, version)
     existing = {a.pupil_id: a for a in db.session.execute(
@@ -161,14 +161,14 @@ def set_grades(lesson: Lesson, entries: list[dict], *, by: Actor, reason=None) -
     for index, entry in enumerate(entries):
         cell = (entry["pupil_id"], entry["work_type"])
         if cell in seen:
-            raise JournalError({f"grades.{index}.pupil_id": _("The same pupil and work type are in entry %(n)s.",
+            raise Refused({f"grades.{index}.pupil_id": _("The same pupil and work type are in entry %(n)s.",
                                                               n=seen[cell])})
         seen[cell] = index
         try:
             grade, before, after = write_grade(column, entry["pupil_id"], entry["value"], entry["work_type"],
                                                entry.get("comment"), entry["version"])
-        except JournalError as error:
-            raise JournalError({f"grades.{index}.{k}": v for k, v in error.errors.items()}, status=error.status,
+        except Refused as error:
+            raise Refused({f"grades.{index}.{k}": v for k, v in error.errors.items()}, status=error.status,
                                current=error.current) from None
         out.append(grade)
         changes.append((before, after))
@@ -177,7 +177,7 @@ def set_grades(lesson: Lesson, entries: list[dict], *, by: Actor, reason=None) -
     # and the error names the first entry whose version is no longer the one in the database.
     try:
         flush_or_conflict(lambda: select(Grade).where(Grade.id == -1))
-    except JournalError as error:
+    except Refused as error:
         if error.status != 409:
             raise
         now = {(g_.pupil_id, g_.work_type): g_ for g_ in db.session.execute(
@@ -185,7 +185,7 @@ def set_grades(lesson: Lesson, entries: list[dict], *, by: Actor, reason=None) -
         for index, entry in enumerate(entries):
             row = now.get((entry["pupil_id"], entry["work_type"]))
             if (row.version if row is not None else None) != entry["version"]:
-                raise JournalError({f"grades.{index}.version": error.errors["version"]}, status=409,
+                raise Refused({f"grades.{index}.version": error.errors["version"]}, status=409,
                                    current=row) from None
         raise
     for before, after in changes:
@@ -215,7 +215,7 @@ def grade_column(lesson: Lesson, reason, *, by: Actor, whole=False) -> GradeColu
     ctx = context(lesson, by)
     kind = authorise_write(ctx, by, None, reason, load_record=True)
     if ctx.school_class.grade in ctx.grading["ungraded_levels"]:
-        raise JournalError({"value": _("Grade %(n)s is not graded.", n=ctx.school_class.grade)})
+        raise Refused({"value": _("Grade %(n)s is not graded.", n=ctx.school_class.grade)})
     codes = {w["code"]: w["kind"] for w in ctx.grading["work_types"]}
     due = {code: deadlines.grade_due(ctx.deadlines["grade"], work, ctx.school_class.grade, lesson.held_on, ctx.zone)
            for code, work in codes.items()}
@@ -258,7 +258,7 @@ def write_grade(column: GradeColumn, pupil_id: int, value: str, work_type: str, 
     if not errors and not enrolled:
         errors["pupil_id"] = _("The pupil is not in this class on the lesson's date.")
     if errors:
-        raise JournalError(errors)
+        raise Refused(errors)
     check_version(grade, version)
     before = {"value": grade.value, "comment": grade.comment} if grade else None
     now = utcnow()
@@ -294,7 +294,7 @@ def lesson_view(lesson: Lesson, *, actor: Actor) -> dict:
     """The lesson with its record, attendance, grades and due times (for the API and pages)."""
     ctx = context(lesson, actor)
     if not can_read(ctx):
-        tenants.require(False)
+        raise NotAllowed()
     record = record_of(lesson)
     due = due_times(ctx)
     return {
@@ -314,9 +314,9 @@ def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, by: Actor,
     record = record_of(lesson)
     kind = authorise_write(ctx, by, record, correction_reason)
     if pupil_id not in {p.id for p in pupils_of(lesson)}:
-        raise JournalError({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
+        raise Refused({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
     if status == "excused" and not (reason or "").strip():
-        raise JournalError({"reason": _("An excused absence needs its reason.")})
+        raise Refused({"reason": _("An excused absence needs its reason.")})
     due = due_times(ctx)["attendance"]
     row = db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id,
                                                       Attendance.pupil_id == pupil_id)).scalar_one_or_none()
@@ -355,11 +355,11 @@ def add_remark(lesson: Lesson, pupil_id: int, kind: str, text: str, *, by: Actor
     ctx = context(lesson, by)
     authorise_write(ctx, by, record_of(lesson), None)
     if kind not in ("remark", "praise", "note"):
-        raise JournalError({"kind": _("Choose a remark, praise or note.")})
+        raise Refused({"kind": _("Choose a remark, praise or note.")})
     if not (text or "").strip():
-        raise JournalError({"text": _("Write the remark.")})
+        raise Refused({"text": _("Write the remark.")})
     if pupil_id not in {p.id for p in pupils_of(lesson)}:
-        raise JournalError({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
+        raise Refused({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
     row = Remark(lesson_id=lesson.id, pupil_id=pupil_id, kind=kind, text=text.strip(), entered_at=utcnow(),
                  entered_by=by.user_id, tenant_id=lesson.tenant_id, region_id=lesson.region_id)
     db.session.add(row)
@@ -377,13 +377,13 @@ def set_substitute(lesson: Lesson, staff_id: int | None, *, by: Actor, version: 
     if is_locked(ctx):
         kind = authorise_write(ctx, by, record, reason)  # a correction by an admin, with a reason
     else:
-        tenants.require(may_name_substitute(ctx, by))
+        require(may_name_substitute(ctx, by))
         kind = "entry"
     if staff_id is not None:
         staff = db.session.execute(select(Staff).where(Staff.id == staff_id, Staff.tenant_id == ctx.school.id,
                                                        Staff.is_active.is_(True))).scalar_one_or_none()
         if staff is None:
-            raise JournalError({"substitute_id": _("Choose a teacher of this school.")})
+            raise Refused({"substitute_id": _("Choose a teacher of this school.")})
         if staff.id == lesson.teacher_id:
             staff_id = None  # the timetabled teacher taught it after all
     record = _record_to_write(lesson, record, version)
@@ -408,7 +408,7 @@ def history(lesson: Lesson, pupil_id: int | None = None, *, actor: Actor) -> lis
 
     ctx = context(lesson, actor)
     if not can_read(ctx):
-        tenants.require(False)
+        raise NotAllowed()
     rows = db.session.execute(select(AuditEntry).where(
         AuditEntry.tenant_id == lesson.tenant_id, AuditEntry.object_type == "lesson",
         AuditEntry.object_id == str(lesson.id)).order_by(AuditEntry.seq)).scalars().all()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import select
 
+from core.errors import NotAllowed
 from core.extensions import db
 from blueprints.journal.context import Actor
 from blueprints.journal.models import Attendance, Grade, LessonRecord
@@ -172,7 +173,7 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
 
     school = tenants.load(school_class.tenant_id)
     if not roster.can_read(school):
-        tenants.require(False)
+        raise NotAllowed()
     chain = tenants.chain_of(school)
     today = tenants.local_today(school, chain)
     limit = current_app.config.get("JOURNAL_GRID_CACHE_SIZE", 512)

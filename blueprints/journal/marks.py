@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from core import audit
+from core.errors import NotAllowed, Refused
 from core.extensions import db
 from core.orm import utcnow
-from blueprints.journal.context import Actor, JournalError, check_version, flush_or_conflict
+from blueprints.journal.context import Actor, check_version, flush_or_conflict
 from blueprints.journal.models import Grade
 from blueprints.journal.permissions import acting_staff
 from blueprints.roster import service as roster
@@ -52,7 +53,7 @@ def term_marks(school_class: SchoolClass, subject_id: int, term: Term) -> list[d
 
     school = tenants.load(school_class.tenant_id)
     if not roster.can_read(school):
-        tenants.require(False)
+        raise NotAllowed()
     grading = tenants.effective(school, term.ends_on).document["grading"]
     lessons = [l for (l,) in db.session.execute(select(Lesson.id).where(
         Lesson.class_id == school_class.id, Lesson.subject_id == subject_id, Lesson.term_id == term.id))]
@@ -91,17 +92,17 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
     locked = roster.period_closed(term.ends_on, regulation, dt.datetime.now(zone).date())
     if locked:
         if by.role != "school_admin":
-            tenants.require(False)
+            raise NotAllowed()
         if not (reason or "").strip():
-            raise JournalError({"reason": _("The period is closed: a correction needs a reason.")})
+            raise Refused({"reason": _("The period is closed: a correction needs a reason.")})
     elif not (teaches and by.role == "teacher"):
-        tenants.require(False)
+        raise NotAllowed()
     if school_class.grade in regulation["grading"]["ungraded_levels"]:
-        raise JournalError({"value": _("Grade %(n)s is not graded.", n=school_class.grade)})
+        raise Refused({"value": _("Grade %(n)s is not graded.", n=school_class.grade)})
     if value not in regulation["grading"]["scale"]:
-        raise JournalError({"value": _("Use a mark of the scale: %(scale)s.", scale=", ".join(regulation["grading"]["scale"]))})
+        raise Refused({"value": _("Use a mark of the scale: %(scale)s.", scale=", ".join(regulation["grading"]["scale"]))})
     if pupil_id not in {p.id for p in roster.class_roster(school_class)}:
-        raise JournalError({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
+        raise Refused({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
     period_key = period_key or f"term:{term.id}"
     mark = db.session.execute(select(FinalMark).where(
         FinalMark.pupil_id == pupil_id, FinalMark.subject_id == subject_id,
@@ -131,7 +132,7 @@ def year_marks(school_class: SchoolClass, subject_id: int) -> list[dict]:
 
     school = tenants.load(school_class.tenant_id)
     if not roster.can_read(school):
-        tenants.require(False)
+        raise NotAllowed()
     grading = tenants.effective(school, tenants.local_today(school)).document["grading"]
     marks: dict[int, dict] = {}
     for mark in db.session.execute(select(FinalMark).where(
@@ -164,13 +165,13 @@ def set_year_mark(school_class: SchoolClass, subject_id: int, kind: str, pupil_i
     from blueprints.journal.models import FINAL_KINDS, FinalMark
 
     if kind not in FINAL_KINDS or kind == "term":
-        raise JournalError({"kind": _("Choose year, exam or final.")})
+        raise Refused({"kind": _("Choose year, exam or final.")})
     terms = db.session.execute(select(Term).where(Term.year_id == school_class.year_id,
                                                   Term.level_from <= school_class.grade,
                                                   Term.level_to >= school_class.grade)
                                .order_by(Term.ends_on.desc())).scalars().all()
     if not terms:
-        raise JournalError({"kind": _("The class's year has no terms.")})
+        raise Refused({"kind": _("The class's year has no terms.")})
     # The year closes with its last term: reuse the term rule with the last term.
     return set_term_mark(school_class, subject_id, terms[0], pupil_id, value, by=by, version=version,
                          reason=reason, kind=kind, period_key=f"{kind}:{school_class.year_id}")

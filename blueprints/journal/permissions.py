@@ -8,12 +8,12 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core.errors import NotAllowed, Refused
 from core.extensions import db
-from blueprints.journal.context import Actor, Context, JournalError, record_of
+from blueprints.journal.context import Actor, Context, record_of
 from blueprints.journal.models import LessonRecord
 from blueprints.roster import service as roster
 from blueprints.roster.models import Staff
-from tenants import service as tenants
 
 
 def acting_staff(school, actor: Actor) -> Staff | None:
@@ -55,12 +55,12 @@ def authorise_write(ctx: Context, actor: Actor, record, reason: str | None, *, l
     locked = is_locked(ctx)
     if locked:
         if actor.role not in ("school_admin",):
-            tenants.require(False)
+            raise NotAllowed()
         if not (reason or "").strip():
-            raise JournalError({"reason": _("The period is closed: a correction needs a reason.")})
+            raise Refused({"reason": _("The period is closed: a correction needs a reason.")})
         return "correction"
     if not is_teacher_of(ctx, actor, record, load_record=load_record):
-        tenants.require(False)
+        raise NotAllowed()
     return "entry"
 
 

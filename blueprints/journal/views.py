@@ -1,11 +1,13 @@
 """The journal page (pupils by lessons, keyboard-first) and the lesson page."""
 import datetime as dt
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from core.access import permission
+from core.errors import Refused
 from core.extensions import db
 from blueprints.journal import context, entries, grid, marks, missing, permissions
 from blueprints.journal.acting import request_actor
@@ -26,15 +28,15 @@ def _signed_in():
 
 
 def _save(work, unsaved=()):
-    """Run a form's writes as one transaction: commit and say so, or roll back and show each
-    refused field; a write the user may not make is 403. A version conflict (someone saved
+    """Run a form's writes as one transaction: say they are saved (the redirect commits
+    them), or roll back and show each refused field; a write the user may not make is 403. A version conflict (someone saved
     meanwhile) saves nothing and says so: the page shown next has what is saved now, and
     ``unsaved`` (label, text) pairs give back what the user typed, so it is not lost."""
     try:
         work()
-        db.session.commit()
+        db.session.flush()  # a write that cannot be stored fails here, before "Saved." is said
         flash(_("Saved."))
-    except context.JournalError as error:
+    except Refused as error:
         db.session.rollback()
         if error.status == 409:
             flash(_("Someone else saved a change here while you were editing. Nothing of yours was saved: "
@@ -45,9 +47,6 @@ def _save(work, unsaved=()):
             return
         for field, messages in error.errors.items():
             flash(f"{field}: {' '.join(messages)}", "error")
-    except tenants.Forbidden:
-        db.session.rollback()
-        abort(403)
 
 
 def _changed_marks(kinds):
@@ -70,12 +69,10 @@ def _class_subject_term(school_class, school):
 
 
 @bp.route("/classes/<int:class_id>/journal")
+@permission(roster.can_read, "class_id", via=roster.school_of_row)
 def class_journal(class_id):
     """Choose a subject and a term; the teacher's own subjects first."""
     school_class = g.loaded["class_id"]
-    school = roster.school_of_row(school_class)
-    if not roster.can_read(school):
-        abort(403)
     page = grid.grid_table(school_class, request.args.get("subject_id", type=int),
                            request.args.get("term_id", type=int),
                            url_for("journal.lesson_page", lesson_id=0)[:-1] + "{}", _("No topic yet"),
@@ -166,13 +163,12 @@ def _show_change(side):
 
 
 @bp.route("/schools/<int:school_id>/missing")
+@permission(roster.can_read, "school_id")
 def missing_page(school_id):
     """What is missing or overdue, per teacher or per class, each row a link to the lesson."""
     from blueprints.roster.models import SchoolClass, Staff
 
     school = g.loaded["school_id"]
-    if not roster.can_read(school):
-        abort(403)
     teacher_id = request.args.get("teacher_id", type=int)
     class_id = request.args.get("class_id", type=int)
     staff = permissions.acting_staff(school, request_actor())
@@ -189,13 +185,12 @@ def missing_page(school_id):
 
 
 @bp.route("/schools/<int:school_id>/my-journal")
+@permission(roster.can_read, "school_id")
 def my_journal(school_id):
     """A teacher's classes and subjects, each a link to its journal page."""
     from blueprints.roster.models import SchoolClass
 
     school = g.loaded["school_id"]
-    if not roster.can_read(school):
-        abort(403)
     staff = permissions.acting_staff(school, request_actor())
     year = roster.current_year(school)
     rows = []
@@ -209,13 +204,12 @@ def my_journal(school_id):
 
 
 @bp.route("/classes/<int:class_id>/marks", methods=["GET", "POST"])
+@permission(roster.can_read, "class_id", via=roster.school_of_row)
 def marks_page(class_id):
     """Term marks of a class in a subject: each pupil's grades, the suggested mark (a
     forecast while the term runs, IN-6) and the mark set; the teacher sets marks here."""
     school_class = g.loaded["class_id"]
     school = roster.school_of_row(school_class)
-    if not roster.can_read(school):
-        abort(403)
     subjects, terms, subject, term = _class_subject_term(school_class, school)
     if subject is None or term is None:
         return render_template("journal/empty.html", school_class=school_class)
@@ -234,13 +228,12 @@ def marks_page(class_id):
 
 
 @bp.route("/classes/<int:class_id>/year-marks", methods=["GET", "POST"])
+@permission(roster.can_read, "class_id", via=roster.school_of_row)
 def year_marks_page(class_id):
     """The year's marks of a class in a subject: each pupil's term marks, the suggested year
     mark (their mean), and the year, exam and final marks, which the teacher sets here."""
     school_class = g.loaded["class_id"]
     school = roster.school_of_row(school_class)
-    if not roster.can_read(school):
-        abort(403)
     subjects, _terms, subject, _term = _class_subject_term(school_class, school)
     if subject is None:
         return render_template("journal/empty.html", school_class=school_class)

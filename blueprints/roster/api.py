@@ -5,6 +5,7 @@ from flask_smorest import abort
 from sqlalchemy import func, or_, select
 
 from core import tabular
+from core.access import permission
 from core.apispec import Blueprint, UploadSchema
 from core.extensions import db
 from blueprints.roster import imports, service
@@ -24,15 +25,6 @@ blp = Blueprint("roster_api", __name__, description="School structure: years, cl
 def school():
     return g.loaded["school_id"]
 
-
-def read_allowed(tenant):
-    if not service.can_read(tenant):
-        abort(403)
-
-
-def manage_allowed(tenant):
-    if not service.can_manage(tenant):
-        abort(403)
 
 
 def year_of(tenant, year_id=None):
@@ -54,9 +46,9 @@ def page(stmt, pagination_parameters):
 
 @blp.route("/schools/<int:school_id>/years")
 class Years(MethodView):
+    @permission(service.can_read, "school_id")
     @blp.response(200, YearSchema(many=True))
     def get(self, school_id):
-        read_allowed(school())
         return service.years(school())
 
     @blp.arguments(YearCreateSchema)
@@ -64,15 +56,14 @@ class Years(MethodView):
     def post(self, data, school_id):
         """A year with its terms, from the calendar regulation in force on its first day."""
         year = service.create_year(school(), data["start_year"])
-        db.session.commit()
         return year
 
 
 @blp.route("/years/<int:year_id>/terms")
+@permission(service.can_read, "year_id", via=service.school_of_row)
 @blp.response(200, TermSchema(many=True))
 def terms(year_id):
     year = g.loaded["year_id"]
-    read_allowed(service.school_of_row(year))
     return service.terms_of(year)
 
 
@@ -81,7 +72,6 @@ def terms(year_id):
 @blp.response(200, TermSchema)
 def update_term(data, term_id):
     term = service.update_term(g.loaded["term_id"], data["starts_on"], data["ends_on"])
-    db.session.commit()
     return term
 
 
@@ -91,15 +81,14 @@ def generate_lessons(term_id):
     """Generate the term's dated lessons from the weekly timetable (existing ones are kept)."""
     term = g.loaded["term_id"]
     added = service.generate_lessons(term)
-    db.session.commit()
     return term, 201, {"X-Lessons-Added": str(added)}
 
 
 @blp.route("/schools/<int:school_id>/classes")
 class Classes(MethodView):
+    @permission(service.can_read, "school_id")
     @blp.response(200, ClassSchema(many=True))
     def get(self, school_id):
-        read_allowed(school())
         year = year_of(school(), request.args.get("year_id", type=int))
         return service.classes_of(year)
 
@@ -108,16 +97,15 @@ class Classes(MethodView):
     def post(self, data, school_id):
         year = year_of(school(), data["year_id"])
         row = service.create_class(year, data["grade"], data["letter"], data.get("class_teacher_id"))
-        db.session.commit()
         return row
 
 
 @blp.route("/classes/<int:class_id>/pupils")
+@permission(service.can_read, "class_id", via=service.school_of_row)
 @blp.response(200, PupilSchema(many=True))
 def class_pupils(class_id):
     """The class list with each pupil's guardians: two queries whatever the class size."""
     school_class = g.loaded["class_id"]
-    read_allowed(service.school_of_row(school_class))
     pupils = service.class_roster(school_class)
     guardians = service.guardians_by_pupil([p.id for p in pupils])
     for pupil in pupils:
@@ -127,11 +115,11 @@ def class_pupils(class_id):
 
 @blp.route("/schools/<int:school_id>/pupils")
 class Pupils(MethodView):
+    @permission(service.can_read, "school_id")
     @blp.arguments(PupilListArgs, location="query")
     @blp.response(200, PupilSchema(many=True))
     @blp.paginate()
     def get(self, args, school_id, pagination_parameters):
-        read_allowed(school())
         stmt = select(Pupil).where(Pupil.tenant_id == school().id).order_by(Pupil.last_name, Pupil.first_name)
         if args.get("class_id"):
             stmt = stmt.join(Enrolment, Enrolment.pupil_id == Pupil.id).where(Enrolment.class_id == args["class_id"])
@@ -146,112 +134,107 @@ class Pupils(MethodView):
 
 
 @blp.route("/pupils/<int:pupil_id>")
+@permission(service.can_read, "pupil_id", via=service.school_of_row)
 @blp.response(200, PupilSchema)
 def get_pupil(pupil_id):
     pupil = g.loaded["pupil_id"]
-    read_allowed(service.school_of_row(pupil))
     pupil.guardians = service.guardians_by_pupil([pupil.id]).get(pupil.id, [])
     return pupil
 
 
 @blp.route("/schools/<int:school_id>/staff")
 class StaffList(MethodView):
+    @permission(service.can_read, "school_id")
     @blp.response(200, StaffSchema(many=True))
     @blp.paginate()
     def get(self, school_id, pagination_parameters):
-        read_allowed(school())
         return page(select(Staff).where(Staff.tenant_id == school().id).order_by(Staff.last_name), pagination_parameters)
 
+    @permission(service.can_manage, "school_id")
     @blp.arguments(StaffSchema)
     @blp.response(201, StaffSchema)
     def post(self, data, school_id):
-        manage_allowed(school())
         row, created = service.upsert_staff(school(), **data)
         if not created:
             abort(409, errors={"login": ["A staff member with this login exists."]})
-        db.session.commit()
         return row
 
 
 @blp.route("/schools/<int:school_id>/subjects")
 class Subjects(MethodView):
+    @permission(service.can_read, "school_id")
     @blp.response(200, SubjectSchema(many=True))
     def get(self, school_id):
-        read_allowed(school())
         return service.subjects_for(school())
 
     @blp.arguments(SubjectSchema)
     @blp.response(201, SubjectSchema)
     def post(self, data, school_id):
         row = service.add_subject(school(), data["name"], data.get("short_name"))
-        db.session.commit()
         return row
 
 
 @blp.route("/schools/<int:school_id>/assignments")
 class Assignments(MethodView):
+    @permission(service.can_read, "school_id")
     @blp.response(200, AssignmentSchema(many=True))
     def get(self, school_id):
-        read_allowed(school())
         year = year_of(school(), request.args.get("year_id", type=int))
         return db.session.execute(select(Assignment).where(Assignment.year_id == year.id)).scalars().all()
 
+    @permission(service.can_manage, "school_id")
     @blp.arguments(AssignmentSchema)
     @blp.response(201, AssignmentSchema)
     def post(self, data, school_id):
-        manage_allowed(school())
         school_class = service.class_of(school(), data["class_id"])
         year = service.year_of(school(), school_class.year_id)
         row = service.assign(year, school_class, service.subject_of(school(), data["subject_id"]),
                              service.staff_of(school(), data["teacher_id"]), data.get("subgroup", ""))
-        db.session.commit()
         return row
 
 
 @blp.route("/schools/<int:school_id>/bell-schedule")
 class BellSchedule(MethodView):
+    @permission(service.can_read, "school_id")
     @blp.response(200, BellScheduleSchema)
     def get(self, school_id):
-        read_allowed(school())
         return {"periods": service.bell_schedule(school())}
 
     @blp.arguments(BellScheduleSchema)
     @blp.response(200, BellScheduleSchema)
     def put(self, data, school_id):
         service.set_bell_schedule(school(), [(p["number"], p["starts_at"], p["ends_at"]) for p in data["periods"]])
-        db.session.commit()
         return {"periods": service.bell_schedule(school())}
 
 
 @blp.route("/schools/<int:school_id>/timetable")
 class Timetable(MethodView):
+    @permission(service.can_read, "school_id")
     @blp.response(200, TimetableEntrySchema(many=True))
     def get(self, school_id):
-        read_allowed(school())
         year = year_of(school(), request.args.get("year_id", type=int))
         return db.session.execute(select(TimetableEntry).where(TimetableEntry.year_id == year.id)
                                   .order_by(TimetableEntry.weekday, TimetableEntry.period)).scalars().all()
 
+    @permission(service.can_manage, "school_id")
     @blp.arguments(TimetableEntrySchema)
     @blp.response(201, TimetableEntrySchema)
     def post(self, data, school_id):
-        manage_allowed(school())
         school_class = service.class_of(school(), data["class_id"])
         year = service.year_of(school(), school_class.year_id)
         row = service.add_timetable_entry(
             year, weekday=data["weekday"], period=data["period"], school_class=school_class,
             subject=service.subject_of(school(), data["subject_id"]), teacher=service.staff_of(school(), data["teacher_id"]),
             subgroup=data.get("subgroup", ""), room=data.get("room"))
-        db.session.commit()
         return row
 
 
 @blp.route("/schools/<int:school_id>/lessons")
+@permission(service.can_read, "school_id")
 @blp.arguments(LessonListArgs, location="query")
 @blp.response(200, LessonSchema(many=True))
 @blp.paginate()
 def lessons(args, school_id, pagination_parameters):
-    read_allowed(school())
     stmt = select(Lesson).where(Lesson.tenant_id == school().id).order_by(Lesson.held_on, Lesson.period)
     for key, column in (("class_id", Lesson.class_id), ("term_id", Lesson.term_id), ("teacher_id", Lesson.teacher_id)):
         if args.get(key):
@@ -273,7 +256,6 @@ def change_lesson(data, lesson_id):
     teacher = service.staff_of(school_, data["teacher_id"]) if data.get("teacher_id") else None
     service.change_lesson(lesson, is_cancelled=data.get("is_cancelled"), teacher=teacher, room=data.get("room"),
                           on=data.get("on"), period=data.get("period"), reason=data.get("reason"))
-    db.session.commit()
     return lesson
 
 
@@ -284,11 +266,11 @@ def create_classes(data, school_id):
     """Create classes grade_from..grade_to for each letter (existing ones are kept)."""
     year = year_of(school(), data["year_id"])
     made = service.create_classes(year, data["grade_from"], data["grade_to"], data["letters"])
-    db.session.commit()
     return made
 
 
 @blp.route("/schools/<int:school_id>/imports/<kind>", methods=["POST"])
+@permission(service.can_manage, "school_id")
 @blp.arguments(ImportArgs, location="query")
 @blp.arguments(UploadSchema, location="files")
 @blp.response(200, ImportResultSchema)
@@ -299,16 +281,12 @@ def run_import(args, files, school_id, kind):
     ``rows.N.column``."""
     if kind not in imports.KINDS:
         abort(404)
-    manage_allowed(school())
     upload = files["file"]
     year = year_of(school(), args.get("year_id"))
     data = upload.read()
-    try:
-        big = args["commit"] and len(tabular.read_table(upload.filename, data)) - 1 > current_app.config["IMPORT_JOB_ROWS"]
-        parsed, summary = imports.run(kind, school(), year, upload.filename, data, commit=args["commit"] and not big,
-                                      issued_by_id=g.membership.user_id)
-    except tabular.ImportFileError as error:
-        abort(422, errors={"file": [str(error)]})
+    big = args["commit"] and len(tabular.read_table(upload.filename, data)) - 1 > current_app.config["IMPORT_JOB_ROWS"]
+    parsed, summary = imports.run(kind, school(), year, upload.filename, data, commit=args["commit"] and not big,
+                                  issued_by_id=g.membership.user_id)
     if big and not parsed.errors:
         # A long import is committed by a worker: 202 with the job to follow.
         from flask import jsonify
@@ -317,16 +295,12 @@ def run_import(args, files, school_id, kind):
         from core.jobs.schemas import JobSchema
         from core.uploads import save_upload
 
-        db.session.rollback()
         token = save_upload(school(), upload.filename, data)
         job = enqueue("roster_import", tenant=school(), params={"kind": kind, "year_id": year.id, "upload": token,
                                                                "issued_by_id": g.membership.user_id})
         return jsonify(JobSchema().dump(job)), 202, {"Location": url_for("jobs_api.get_job", job_id=job.id)}
     if parsed.errors and args["commit"]:
-        db.session.rollback()
         abort(422, errors=parsed.errors_by_path(), message=str(len(parsed.rejected_rows)))
-    if summary is not None:
-        db.session.commit()
     return {"rows": len(parsed.rows), "rejected": len(parsed.rejected_rows),
             "errors": [e.as_dict() for e in parsed.errors], "committed": summary is not None, "summary": summary}
 
@@ -337,7 +311,6 @@ def run_import(args, files, school_id, kind):
 def add_holiday(data, year_id):
     """Holidays inside the year: no lessons are generated on them."""
     holiday = service.add_holiday(g.loaded["year_id"], data["name"], data["starts_on"], data["ends_on"])
-    db.session.commit()
     return holiday
 
 
@@ -348,7 +321,6 @@ def rollover(data, school_id):
     """Draft next year's classes, enrolments and assignments from the current year (MO-5)."""
     year = year_of(school())
     summary = service.rollover(school(), year, data["final_grade"])
-    db.session.commit()
     return {"summary": summary}
 
 
@@ -356,23 +328,21 @@ def rollover(data, school_id):
 @blp.response(200, YearSchema)
 def confirm(year_id):
     year = service.confirm_year(g.loaded["year_id"])
-    db.session.commit()
     return year
 
 
 @blp.route("/classes/<int:class_id>")
+@permission(service.can_read, "class_id", via=service.school_of_row)
 @blp.response(200, ClassSchema)
 def get_class(class_id):
     school_class = g.loaded["class_id"]
-    read_allowed(service.school_of_row(school_class))
     return school_class
 
 
 @blp.route("/subjects/<int:subject_id>")
+@permission(service.can_read, "subject_id", via=service.school_of_row)
 @blp.response(200, SubjectSchema)
 def get_subject(subject_id):
-    if g.get("membership") is None or g.membership.role not in service.STAFF_ROLES:
-        abort(403)
     return g.loaded["subject_id"]
 
 

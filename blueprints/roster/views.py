@@ -8,6 +8,8 @@ from flask_login import login_required
 from sqlalchemy import func, or_, select
 
 from core import tabular
+from core.errors import Refused, require
+from core.access import permission
 from core.extensions import db
 from core.uploads import load_upload, save_upload
 from blueprints.roster import imports, service
@@ -24,17 +26,6 @@ def _signed_in():
     return None
 
 
-def _school():
-    school = g.loaded["school_id"]
-    if not service.can_read(school):
-        abort(403)
-    return school
-
-
-def _manager(school):
-    if not service.can_manage(school):
-        abort(403)
-
 
 def _render(template, school, **context):
     return render_template(template, school=school, chain=tenants.chain_of(school), can_manage=service.can_manage(school),
@@ -48,8 +39,9 @@ def _fail(error: service.RosterError):
 
 
 @bp.route("/schools/<int:school_id>/panel")
+@permission(service.can_read, "school_id")
 def school_panel(school_id):
-    school = _school()
+    school = g.loaded["school_id"]
     year = service.current_year(school)
     terms = service.terms_of(year) if year else []
     counts = dict(db.session.execute(select(Lesson.term_id, func.count()).where(Lesson.tenant_id == school.id)
@@ -62,11 +54,11 @@ def school_panel(school_id):
 
 
 @bp.route("/schools/<int:school_id>/years", methods=["POST"])
+@permission(service.can_read, "school_id")
 def create_year(school_id):
-    school = _school()
+    school = g.loaded["school_id"]
     try:
         service.create_year(school, request.form.get("start_year", type=int) or dt.date.today().year)
-        db.session.commit()
         flash(_("The academic year is created with its terms."))
     except service.RosterError as error:
         _fail(error)
@@ -77,37 +69,31 @@ def create_year(school_id):
 def generate(term_id):
     term = g.loaded["term_id"]
     school = service.school_of_row(term)
-    try:
-        added = service.generate_lessons(term)
-        db.session.commit()
-        flash(_("Lessons added: %(n)s.", n=added))
-    except tenants.Forbidden:
-        abort(403)
+    added = service.generate_lessons(term)
+    flash(_("Lessons added: %(n)s.", n=added))
     return redirect(url_for("roster.school_panel", school_id=school.id))
 
 
 @bp.route("/schools/<int:school_id>/classes", methods=["POST"])
+@permission(service.can_manage, "school_id")
 def create_class(school_id):
-    school = _school()
-    _manager(school)
+    school = g.loaded["school_id"]
     year = service.current_year(school)
     try:
         if year is None:
             raise service.RosterError({"year": _("Create an academic year first.")})
         service.create_classes(year, request.form.get("grade_from", type=int), request.form.get("grade_to", type=int),
                                request.form.get("letters", ""))
-        db.session.commit()
     except service.RosterError as error:
         _fail(error)
     return redirect(url_for("roster.school_panel", school_id=school.id))
 
 
 @bp.route("/classes/<int:class_id>/list")
+@permission(service.can_read, "class_id", via=service.school_of_row)
 def class_page(class_id):
     school_class = g.loaded["class_id"]
     school = service.school_of_row(school_class)
-    if not service.can_read(school):
-        abort(403)
     pupils = service.class_roster(school_class)
     guardians = service.guardians_by_pupil([p.id for p in pupils])
     teacher = db.session.execute(select(Staff).where(Staff.id == school_class.class_teacher_id)).scalar_one_or_none()
@@ -116,8 +102,9 @@ def class_page(class_id):
 
 
 @bp.route("/schools/<int:school_id>/pupils")
+@permission(service.can_read, "school_id")
 def pupils(school_id):
-    school = _school()
+    school = g.loaded["school_id"]
     stmt = select(Pupil).where(Pupil.tenant_id == school.id).order_by(Pupil.last_name, Pupil.first_name)
     q = (request.args.get("q") or "").strip().lower()
     if q:
@@ -135,8 +122,9 @@ def pupils(school_id):
 
 
 @bp.route("/schools/<int:school_id>/staff")
+@permission(service.can_read, "school_id")
 def staff(school_id):
-    school = _school()
+    school = g.loaded["school_id"]
     stmt = select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name, Staff.first_name)
     q = (request.args.get("q") or "").strip().lower()
     if q:
@@ -156,23 +144,22 @@ def staff(school_id):
 
 
 @bp.route("/schools/<int:school_id>/subjects", methods=["POST"])
+@permission(service.can_read, "school_id")
 def add_subject(school_id):
-    school = _school()
+    school = g.loaded["school_id"]
     try:
         service.add_subject(school, request.form.get("name", ""), request.form.get("short_name"))
-        db.session.commit()
     except service.RosterError as error:
         _fail(error)
-    except tenants.Forbidden:
-        abort(403)
     return redirect(url_for("roster.staff", school_id=school.id))
 
 
 @bp.route("/schools/<int:school_id>/bells", methods=["GET", "POST"])
+@permission(service.can_read, "school_id")
 def bells(school_id):
-    school = _school()
+    school = g.loaded["school_id"]
     if request.method == "POST":
-        _manager(school)
+        require(service.can_manage(school))
         periods = []
         try:
             for number in range(1, 9):
@@ -180,7 +167,6 @@ def bells(school_id):
                 if start and end:
                     periods.append((number, dt.time.fromisoformat(start), dt.time.fromisoformat(end)))
             service.set_bell_schedule(school, periods)
-            db.session.commit()
             flash(_("The bell schedule is saved."))
         except ValueError as error:
             if isinstance(error, service.RosterError):
@@ -192,8 +178,9 @@ def bells(school_id):
 
 
 @bp.route("/schools/<int:school_id>/timetable")
+@permission(service.can_read, "school_id")
 def timetable(school_id):
-    school = _school()
+    school = g.loaded["school_id"]
     year = service.current_year(school)
     classes = service.classes_of(year) if year else []
     with_entries = set(db.session.execute(select(TimetableEntry.class_id).where(
@@ -213,8 +200,8 @@ def timetable(school_id):
 
 
 @bp.route("/schools/<int:school_id>/imports/<kind>/template.<fmt>")
+@permission(service.can_read, "school_id")
 def import_template(school_id, kind, fmt):
-    _school()
     if kind not in imports.KINDS or fmt not in ("xlsx", "csv"):
         abort(404)
     columns = imports.KINDS[kind]
@@ -227,9 +214,9 @@ def import_template(school_id, kind, fmt):
 
 
 @bp.route("/schools/<int:school_id>/imports/<kind>", methods=["GET", "POST"])
+@permission(service.can_manage, "school_id")
 def import_page(school_id, kind):
-    school = _school()
-    _manager(school)
+    school = g.loaded["school_id"]
     if kind not in imports.KINDS:
         abort(404)
     year = service.current_year(school)
@@ -239,7 +226,7 @@ def import_page(school_id, kind):
     if request.method == "POST":
         try:
             if year is None:
-                raise tabular.ImportFileError(_("Create an academic year first."))
+                raise tabular.file_refused(_("Create an academic year first."))
             if request.form.get("action") == "commit":
                 token = request.form.get("upload", "")
                 filename, data = load_upload(school, token)
@@ -250,20 +237,18 @@ def import_page(school_id, kind):
             else:
                 upload = request.files.get("file")
                 if upload is None or not upload.filename:
-                    raise tabular.ImportFileError(_("Choose a file."))
+                    raise tabular.file_refused(_("Choose a file."))
                 filename, data, commit = upload.filename, upload.read(), False
             parsed, summary = imports.run(kind, school, year, filename, data, commit=commit,
                                           issued_by_id=g.membership.user_id)
             context.update(parsed=parsed, summary=summary)
-            if summary is not None:
-                db.session.commit()
-            else:
-                db.session.rollback()
+            if summary is None:
+                db.session.rollback()  # a check only: nothing of it is kept
                 if not parsed.errors:
                     context["upload"] = save_upload(school, filename, data)
                 else:
                     status = 422
-        except tabular.ImportFileError as error:
+        except Refused as error:
             db.session.rollback()
             context["error"], status = str(error), 422
     return _render("roster/import.html", school, **context), status
@@ -283,25 +268,23 @@ def _big_import(kind, school, year, filename, data, token):
 
 
 @bp.route("/schools/<int:school_id>/rollover", methods=["POST"])
+@permission(service.can_manage, "school_id")
 def rollover(school_id):
-    school = _school()
-    _manager(school)
+    school = g.loaded["school_id"]
     year = service.current_year(school)
     if year is None:
         abort(404)
     summary = service.rollover(school, year, request.form.get("final_grade", 11, type=int))
-    db.session.commit()
     flash(_("Next year is drafted: %(classes)s classes, %(promoted)s pupils promoted, %(graduated)s graduated.",
             **summary))
     return redirect(url_for("roster.school_panel", school_id=school.id))
 
 
 @bp.route("/years/<int:year_id>/confirm", methods=["POST"])
+@permission(service.can_manage, "year_id", via=service.school_of_row)
 def confirm_year(year_id):
     year = g.loaded["year_id"]
     school = service.school_of_row(year)
-    _manager(school)
     service.confirm_year(year)
-    db.session.commit()
     flash(_("The year %(name)s is confirmed.", name=year.name))
     return redirect(url_for("roster.school_panel", school_id=school.id))

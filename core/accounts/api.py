@@ -1,4 +1,4 @@
-from flask import current_app, g
+from flask import g
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import abort
@@ -6,7 +6,6 @@ from flask_smorest import abort
 from core.accounts import second_factor, service, throttle
 from core.accounts.schemas import MeSchema, SessionSchema, TokenRequestSchema, TokenSchema
 from core.apispec import Blueprint
-from core.extensions import db
 
 blp = Blueprint("auth_api", __name__, public=True, description="Sign-in and the caller's account")
 
@@ -44,7 +43,6 @@ def issue_token(data):
     service.note_login(user)
     service.establish(user, data.get("membership_id"))
     token = service.issue_token(user, g.membership)
-    db.session.commit()
     return token
 
 
@@ -55,7 +53,6 @@ def revoke_token():
     if not current_user.is_authenticated or service.bearer_token() is None:
         abort(401)
     service.end_session(g.get("account_session"))
-    db.session.commit()
 
 
 @blp.route("/me/sessions")
@@ -78,7 +75,6 @@ def end_my_session(handle):
     if not current_user.is_authenticated:
         abort(401)
     service.end_session_by_handle(current_user, handle)
-    db.session.commit()
 
 
 @blp.route("/me")

@@ -25,7 +25,8 @@ from sqlalchemy import delete, func, or_, select, update
 
 from core import audit
 from core.accounts.models import ADMIN_ROLES, Membership, RecoveryCode, SecondFactor, User
-from core.accounts.service import CODE_ALPHABET, AccountError, memberships_of
+from core.accounts.service import CODE_ALPHABET, memberships_of
+from core.errors import Refused
 from core.extensions import db
 from core.orm import utcnow
 from core.tenancy import Scope, scoped, unscoped
@@ -92,7 +93,7 @@ def begin_enrolment(user: User) -> SecondFactor:
     until a code confirms it, so a page reloaded after scanning still matches the phone."""
     factor = factor_of(user)
     if factor is not None and factor.is_confirmed:
-        raise AccountError("code", _("The second factor is already set up."), status=409)
+        raise Refused.on("code", _("The second factor is already set up."), status=409)
     if factor is None:
         factor = SecondFactor(user_id=user.id, secret=_seal(pyotp.random_base32(32)), created_at=utcnow())
         db.session.add(factor)
@@ -107,7 +108,7 @@ def enrolment_details(user: User, factor: SecondFactor) -> dict:
     import segno
 
     if factor.is_confirmed:
-        raise AccountError("code", _("The second factor is already set up."), status=409)
+        raise Refused.on("code", _("The second factor is already set up."), status=409)
     secret = _unseal(factor.secret)
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.login,
                                               issuer_name=current_app.config["SECOND_FACTOR_ISSUER"])
@@ -120,17 +121,17 @@ def confirm(user: User, code: str) -> list[str]:
     shown this once."""
     factor = factor_of(user)
     if factor is None or factor.is_confirmed:
-        raise AccountError("code", _("Start the set-up of the second factor again."), status=409)
+        raise Refused.on("code", _("Start the set-up of the second factor again."), status=409)
     step = _matching_step(_unseal(factor.secret), code)
     if step is None:
-        raise AccountError("code", _("The code is wrong. Check that the time on your phone is right and "
+        raise Refused.on("code", _("The code is wrong. Check that the time on your phone is right and "
                                      "enter the code the app shows now."))
     # Conditional, so that two confirmations at once give one set of recovery codes.
     done = db.session.execute(
         update(SecondFactor).where(SecondFactor.id == factor.id, SecondFactor.confirmed_at.is_(None))
         .values(confirmed_at=utcnow(), last_used_step=step).execution_options(synchronize_session=False))
     if done.rowcount != 1:
-        raise AccountError("code", _("The second factor is already set up."), status=409)
+        raise Refused.on("code", _("The second factor is already set up."), status=409)
     db.session.refresh(factor)
     codes = _new_recovery_codes(user)
     record(user, "second_factor.enable")
@@ -175,7 +176,7 @@ def recovery_codes_left(user: User) -> int:
 def regenerate_recovery_codes(user: User, code: str) -> list[str]:
     """New recovery codes for a current code; the earlier ones stop working."""
     if not check_code(user, code):
-        raise AccountError("code", wrong_code_message())
+        raise Refused.on("code", wrong_code_message())
     codes = _new_recovery_codes(user)
     record(user, "second_factor.recovery_codes")
     return codes
@@ -184,10 +185,10 @@ def regenerate_recovery_codes(user: User, code: str) -> list[str]:
 def disable(user: User, code: str):
     """Switch the factor off with a current code, unless the account must have one."""
     if is_required(user):
-        raise AccountError("code", _("Your organisation requires administrators to sign in with a second "
+        raise Refused.on("code", _("Your organisation requires administrators to sign in with a second "
                                      "factor: it cannot be switched off."), status=403)
     if not check_code(user, code):
-        raise AccountError("code", wrong_code_message())
+        raise Refused.on("code", wrong_code_message())
     remove(user)
     record(user, "second_factor.disable")
 

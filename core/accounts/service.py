@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from core import audit
 from core.accounts.models import ADMIN_ROLES, ROLES, ROLES_BY_KIND, AccountSession, Membership, User
 from core.orm import utcnow, valid_id
+from core.errors import Refused
 from core.extensions import db
 from core.tenancy import Scope, scoped, set_scope, unscoped
 
@@ -43,13 +44,6 @@ def _hasher() -> PasswordHasher:
     return hasher
 
 
-class AccountError(ValueError):
-    """A refused account operation; ``field`` names the offending input."""
-
-    def __init__(self, field, message, status=422):
-        super().__init__(message)
-        self.field, self.message, self.status = field, message, status
-
 
 # Passwords ------------------------------------------------------------------------------
 
@@ -69,7 +63,7 @@ def check_password(user: User, password: str) -> bool:
 
 def validate_password(password: str):
     if not password or len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", _("The password must be at least %(n)d characters long.",
+        raise Refused.on("password", _("The password must be at least %(n)d characters long.",
                                           n=MIN_PASSWORD_LENGTH))
 
 
@@ -187,7 +181,7 @@ def end_session_by_handle(user: User, handle: str) -> AccountSession:
         if session_handle(row) == handle:
             end_session(row)
             return row
-    raise AccountError("session", _("No such open session."), status=404)
+    raise Refused.on("session", _("No such open session."), status=404)
 
 
 def _serializer():
@@ -269,7 +263,7 @@ def establish(user: User | None, wanted_membership_id: int | None):
 def switch_context(user: User, membership_id: int) -> Membership:
     membership = next((m for m in memberships_of(user) if m.id == membership_id), None)
     if membership is None:
-        raise AccountError("membership_id", _("You have no such role."), status=404)
+        raise Refused.on("membership_id", _("You have no such role."), status=404)
     session["membership_id"] = membership.id
     establish(user, membership.id)
     return membership
@@ -320,12 +314,12 @@ def login_taken(login: str) -> bool:
 def create_user(*, login, password, full_name, email=None, locale=None) -> User:
     login = normalise_login(login)
     if not login:
-        raise AccountError("login", _("Enter a login."))
+        raise Refused.on("login", _("Enter a login."))
     if not full_name or not full_name.strip():
-        raise AccountError("full_name", _("Enter the person's full name."))
+        raise Refused.on("full_name", _("Enter the person's full name."))
     validate_password(password)
     if login_taken(login):
-        raise AccountError("login", _("This login is already taken."), status=409)
+        raise Refused.on("login", _("This login is already taken."), status=409)
     user = User(login=login, password_hash=hash_password(password), full_name=full_name.strip(),
                 email=(email or None), locale=locale, session_version=1, is_active=True)
     db.session.add(user)
@@ -358,21 +352,21 @@ def grant(user: User, *, role: str, by: Membership | None, tenant_id=None, tenan
     if tenant_kind is None:
         # Only the platform's own role is held in no tenant, and only a platform admin grants it.
         if role != "platform_admin":
-            raise AccountError("role", _("This role cannot be held in this tenant."))
+            raise Refused.on("role", _("This role cannot be held in this tenant."))
         if not is_platform_admin(by):
-            raise AccountError("role", _("You cannot grant this role."), status=403)
+            raise Refused.on("role", _("You cannot grant this role."), status=403)
         tenant_id = tenant_path = None
     elif role not in ROLES_BY_KIND.get(tenant_kind, ()):
-        raise AccountError("role", _("This role cannot be held in this tenant."))
+        raise Refused.on("role", _("This role cannot be held in this tenant."))
     elif role not in grantable_roles(by, tenant_kind, tenant_path):
-        raise AccountError("role", _("You cannot grant this role."), status=403)
+        raise Refused.on("role", _("You cannot grant this role."), status=403)
     existing = db.session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.role == role,
                                  Membership.tenant_id.is_(None) if tenant_id is None
                                  else Membership.tenant_id == tenant_id)
     ).scalar_one_or_none()
     if existing is not None:
-        raise AccountError("role", _("The person already holds this role here."), status=409)
+        raise Refused.on("role", _("The person already holds this role here."), status=409)
     membership = Membership(user_id=user.id, tenant_id=tenant_id, tenant_path=tenant_path,
                             role=role, is_active=True)
     db.session.add(membership)
@@ -468,7 +462,7 @@ def redeem_code(login: str, code: str, new_password: str) -> User:
             SignInCode.user_id == user.id, SignInCode.code_hash == _code_hash(code or ""),
             SignInCode.used_at.is_(None), SignInCode.expires_at > utcnow())).scalar_one_or_none()
         if row is None or not user.is_active:
-            raise AccountError("code", _("The code is wrong, used or expired. Ask for a new one."), status=422)
+            raise Refused.on("code", _("The code is wrong, used or expired. Ask for a new one."), status=422)
         row.used_at = utcnow()
         user.password_hash = hash_password(new_password)
         user.session_version = (user.session_version or 1) + 1

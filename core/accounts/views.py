@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from core.accounts import second_factor, service, throttle
 from core.accounts.models import User
+from core.errors import Refused
 from core.extensions import db
 from core.tenancy import unscoped
 
@@ -122,9 +123,9 @@ def enrol_on_sign_in():
     if request.method == "POST":
         try:
             codes = second_factor.confirm(user, request.form.get("code", ""))
-        except service.AccountError as problem:
+        except Refused as problem:
             db.session.rollback()
-            error = problem.message
+            error = str(problem)
         else:
             target = _finish_sign_in(user)  # commits the factor with the new session
             return _private(render_template("accounts/recovery_codes.html", codes=codes, next_url=target))
@@ -189,11 +190,11 @@ def login_with_code():
         try:
             user = service.redeem_code(login_value, request.form.get("code", ""),
                                        request.form.get("password", ""))
-        except service.AccountError as problem:
+        except Refused as problem:
             db.session.rollback()
-            if problem.field == "code":
+            if "code" in problem.errors:
                 throttle.failed(login_value)
-            error = problem.message
+            error = str(problem)
         else:
             # The new password is the first factor only: an admin's second one still applies.
             response = _after_password(user, login_value, None)
@@ -241,7 +242,7 @@ def _local_time(moment):
 def end_session(handle):
     try:
         ended = service.end_session_by_handle(current_user, handle)
-    except service.AccountError:
+    except Refused:
         abort(404)  # not one of the caller's open sessions: nothing to say about it
     db.session.commit()
     if ended.id == session.get("sid"):
@@ -267,8 +268,8 @@ def end_other_sessions():
 def switch_context():
     try:
         membership = service.switch_context(current_user, request.form.get("membership_id", type=int))
-    except service.AccountError as error:
-        flash(error.message, "error")
+    except Refused as error:
+        flash(str(error), "error")
         return redirect(url_for("accounts.account"))
     flash(_("You now act as: %(role)s.", role=membership.role_label))
     return redirect(url_for("home"))
@@ -294,8 +295,8 @@ def change_password():
     try:
         service.reset_password(current_user, request.form.get("new_password", ""),
                                reason="changed by the user", keep=g.get("account_session"))
-    except service.AccountError as error:
-        flash(error.message, "error")
+    except Refused as error:
+        flash(str(error), "error")
         return redirect(url_for("accounts.account"))
     db.session.commit()
     # The session id carries the new session version. Flask-Login must be given the user
@@ -329,12 +330,12 @@ def confirm_second_factor():
         abort(404)
     try:
         codes = second_factor.confirm(user, request.form.get("code", ""))
-    except service.AccountError as problem:
+    except Refused as problem:
         db.session.rollback()
         if problem.status == 409:
-            flash(problem.message, "error")
+            flash(str(problem), "error")
             return redirect(url_for("accounts.second_factor_page"))
-        return _setup_page(user, url_for("accounts.confirm_second_factor"), problem.message)
+        return _setup_page(user, url_for("accounts.confirm_second_factor"), str(problem))
     db.session.commit()
     return _private(render_template("accounts/recovery_codes.html", codes=codes,
                                     next_url=url_for("accounts.second_factor_page")))
@@ -376,10 +377,10 @@ def _code_refused(user, action):
         return redirect(url_for("accounts.second_factor_page"))
     try:
         g.second_factor_result = action(request.form.get("code", ""))
-    except service.AccountError as problem:
+    except Refused as problem:
         db.session.rollback()
         if problem.status == 422:
             throttle.failed(user.login)
-        flash(problem.message, "error")
+        flash(str(problem), "error")
         return redirect(url_for("accounts.second_factor_page"))
     return None

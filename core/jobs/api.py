@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_smorest import abort
 from sqlalchemy import func, select
 
+from core.access import permission
 from core.apispec import Blueprint
 from core.extensions import db
 from core.jobs import service
@@ -15,13 +16,12 @@ blp = Blueprint("jobs_api", __name__, description="Background jobs and their pro
 
 
 @blp.route("/jobs")
+@permission(service.is_admin_of_jobs)
 @blp.arguments(JobListArgs, location="query")
 @blp.response(200, JobSchema(many=True))
 @blp.paginate()
 def list_jobs(args, pagination_parameters):
     """Jobs of the caller's tenants, newest first (admins)."""
-    if not service.is_admin_of_jobs():
-        abort(403)
     stmt = select(Job)
     if args.get("kind"):
         stmt = stmt.where(Job.kind == args["kind"])
@@ -42,12 +42,11 @@ def get_job(job_id):
 
 
 @blp.route("/jobs/<int:job_id>/retry", methods=["POST"])
+@permission(service.is_admin_of_jobs)
 @blp.response(202, JobSchema)
 def retry(job_id):
     """Start a failed job again (admins)."""
     job = g.loaded["job_id"]
-    if not service.is_admin_of_jobs():
-        abort(403)
     if job.status != "failed":
         abort(409, message=_("Only a failed job can be retried."), current=JobSchema().dump(job))
     return service.retry_job(job)

@@ -1,9 +1,10 @@
 """The jobs page for admins and the progress fragment any page can embed."""
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
+from core.access import permission
 from core.extensions import db
 from core.jobs import service
 from core.jobs.models import STATUSES, Job
@@ -18,9 +19,8 @@ def _signed_in():
 
 
 @bp.route("/jobs")
+@permission(service.is_admin_of_jobs)
 def index():
-    if not service.is_admin_of_jobs():
-        abort(403)
     stmt = select(Job).order_by(Job.id.desc()).limit(200)
     kind, status = request.args.get("kind"), request.args.get("status")
     if kind:
@@ -46,10 +46,9 @@ def progress(job_id):
 
 
 @bp.route("/jobs/<int:job_id>/retry", methods=["POST"])
+@permission(service.is_admin_of_jobs)
 def retry(job_id):
     job = g.loaded["job_id"]
-    if not service.is_admin_of_jobs():
-        abort(403)
     if job.status == "failed":
         service.retry_job(job)
         flash(_("The job was started again."))

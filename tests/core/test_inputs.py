@@ -8,6 +8,7 @@ import pytest
 from openpyxl import Workbook
 
 from blueprints.roster.imports import PUPIL_COLUMNS
+from core.errors import Refused
 from core import tabular
 
 
@@ -177,7 +178,7 @@ def test_a_zip_that_understates_its_sizes_is_refused_before_the_workbook_is_open
     lying[directory + 24:directory + 28] = (100).to_bytes(4, "little")  # declared: 100 bytes
     opened = []
     monkeypatch.setattr("openpyxl.load_workbook", lambda *a, **k: opened.append(a))
-    with pytest.raises(tabular.ImportFileError):
+    with pytest.raises(Refused):
         tabular.read_table("x.xlsx", bytes(lying))
     assert opened == []
 

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.accounts.models import ROLES, Membership
+from core.errors import Refused
 from core.extensions import db
 from core.tenancy import unscoped
 
@@ -110,7 +111,7 @@ def test_a_job_grants_with_its_starters_rights_only(app, region_tree, as_platfor
         acting = _acting_membership(job)
         assert acting.role == "school_admin"
         person = accounts.create_user(login="via-job", password="long-enough-1", full_name="Через Задание")
-        with pytest.raises(accounts.AccountError) as refused:
+        with pytest.raises(Refused) as refused:
             accounts.grant(person, role="school_admin", by=acting, tenant_id=school["id"],
                            tenant_path=school["path"], tenant_kind="school")
         assert refused.value.status == 403

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from core.errors import Refused
 from core.extensions import db
 from blueprints.disclosure import checks
 from tenants import regulations
@@ -49,7 +50,7 @@ def test_lower_levels_extend_the_checklist_by_key(tree, as_platform):
         tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ УО № 2",
                             values={"disclosure": {"checklist": [EXTRA]}})
         relaxed = {**checks.default_checklist()[0], "required": False, "text_patterns": ["."]}
-        with pytest.raises(tenants.TenantError) as refused:
+        with pytest.raises(Refused) as refused:
             tenants.add_version(load(tree["school"]), effective_from=dt.date(2023, 9, 1), act="Приказ школы № 3",
                                 values={"disclosure": {"checklist": [relaxed]}})
         assert list(refused.value.errors) == ["disclosure.checklist.0.key"]
@@ -68,7 +69,7 @@ def test_a_locked_checklist_cannot_be_extended_below(tree, as_platform):
     with as_platform():
         tenants.add_version(load(tree["region"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 1",
                             values={"disclosure": {"schedule": "weekly"}}, locked=["disclosure.checklist"])
-        with pytest.raises(tenants.TenantError) as refused:
+        with pytest.raises(Refused) as refused:
             tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 2",
                                 values={"disclosure": {"checklist": [EXTRA]}})
         assert "disclosure.checklist" in refused.value.errors
@@ -110,7 +111,7 @@ def test_the_regions_crawl_limits_are_only_tightened_below(tree, as_platform, ap
     with as_platform():
         tenants.add_version(load(tree["region"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 1",
                             values={"disclosure": {"max_pages": 20, "delay_seconds": 1}})
-        with pytest.raises(tenants.TenantError) as refused:
+        with pytest.raises(Refused) as refused:
             tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 2",
                                 values={"disclosure": {"max_pages": 50, "delay_seconds": 0}})
         assert {"disclosure.max_pages", "disclosure.delay_seconds"} <= set(refused.value.errors)
