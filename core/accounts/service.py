@@ -3,7 +3,6 @@ administration. Permission rules about *where* an admin may act are expressed on
 paths, so this module needs nothing from the tenant tree but the path strings."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -21,7 +20,7 @@ from core import audit
 from core.accounts.models import ADMIN_ROLES, ROLES, ROLES_BY_KIND, AccountSession, Membership, User
 from core.orm import utcnow, valid_id
 from core.extensions import db
-from core.tenancy import Scope, scoped, set_scope, unscoped
+from core.tenancy import Scope, set_scope, unscoped
 
 log = logging.getLogger("tabel.accounts")
 signals = Namespace()
@@ -244,11 +243,13 @@ def choose_membership(user: User, wanted_id: int | None, memberships=None) -> Me
     return memberships[0] if memberships else None
 
 
-def scope_for(user: User, membership: Membership | None) -> Scope:
+def scope_for(user: User, membership: Membership | None) -> Scope | None:
+    """The scope of ``user`` acting in ``membership``; ``None`` for a platform admin, whose
+    request opens the platform's scope through the door instead (:func:`establish`)."""
     if membership is None:
         return Scope(user_id=user.id)
     if membership.role == "platform_admin":
-        return Scope(user_id=user.id, everything=True)
+        return None
     return Scope(user_id=user.id, home_path=membership.tenant_path)
 
 
@@ -262,7 +263,11 @@ def establish(user: User | None, wanted_membership_id: int | None):
     set_scope(Scope(user_id=user.id))  # the user's own rows, to find their memberships
     g.memberships = memberships_of(user)
     g.membership = choose_membership(user, wanted_membership_id, g.memberships)
-    set_scope(scope_for(user, g.membership))
+    scope = scope_for(user, g.membership)
+    if scope is None:
+        unscoped("a platform admin's request", platform=True).for_request()
+    else:
+        set_scope(scope)
     scope_established.send(current_app._get_current_object(), membership=g.membership)
 
 
@@ -407,20 +412,6 @@ def create_platform_admin(login, password, full_name=None) -> User:
         grant(user, role="platform_admin", by=Membership(role="platform_admin"),
               reason="flask users create-admin")
     return user
-
-
-@contextlib.contextmanager
-def as_platform(reason: str):
-    """Operator work (CLI commands, the demo loader) with a platform admin's rights over
-    every tenant. Logged like any other cross-tenant access."""
-    log.warning("acting as the platform: %s", reason)
-    previous = g.get("membership")
-    g.membership = Membership(role="platform_admin")
-    try:
-        with scoped(Scope(everything=True)):
-            yield
-    finally:
-        g.membership = previous
 
 
 # One-time sign-in codes (AC-3) ------------------------------------------------------------
