@@ -322,6 +322,38 @@ def login_taken(login: str) -> bool:
         ).scalar_one() > 0
 
 
+def full_names(ids, *, reason="account names of the people who made a record") -> dict[int, str]:
+    """The names of these accounts, whoever's scope they lie in (a dismissal or a change
+    names who made it; that person may hold a role above the reader's tenant). ``reason``
+    is logged with the read across tenants (:func:`core.tenancy.unscoped`)."""
+    ids = [i for i in set(ids) if i]
+    if not ids:
+        return {}
+    with unscoped(reason, routine=True):
+        return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
+
+
+def role_paths_of_logins(logins, *, reason="account administration: where the roles of these logins lie"
+                         ) -> list[tuple[str, str | None]]:
+    """(login, tenant path of a role) for every role of the accounts with these logins,
+    across the platform; an account with no role gives one pair with ``None``."""
+    with unscoped(reason, routine=True):
+        return [tuple(row) for row in db.session.execute(select(User.login, Membership.tenant_path).join(
+            Membership, Membership.user_id == User.id, isouter=True).where(User.login.in_(logins))).all()]
+
+
+def account_and_role(login: str, *, tenant_id: int, role: str,
+                     reason="account administration: is this login taken, with this role") -> tuple[User | None, bool]:
+    """The account with this login, across the platform, and whether it already holds
+    ``role`` in the tenant."""
+    with unscoped(reason, routine=True):
+        user = db.session.execute(select(User).where(User.login == login)).scalar_one_or_none()
+        held = user is not None and db.session.execute(select(Membership).where(
+            Membership.user_id == user.id, Membership.tenant_id == tenant_id, Membership.role == role)
+        ).scalar_one_or_none() is not None
+    return user, held
+
+
 def create_user(*, login, password, full_name, email=None, locale=None) -> User:
     login = normalise_login(login)
     if not login:
