@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core import create_app  # noqa: E402
-from core.accounts import service as accounts  # noqa: E402
+from core.tenancy import unscoped  # noqa: E402
 from core.extensions import db  # noqa: E402
 
 
@@ -39,7 +39,7 @@ def main():
     per_class = max(1, math.ceil(args.pupils / args.schools / 11))
     started = time.perf_counter()
     totals = {}
-    with app.test_request_context(), accounts.as_platform("bench: generate"):
+    with app.test_request_context(), unscoped("bench: generate", platform=True):
         region = service.create_tenant(kind="region", name="Синтетический регион", timezone="Asia/Yekaterinburg")
         municipality = service.create_tenant(kind="municipality", name="Синтетический округ", parent_id=region.id)
         for n in range(args.schools):

@@ -21,7 +21,7 @@ from openpyxl import Workbook  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from core import create_app  # noqa: E402
-from core.accounts import service as accounts  # noqa: E402
+from core.tenancy import unscoped  # noqa: E402
 from core.extensions import db  # noqa: E402
 
 
@@ -58,7 +58,7 @@ def main():
     from blueprints.roster import imports, service
     from tenants import service as tenants
 
-    with app.test_request_context(), accounts.as_platform("bench: imports"):
+    with app.test_request_context(), unscoped("bench: imports", platform=True):
         region = tenants.create_tenant(kind="region", name="Регион")
         school = tenants.create_tenant(kind="school", name="Школа", parent_id=region.id)
         other = tenants.create_tenant(kind="school", name="Школа для базы", parent_id=region.id)

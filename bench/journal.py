@@ -39,6 +39,7 @@ from flask import g
 
 from core import create_app  # noqa: E402
 from core.accounts import service as accounts  # noqa: E402
+from core.tenancy import unscoped  # noqa: E402
 from core.extensions import db  # noqa: E402
 
 SECRET = "bench-secret"
@@ -58,7 +59,7 @@ def prepare(app):
     from tenants import service as tenants
     from tenants.models import Tenant
 
-    with app.test_request_context(), accounts.as_platform("bench: journal data"):
+    with app.test_request_context(), unscoped("bench: journal data", platform=True):
         if not db.session.execute(select(func.count()).select_from(Tenant)).scalar_one():
             region = tenants.create_tenant(kind="region", name="Регион", timezone="Asia/Yekaterinburg")
             municipality = tenants.create_tenant(kind="municipality", name="Округ", parent_id=region.id)

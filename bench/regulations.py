@@ -26,13 +26,14 @@ from flask import g
 
 from core import create_app  # noqa: E402
 from core.accounts import service as accounts  # noqa: E402
+from core.tenancy import unscoped  # noqa: E402
 from core.extensions import db  # noqa: E402
 
 
 def build(app, schools, municipalities):
     from tenants import service
 
-    with app.test_request_context(), accounts.as_platform("bench: build the tree"):
+    with app.test_request_context(), unscoped("bench: build the tree", platform=True):
         region = service.create_tenant(kind="region", name="Регион", timezone="Asia/Tomsk")
         service.add_version(region, effective_from=date(2020, 9, 1), act="Приказ региона",
                             values={"deadlines": {"grade": {"written": {"days": 3}}}},
@@ -86,7 +87,7 @@ def main():
     from tenants import service
     from tenants.models import Tenant
 
-    with app.test_request_context(), accounts.as_platform("bench"):
+    with app.test_request_context(), unscoped("bench", platform=True):
         tenants = {t.id: t for t in db.session.query(Tenant).filter(Tenant.id.in_(schools))}
         on = date(2024, 10, 1)
         orm = timed(lambda: service.effective(tenants[rng.choice(schools)], on), args.runs)

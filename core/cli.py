@@ -37,7 +37,7 @@ def reset_second_factor(login):
     from core.accounts.models import User
     from core.tenancy import unscoped
 
-    with accounts.as_platform("operator: reset a second factor"), unscoped("operator: find the account"):
+    with unscoped("operator: reset a second factor", platform=True):
         user = db.session.execute(select(User).where(User.login == accounts.normalise_login(login))).scalar_one_or_none()
         if user is None:
             raise click.ClickException(f"no account with the login {login}")

@@ -27,9 +27,9 @@ def anchor_audit_chains(ctx):
 def enqueue_periodic(kind):
     """Celery beat sends this; the job row makes the run visible on the jobs page."""
     from core.jobs import enqueue
-    from core.tenancy import Scope, scoped
+    from core.tenancy import unscoped
 
-    with scoped(Scope(everything=True)):
+    with unscoped(f"periodic work: queue {kind}", routine=True, platform=True):
         enqueue(kind, user_id=None)
 
 

@@ -6,7 +6,9 @@ the current *scope* come back (SQLAlchemy's ``examples/extending_query/filter_pu
 
 * No scope set and a tenant-owned entity queried: :class:`ScopeError`, never "everything".
 * The scope is reset at the start and end of every request (``core.create_app``).
-* ``unscoped(reason)`` is the one explicit way to read across tenants; it is logged.
+* ``unscoped(reason)`` is the one door across tenants: it needs a reason, logs every opening
+  and closes on the way out. The everything-scope of the platform exists only behind it
+  (``platform=True``); :class:`Scope` refuses to be built with ``everything`` elsewhere.
 
 The criteria are written with *named bind parameters* whose values the hook supplies on
 every execution, so a cached statement can never carry a previous request's tenant.
@@ -19,7 +21,8 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 
 from sqlalchemy import ForeignKey, Integer, bindparam, event, or_, select, true
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
@@ -27,6 +30,7 @@ from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_l
 log = logging.getLogger("tabel.tenancy")
 
 NOTHING = "!none"  # a path prefix no tenant has (paths start with "/"): no tenant data at all
+_DOOR = object()  # what only the door holds: the key to the everything-scope
 
 
 class ScopeError(RuntimeError):
@@ -39,12 +43,18 @@ class Scope:
 
     ``home_path`` is the materialized path of the tenant the user acts in (its subtree is
     visible, its ancestors are visible for inherited settings); ``None`` means no tenant at
-    all (only the user's own identity rows). ``everything`` is the platform admin's scope.
+    all (only the user's own identity rows). ``everything`` is the platform's scope: only
+    :func:`unscoped` builds it (``platform=True``), so that every use has a logged reason.
     """
 
     user_id: int | None = None
     home_path: str | None = None
     everything: bool = False
+    _key: object = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self):
+        if self.everything and self._key is not _DOOR:
+            raise ScopeError("the everything-scope is opened only by unscoped(reason, platform=True)")
 
     @property
     def params(self):
@@ -83,21 +93,109 @@ def scoped(scope: Scope):
         _scope.reset(token)
 
 
-@contextlib.contextmanager
-def unscoped(reason: str, *, routine: bool = False):
-    """Read across tenants. Every use is logged with its reason, so it can be audited.
+def unscoped(reason: str, *, routine: bool = False, platform: bool = False) -> "Door":
+    """The one door across tenants: ``with unscoped("why"):``. Every opening is logged (to
+    ``tabel.tenancy``) with its reason, the calling module, the request id and the acting
+    user, and the previous state comes back on exit, also on an exception.
 
-    ``routine`` marks the platform's own bookkeeping (the previous link of an audit chain,
-    the uniqueness of a login), logged at DEBUG so that real cross-tenant work stands out.
+    * ``unscoped(reason)`` reads across tenants for the block; the scope itself stays, so
+      writes in the block are still attributed to the request's tenant (``core.changes``).
+    * ``unscoped(reason, platform=True)`` acts as the platform for the block: the platform's
+      everything-scope and, unless a platform admin already acts, a platform admin's role
+      (``g.membership``). Operator commands, the demo loader, workers and jobs of the
+      platform come in this way.
+    * ``routine`` marks the platform's own bookkeeping (the previous link of an audit chain,
+      the uniqueness of a login), logged at DEBUG so that real cross-tenant work stands out.
+
+    A feature that needs a core table read across the scope asks core for it (a core
+    function opens the door), it does not open the door around core's tables itself.
     """
-    if not reason:
+    if not isinstance(reason, str) or not reason.strip():
         raise ValueError("unscoped() needs a reason")
-    log.log(logging.DEBUG if routine else logging.INFO, "unscoped access: %s", reason)
-    token = _unscoped_reason.set(reason)
-    try:
-        yield
-    finally:
-        _unscoped_reason.reset(token)
+    caller = sys._getframe(1).f_globals.get("__name__", "?")
+    return Door(reason, routine=routine, platform=platform, caller=caller)
+
+
+class Door:
+    """An opening made by :func:`unscoped`; use it in a ``with`` statement."""
+
+    def __init__(self, reason: str, *, routine: bool, platform: bool, caller: str):
+        self.reason, self.routine, self.platform, self.caller = reason, routine, platform, caller
+        self._tokens = None
+
+    def _log(self):
+        from flask import g, has_app_context
+
+        scope = _scope.get()
+        request_id = g.get("request_id") if has_app_context() else None
+        user_id = scope.user_id if scope is not None else None
+        log.log(logging.DEBUG if self.routine else logging.INFO,
+                "unscoped access%s: %s [caller %s, request %s, user %s]",
+                " as the platform" if self.platform else "", self.reason, self.caller,
+                request_id or "-", user_id if user_id is not None else "-",
+                extra={"unscoped_reason": self.reason, "unscoped_caller": self.caller,
+                       "unscoped_platform": self.platform, "unscoped_user_id": user_id})
+
+    def _platform_scope(self) -> Scope:
+        scope = _scope.get()
+        return Scope(user_id=scope.user_id if scope is not None else None, everything=True, _key=_DOOR)
+
+    def __enter__(self):
+        if self._tokens is not None:
+            raise RuntimeError("this door is already open")
+        self._log()
+        if not self.platform:
+            self._tokens = (_unscoped_reason.set(self.reason),)
+            return self
+        self._tokens = (_scope.set(self._platform_scope()),)
+        self._membership = _platform_role()
+        return self
+
+    def __exit__(self, *exc):
+        tokens, self._tokens = self._tokens, None
+        if self.platform:
+            _restore_membership(self._membership)
+            _scope.reset(tokens[0])
+        else:
+            _unscoped_reason.reset(tokens[0])
+        return False
+
+    def for_request(self) -> Scope:
+        """Open the platform's scope for the rest of a platform admin's request: it is
+        closed by the reset of the scope at the end of every request (``core.create_app``).
+        The request's own membership acts; nothing else may hold the door open."""
+        from flask import has_request_context
+
+        if not self.platform or not has_request_context():
+            raise RuntimeError("only a platform admin's request holds the door open")
+        self._log()
+        scope = self._platform_scope()
+        _scope.set(scope)
+        return scope
+
+
+_NO_APP = object()
+
+
+def _platform_role():
+    """A platform admin's role for the block, unless one already acts; what to restore."""
+    from flask import g, has_app_context
+
+    if not has_app_context():
+        return _NO_APP
+    previous = g.get("membership")
+    if previous is None or previous.role != "platform_admin":
+        from core.accounts.models import Membership
+
+        g.membership = Membership(role="platform_admin")
+    return previous
+
+
+def _restore_membership(previous):
+    from flask import g
+
+    if previous is not _NO_APP:
+        g.membership = previous
 
 
 def _tenant_table():

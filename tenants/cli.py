@@ -18,13 +18,13 @@ def load(password):
         click.echo("demo: the database already holds tenants; nothing loaded")
         print_logins(None)
         return
-    from core.accounts import service as accounts
     from core.signals import demo_loaded
+    from core.tenancy import unscoped
 
     logins = demo.load(password)
     db.session.commit()
     click.echo(f"demo: loaded {len(demo.TREE)} regions and {len(logins)} accounts")
-    with accounts.as_platform("demo: feature data"):
+    with unscoped("demo: feature data", platform=True):
         for _receiver, summary in demo_loaded.send(current_app._get_current_object(), logins=logins):
             db.session.commit()
             if summary:

@@ -84,7 +84,7 @@ def load(password: str | None = None) -> list[tuple[str, str, str]]:
     """Create the demo tenants and one account per role; returns (login, role, tenant)."""
     password = password or current_app.config["DEMO_PASSWORD"]
     created = {}
-    with accounts.as_platform("demo: load the demo tenants"):
+    with unscoped("demo: load the demo tenants", platform=True):
         for region in TREE:
             _create(region, None, created)
         service_versions = [

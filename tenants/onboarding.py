@@ -16,9 +16,8 @@ from sqlalchemy import select
 
 from core import tabular
 from core.accounts import service as accounts
-from core.accounts.models import Membership, User
+from core.accounts.models import User
 from core.extensions import db
-from core.tenancy import unscoped
 from tenants import service
 from tenants.models import Tenant
 
@@ -120,9 +119,7 @@ def _check_admin_accounts(region: Tenant, parsed: tabular.Parsed):
     emails = {row["admin_email"] for row in parsed.rows if row.get("admin_email")}
     if not emails:
         return
-    with unscoped("onboarding: whose are these logins", routine=True):
-        held = db.session.execute(select(User.login, Membership.tenant_path).join(
-            Membership, Membership.user_id == User.id, isouter=True).where(User.login.in_(emails))).all()
+    held = accounts.role_paths_of_logins(emails, reason="onboarding: whose are these logins")
     outside = {login for login, path in held if path is None or not path.startswith(region.path)}
     for row in parsed.rows:
         if row.get("admin_email") in outside:
@@ -166,11 +163,8 @@ def commit(region: Tenant, filename: str, data: bytes, issued_by_id=None) -> tup
 
 def _ensure_admin(tenant: Tenant, full_name: str, email: str, issued_by_id):
     role = {"municipality": "municipality_admin", "school": "school_admin"}[tenant.kind]
-    with unscoped("onboarding: is the admin's login taken", routine=True):
-        user = db.session.execute(select(User).where(User.login == email)).scalar_one_or_none()
-        held = user is not None and db.session.execute(select(Membership).where(
-            Membership.user_id == user.id, Membership.tenant_id == tenant.id, Membership.role == role)
-        ).scalar_one_or_none() is not None
+    user, held = accounts.account_and_role(email, tenant_id=tenant.id, role=role,
+                                           reason="onboarding: is the admin's login taken")
     if held:
         return None
     code = None

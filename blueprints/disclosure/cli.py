@@ -20,12 +20,12 @@ def check(tenant_id, wait):
     """Check the websites of the active schools under a school, municipality or region."""
     from sqlalchemy import select
 
-    from core.accounts import service as accounts
     from core.extensions import db
+    from core.tenancy import unscoped
     from blueprints.disclosure import service
     from tenants.models import Tenant
 
-    with accounts.as_platform("operator: start a website check"):
+    with unscoped("operator: start a website check", platform=True):
         tenant = db.session.execute(select(Tenant).where(Tenant.id == tenant_id)).scalar_one_or_none()
         if tenant is None:
             raise click.ClickException(f"no tenant {tenant_id}")
@@ -68,15 +68,15 @@ def demo_sites_file() -> Path:
 def publish_demo_sites(urls: dict[str, str]) -> None:
     """Make the demo schools' website addresses name where their sites listen: written to
     the instance folder for a demo loaded later, and set on the schools loaded already."""
-    from core.accounts import service as accounts
     from core.extensions import db
+    from core.tenancy import unscoped
     from blueprints.disclosure import service
 
     path = demo_sites_file()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(urls, ensure_ascii=False, indent=1), encoding="utf-8")
     try:
-        with accounts.as_platform("demo: point the demo schools at their sites"):
+        with unscoped("demo: point the demo schools at their sites", platform=True):
             changed = service.point_demo_schools(urls)
             db.session.commit()
     except SQLAlchemyError as error:  # no demo database yet: the loader reads the file

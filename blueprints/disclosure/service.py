@@ -484,15 +484,9 @@ def names_of(ids) -> dict[int, Tenant]:
 
 
 def users_named(ids) -> dict[int, str]:
-    from core.accounts.models import User
-    from core.tenancy import unscoped
-
-    ids = [i for i in set(ids) if i]
-    if not ids:
-        return {}
-    # A dismissal names who made it; that person may hold a role above the reader's tenant.
-    with unscoped("disclosure: names of the people who dismissed findings", routine=True):
-        return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
+    """A dismissal names who made it; that person may hold a role above the reader's tenant,
+    so core reads the names across the scope."""
+    return accounts.full_names(ids, reason="disclosure: names of the people who dismissed findings")
 
 
 # The schedule ------------------------------------------------------------------------------

@@ -3,7 +3,6 @@ administration. Permission rules about *where* an admin may act are expressed on
 paths, so this module needs nothing from the tenant tree but the path strings."""
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -22,7 +21,7 @@ from core.accounts.models import ADMIN_ROLES, ROLES, ROLES_BY_KIND, AccountSessi
 from core.orm import utcnow, valid_id
 from core.errors import Refused
 from core.extensions import db
-from core.tenancy import Scope, scoped, set_scope, unscoped
+from core.tenancy import Scope, set_scope, unscoped
 
 log = logging.getLogger("tabel.accounts")
 signals = Namespace()
@@ -238,11 +237,13 @@ def choose_membership(user: User, wanted_id: int | None, memberships=None) -> Me
     return memberships[0] if memberships else None
 
 
-def scope_for(user: User, membership: Membership | None) -> Scope:
+def scope_for(user: User, membership: Membership | None) -> Scope | None:
+    """The scope of ``user`` acting in ``membership``; ``None`` for a platform admin, whose
+    request opens the platform's scope through the door instead (:func:`establish`)."""
     if membership is None:
         return Scope(user_id=user.id)
     if membership.role == "platform_admin":
-        return Scope(user_id=user.id, everything=True)
+        return None
     return Scope(user_id=user.id, home_path=membership.tenant_path)
 
 
@@ -256,7 +257,11 @@ def establish(user: User | None, wanted_membership_id: int | None):
     set_scope(Scope(user_id=user.id))  # the user's own rows, to find their memberships
     g.memberships = memberships_of(user)
     g.membership = choose_membership(user, wanted_membership_id, g.memberships)
-    set_scope(scope_for(user, g.membership))
+    scope = scope_for(user, g.membership)
+    if scope is None:
+        unscoped("a platform admin's request", platform=True).for_request()
+    else:
+        set_scope(scope)
     scope_established.send(current_app._get_current_object(), membership=g.membership)
 
 
@@ -309,6 +314,38 @@ def login_taken(login: str) -> bool:
         return db.session.execute(
             select(func.count()).select_from(User).where(User.login == normalise_login(login))
         ).scalar_one() > 0
+
+
+def full_names(ids, *, reason="account names of the people who made a record") -> dict[int, str]:
+    """The names of these accounts, whoever's scope they lie in (a dismissal or a change
+    names who made it; that person may hold a role above the reader's tenant). ``reason``
+    is logged with the read across tenants (:func:`core.tenancy.unscoped`)."""
+    ids = [i for i in set(ids) if i]
+    if not ids:
+        return {}
+    with unscoped(reason, routine=True):
+        return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
+
+
+def role_paths_of_logins(logins, *, reason="account administration: where the roles of these logins lie"
+                         ) -> list[tuple[str, str | None]]:
+    """(login, tenant path of a role) for every role of the accounts with these logins,
+    across the platform; an account with no role gives one pair with ``None``."""
+    with unscoped(reason, routine=True):
+        return [tuple(row) for row in db.session.execute(select(User.login, Membership.tenant_path).join(
+            Membership, Membership.user_id == User.id, isouter=True).where(User.login.in_(logins))).all()]
+
+
+def account_and_role(login: str, *, tenant_id: int, role: str,
+                     reason="account administration: is this login taken, with this role") -> tuple[User | None, bool]:
+    """The account with this login, across the platform, and whether it already holds
+    ``role`` in the tenant."""
+    with unscoped(reason, routine=True):
+        user = db.session.execute(select(User).where(User.login == login)).scalar_one_or_none()
+        held = user is not None and db.session.execute(select(Membership).where(
+            Membership.user_id == user.id, Membership.tenant_id == tenant_id, Membership.role == role)
+        ).scalar_one_or_none() is not None
+    return user, held
 
 
 def create_user(*, login, password, full_name, email=None, locale=None) -> User:
@@ -401,20 +438,6 @@ def create_platform_admin(login, password, full_name=None) -> User:
         grant(user, role="platform_admin", by=Membership(role="platform_admin"),
               reason="flask users create-admin")
     return user
-
-
-@contextlib.contextmanager
-def as_platform(reason: str):
-    """Operator work (CLI commands, the demo loader) with a platform admin's rights over
-    every tenant. Logged like any other cross-tenant access."""
-    log.warning("acting as the platform: %s", reason)
-    previous = g.get("membership")
-    g.membership = Membership(role="platform_admin")
-    try:
-        with scoped(Scope(everything=True)):
-            yield
-    finally:
-        g.membership = previous
 
 
 # One-time sign-in codes (AC-3) ------------------------------------------------------------

@@ -143,10 +143,12 @@ def _current_user_id():
     return current_actor_id()
 
 
-def _scope_for(row: Job) -> Scope:
+def _scope_of(row: Job):
+    """The block a job runs in: its tenant's scope as its starter, or for a job of the
+    platform (no tenant) the platform's scope, through the door with the job as reason."""
     if row.tenant_path is None:
-        return Scope(everything=True)
-    return Scope(user_id=row.created_by_id, home_path=row.tenant_path)
+        return unscoped(f"jobs: run the platform job {row.kind} #{row.id}", platform=True)
+    return scoped(Scope(user_id=row.created_by_id, home_path=row.tenant_path))
 
 
 def _acting_membership(row: Job):
@@ -186,7 +188,7 @@ def run(job_id: int, *, retry: Callable[[int], None] | None = None):
     try:
         if kind is None:
             raise LookupError(f"no job kind {row.kind!r} in this worker")
-        with scoped(_scope_for(row)):
+        with _scope_of(row):
             g.membership = _acting_membership(row)
             kind.fn(ctx, **ctx.params)
             db.session.commit()
@@ -205,7 +207,7 @@ def run(job_id: int, *, retry: Callable[[int], None] | None = None):
     data, url = getattr(ctx, "_result", (None, None))
     # Mark the job done and record it in one transaction. Only the run whose conditional
     # update wins records the completion: a redelivered duplicate does not.
-    with scoped(Scope(everything=True)):
+    with unscoped("jobs: record the completion of a job", routine=True, platform=True):
         won = db.session.execute(table.update().where(table.c.id == job_id, table.c.status != "succeeded").values(
             status="succeeded", progress=100, finished_at=utcnow(), result=data, result_url=url,
             message=N_("Done"), message_args=None)).rowcount

@@ -23,12 +23,12 @@ def _pupil(tenant, n=0):
 
 
 def test_a_committed_write_advances_its_own_tenant_only(app, region_tree, stamps):
-    from core.accounts import service as accounts
+    from core.tenancy import unscoped
     from core.extensions import db
 
     a, b = region_tree["a"], region_tree["b"]
     before = stamps()
-    with app.app_context(), accounts.as_platform("test: a write"):
+    with app.app_context(), unscoped("test: a write", platform=True):
         db.session.add(_pupil(a["school"]))
         db.session.commit()
         db.session.remove()
@@ -39,12 +39,12 @@ def test_a_committed_write_advances_its_own_tenant_only(app, region_tree, stamps
 
 
 def test_a_rolled_back_write_advances_nothing(app, region_tree, stamps):
-    from core.accounts import service as accounts
+    from core.tenancy import unscoped
     from core.extensions import db
 
     a = region_tree["a"]
     before = stamps()
-    with app.app_context(), accounts.as_platform("test: a write undone"):
+    with app.app_context(), unscoped("test: a write undone", platform=True):
         db.session.add(_pupil(a["school"], 1))
         db.session.flush()
         db.session.rollback()
@@ -54,18 +54,18 @@ def test_a_rolled_back_write_advances_nothing(app, region_tree, stamps):
 
 def test_a_bulk_statement_advances_the_tenants_it_names_or_the_scope(app, region_tree, stamps):
     from blueprints.roster.models import Pupil
-    from core.accounts import service as accounts
+    from core.tenancy import unscoped
     from core.extensions import db
     from core.tenancy import Scope, scoped
 
     a = region_tree["a"]
-    with app.app_context(), accounts.as_platform("test: a pupil"):
+    with app.app_context(), unscoped("test: a pupil", platform=True):
         db.session.add(_pupil(a["school"], 2))
         db.session.commit()
         db.session.remove()
     before = stamps()
     # Inserted rows name their tenant.
-    with app.app_context(), accounts.as_platform("test: bulk insert"):
+    with app.app_context(), unscoped("test: bulk insert", platform=True):
         db.session.execute(Pupil.__table__.insert(), [
             {"last_name": "Пакет", "first_name": "Иван", "birth_date": dt.date(2015, 1, 1), "file_number": "B-1",
              "tenant_id": a["school"]["id"], "region_id": a["region"]["id"]}])
@@ -83,7 +83,7 @@ def test_a_bulk_statement_advances_the_tenants_it_names_or_the_scope(app, region
     assert after[a["school"]["id"]] == middle[a["school"]["id"]] + 1
     assert after.get(0, 0) == before.get(0, 0)
     # Run as the platform, a bulk UPDATE could touch any tenant: the global stamp moves.
-    with app.app_context(), accounts.as_platform("test: bulk update everywhere"):
+    with app.app_context(), unscoped("test: bulk update everywhere", platform=True):
         db.session.execute(update(Pupil).where(Pupil.file_number == "B-1").values(first_name="Иван"))
         db.session.commit()
         db.session.remove()
@@ -92,11 +92,11 @@ def test_a_bulk_statement_advances_the_tenants_it_names_or_the_scope(app, region
 
 def test_stamps_reads_the_chain_and_the_global_counter(app, region_tree):
     from core import changes
-    from core.accounts import service as accounts
+    from core.tenancy import unscoped
     from core.extensions import db
 
     a = region_tree["a"]
-    with app.app_context(), accounts.as_platform("test: stamps"):
+    with app.app_context(), unscoped("test: stamps", platform=True):
         chain = [a["region"]["id"], a["municipality"]["id"], a["school"]["id"]]
         first = changes.stamps(chain)
         db.session.add(_pupil(a["school"], 3))
@@ -114,13 +114,13 @@ def test_an_audited_write_advances_the_chain_head_instead_of_the_stamp(app, regi
     """One statement less for each audited write: its audit entry, committed with it, is what
     readers see move."""
     from core import audit, changes
-    from core.accounts import service as accounts
+    from core.tenancy import unscoped
     from core.extensions import db
 
     a = region_tree["a"]
     school = a["school"]["id"]
     chain = [a["region"]["id"], a["municipality"]["id"], school]
-    with app.app_context(), accounts.as_platform("test: an audited write"):
+    with app.app_context(), unscoped("test: an audited write", platform=True):
         first = changes.stamps(chain)
         db.session.add(_pupil(a["school"], 6))
         audit.record(tenant_id=school, action="test.pupil", obj_type="pupil")
@@ -138,13 +138,13 @@ def test_stamps_move_when_the_whole_transaction_commits_not_at_a_savepoint(app, 
     from sqlalchemy import text
 
     from core import changes
-    from core.accounts import service as accounts
+    from core.tenancy import unscoped
     from core.extensions import db
 
     a = region_tree["a"]
     school = a["school"]["id"]
     before = stamps().get(school, 0)
-    with app.app_context(), accounts.as_platform("test: a savepoint"):
+    with app.app_context(), unscoped("test: a savepoint", platform=True):
         with db.session.begin_nested():
             db.session.add(_pupil(a["school"], 4))
         inside = db.session.execute(text("SELECT stamp FROM change_stamp WHERE tenant_id = :t"), {"t": school}).scalar()
@@ -157,13 +157,13 @@ def test_stamps_move_when_the_whole_transaction_commits_not_at_a_savepoint(app, 
 def test_a_savepoint_rolled_back_keeps_the_writes_around_it(app, region_tree, stamps):
     from sqlalchemy.exc import IntegrityError
 
-    from core.accounts import service as accounts
+    from core.tenancy import unscoped
     from core.extensions import db
 
     a = region_tree["a"]
     school = a["school"]["id"]
     before = stamps().get(school, 0)
-    with app.app_context(), accounts.as_platform("test: a failed savepoint"):
+    with app.app_context(), unscoped("test: a failed savepoint", platform=True):
         db.session.add(_pupil(a["school"], 5))
         db.session.flush()
         try:

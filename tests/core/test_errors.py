@@ -74,9 +74,10 @@ def failing_app(database_url):
 @pytest.fixture
 def english_teacher(failing_app, region_tree, login):
     from core.accounts import service as accounts
+    from core.tenancy import unscoped
     from core.accounts.models import User
 
-    with failing_app.test_request_context(), accounts.as_platform("test setup"):
+    with failing_app.test_request_context(), unscoped("test setup", platform=True):
         db.session.execute(db.update(User).where(User.id == region_tree["a"]["teacher"]["id"])
                            .values(locale="en"))
         db.session.commit()

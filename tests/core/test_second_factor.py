@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from core.accounts import second_factor
 from core.accounts import service as accounts
+from core.tenancy import unscoped
 from core.extensions import db
 from tests.conftest import app_config
 
@@ -74,7 +75,7 @@ def require_second_factor(app, tenant, value=True):
     """The tenant's regulation (an order of its own) says its admins need a second factor."""
     from tenants import service
 
-    with app.test_request_context(), accounts.as_platform("test: a regulation"):
+    with app.test_request_context(), unscoped("test: a regulation", platform=True):
         service.add_version(service.load(tenant["id"]), effective_from=dt.date(2020, 1, 1),
                             act="Приказ № 9 от 01.01.2020", values={"security": {"admin_second_factor": value}})
         db.session.commit()
@@ -279,7 +280,7 @@ def test_a_one_time_code_does_not_skip_the_second_factor(app, clock, region_tree
     the first factor only."""
     a = region_tree["a"]
     require_second_factor(app, a["region"])
-    with app.test_request_context(), accounts.as_platform("test: issue a code"):
+    with app.test_request_context(), unscoped("test: issue a code", platform=True):
         from core.accounts.models import User
 
         code = accounts.issue_code(db.session.get(User, a["municipality_admin"]["id"]), tenant_id=a["municipality"]["id"])

@@ -94,10 +94,89 @@ def test_unscoped_reads_everything_and_is_logged(app, region_tree, caplog):
     assert "unscoped access: test: count every tenant" in caplog.text
 
 
-def test_unscoped_needs_a_reason():
+@pytest.mark.parametrize("reason", ["", "   ", None])
+@pytest.mark.parametrize("platform", [False, True])
+def test_unscoped_needs_a_reason(reason, platform):
     with pytest.raises(ValueError):
-        with unscoped(""):
+        with unscoped(reason, platform=platform):
             pass
+
+
+def test_the_door_logs_its_reason_caller_request_and_user(app, region_tree, caplog):
+    caplog.set_level(logging.DEBUG, logger="tabel.tenancy")
+    tabel = logging.getLogger("tabel")
+    tabel.propagate = True
+    a = region_tree["a"]
+    try:
+        with app.test_request_context():
+            from flask import g
+
+            g.request_id = "req-42"
+            with scoped(Scope(user_id=a["region_admin"]["id"], home_path=a["region"]["path"])):
+                with unscoped("test: a routine read", routine=True):
+                    pass
+                with unscoped("test: act as the platform", platform=True):
+                    pass
+            db.session.remove()
+    finally:
+        tabel.propagate = False
+    # (pytest may see a record twice here, through the root logger's handlers)
+    records = {r.getMessage(): r for r in caplog.records if r.name == "tabel.tenancy"}
+    routine, platform = records.values()
+    assert routine.levelno == logging.DEBUG and platform.levelno == logging.INFO
+    for record, reason in ((routine, "test: a routine read"), (platform, "test: act as the platform")):
+        message = record.getMessage()
+        assert reason in message and record.unscoped_reason == reason
+        assert record.unscoped_caller == __name__ and __name__ in message
+        assert "req-42" in message and str(a["region_admin"]["id"]) in message
+    assert "as the platform" in platform.getMessage() and platform.unscoped_platform
+
+
+def test_the_door_closes_behind_an_exception(app, region_tree):
+    from flask import g
+
+    from core.tenancy import current_scope
+
+    a = region_tree["a"]
+    school = Scope(home_path=a["school"]["path"])
+    own = Membership(role="school_admin")
+    with app.test_request_context(), scoped(school):
+        g.membership = own
+        with pytest.raises(RuntimeError, match="inside"):
+            with unscoped("test: a read that fails"):
+                assert len(db.session.execute(select(Tenant)).all()) == 6
+                raise RuntimeError("inside")
+        with pytest.raises(RuntimeError, match="inside"):
+            with unscoped("test: platform work that fails", platform=True):
+                assert current_scope().everything and g.membership.role == "platform_admin"
+                raise RuntimeError("inside")
+        assert current_scope() is school and g.membership is own
+        seen = {t.id for t in db.session.execute(select(Tenant)).scalars()}
+        assert seen == {a["school"]["id"], a["municipality"]["id"], a["region"]["id"]}  # scoped again
+        db.session.remove()
+
+
+def test_the_everything_scope_is_built_only_by_the_door(app):
+    with pytest.raises(ScopeError):
+        Scope(everything=True)
+    with pytest.raises(ScopeError):
+        Scope(user_id=1, everything=True)
+    with app.app_context(), pytest.raises(RuntimeError):
+        unscoped("test: not a request", platform=True).for_request()  # only a request holds it open
+
+
+def test_no_module_but_tenancy_builds_the_everything_scope():
+    """The rule cannot regress: core, tenants and the features reach across tenants only
+    through ``core.tenancy.unscoped``, never by building the scope themselves."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[2]
+    found = [str(path.relative_to(root)) for top in ("core", "tenants", "blueprints")
+             for path in sorted((root / top).rglob("*.py"))
+             if "everything=True" in path.read_text(encoding="utf-8").replace(" ", "")]
+    assert found == ["core/tenancy.py"]
+    assert not [str(path.relative_to(root)) for top in ("core", "tenants", "blueprints")
+                for path in sorted((root / top).rglob("*.py")) if "as_platform(" in path.read_text(encoding="utf-8")]
 
 
 def test_orm_update_is_scoped_too(app, region_tree):

@@ -56,11 +56,11 @@ def workers(app, tmp_path):
 
 def queue_job(app, tenant):
     """A job row for a worker to find (sent by the test's own Celery client, not eagerly)."""
-    from core.accounts import service as accounts
+    from core.tenancy import unscoped
     from core.extensions import db
     from core.jobs.models import Job
 
-    with app.test_request_context(), accounts.as_platform("test: queue a job"):
+    with app.test_request_context(), unscoped("test: queue a job", platform=True):
         row = Job(tenant_id=tenant["id"], tenant_path=tenant["path"], kind="tenant_stats", status="queued")
         db.session.add(row)
         db.session.commit()
