@@ -29,7 +29,7 @@ INT32_MAX = 2 ** 31 - 1
 INT64_MAX = 2 ** 63 - 1
 
 
-def invalid(field, message) -> "Refused":
+def invalid(field, message):
     """The refusal of a value that cannot be stored: ``field`` names it as the client sent it."""
     from core.errors import Refused
 

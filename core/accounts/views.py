@@ -45,7 +45,6 @@ def _after_password(user, login_value, next_url):
         service.note_login(user)
         start_web_session(user)
         return redirect(next_url or url_for("home"))
-    db.session.commit()  # a password rehashed on the way
     _clear_session()
     session[_PENDING] = {"u": user.id, "v": user.session_version, "t": second_factor.clock(), "next": next_url}
     return redirect(url_for(stage))
@@ -135,7 +134,6 @@ def enrol_on_sign_in():
 def _setup_page(user, action, error=None, on_sign_in=False):
     factor = second_factor.begin_enrolment(user)
     details = second_factor.enrolment_details(user, factor)
-    db.session.commit()
     return _private(render_template("accounts/second_factor_setup.html", details=details, action=action,
                                     error=error, on_sign_in=on_sign_in), 422 if error else 200)
 
@@ -154,7 +152,7 @@ def start_web_session(user):
     committed with whatever the sign-in wrote."""
     _clear_session()
     row = service.open_session(user, "web")
-    db.session.commit()
+    db.session.flush()  # the row's id goes into the cookie; the request's end commits it
     session["sid"] = row.id
     login_user(user)
     service.establish(user, None)
@@ -208,7 +206,6 @@ def logout():
     """Ends the session on the server too: the old cookie signs nobody in afterwards."""
     if current_user.is_authenticated:
         service.end_session(g.get("account_session"))
-        db.session.commit()
     logout_user()
     _clear_session()
     flash(_("You have signed out."))
@@ -244,7 +241,6 @@ def end_session(handle):
         ended = service.end_session_by_handle(current_user, handle)
     except Refused:
         abort(404)  # not one of the caller's open sessions: nothing to say about it
-    db.session.commit()
     if ended.id == session.get("sid"):
         logout_user()
         _clear_session()
@@ -258,7 +254,6 @@ def end_session(handle):
 @login_required
 def end_other_sessions():
     count = service.end_sessions(current_user, keep=g.get("account_session"))
-    db.session.commit()
     flash(_("Other sessions ended: %(count)d.", count=count))
     return redirect(url_for("accounts.account"))
 
@@ -282,7 +277,6 @@ def set_language():
         session["lang"] = lang
         if current_user.is_authenticated:
             current_user.locale = lang
-            db.session.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("home"))
 
 
@@ -298,7 +292,6 @@ def change_password():
     except Refused as error:
         flash(str(error), "error")
         return redirect(url_for("accounts.account"))
-    db.session.commit()
     # The session id carries the new session version. Flask-Login must be given the user
     # itself: given the proxy, it stores the proxy, which then resolves to itself forever.
     login_user(current_user._get_current_object())
@@ -336,7 +329,6 @@ def confirm_second_factor():
             flash(str(problem), "error")
             return redirect(url_for("accounts.second_factor_page"))
         return _setup_page(user, url_for("accounts.confirm_second_factor"), str(problem))
-    db.session.commit()
     return _private(render_template("accounts/recovery_codes.html", codes=codes,
                                     next_url=url_for("accounts.second_factor_page")))
 
@@ -348,7 +340,6 @@ def regenerate_recovery_codes():
     refused = _code_refused(user, lambda code: second_factor.regenerate_recovery_codes(user, code))
     if refused is not None:
         return refused
-    db.session.commit()
     return _private(render_template("accounts/recovery_codes.html", codes=g.second_factor_result,
                                     next_url=url_for("accounts.second_factor_page")))
 
@@ -360,7 +351,6 @@ def disable_second_factor():
     refused = _code_refused(user, lambda code: second_factor.disable(user, code))
     if refused is not None:
         return refused
-    db.session.commit()
     flash(_("The second factor is switched off."))
     return redirect(url_for("accounts.account"))
 
