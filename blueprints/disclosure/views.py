@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from core.accounts import service as accounts
 from core.extensions import db
-from blueprints.disclosure import service
+from blueprints.disclosure import check_runs, false_alarms, results, service
+from blueprints.disclosure.models import SiteCheck
 from tenants import service as tenants
 from tenants.models import Tenant
 
@@ -61,9 +62,9 @@ def rating_page(tenant_id):
     tenant = _readable(tenants.load(tenant_id))
     if tenant.kind == "school":
         return redirect(url_for("disclosure.school_page", school_id=tenant.id))
-    run = service.latest_run(tenant)
+    run = check_runs.latest_run(tenant)
     return render_template("disclosure/rating.html", tenant=tenant, chain=tenants.chain_of(tenant),
-                           rows=service.rating(tenant), run=run, job=service.job_of(run),
+                           rows=results.rating(tenant), run=run, job=check_runs.job_of(run),
                            can_start=service.can_start(tenant), **_common())
 
 
@@ -71,7 +72,7 @@ def rating_page(tenant_id):
 def start_check(tenant_id):
     tenant = tenants.load(tenant_id)
     try:
-        run = service.start_check(tenant)
+        run = check_runs.start_check(tenant)
     except tenants.Forbidden:
         abort(403)
     if run.schools_total == 0:
@@ -84,7 +85,7 @@ def start_check(tenant_id):
 @bp.route("/tenants/<int:tenant_id>/rating.xlsx")
 def rating_xlsx(tenant_id):
     tenant = _readable(tenants.load(tenant_id))
-    rows = service.rating(tenant)
+    rows = results.rating(tenant)
     data = rating_workbook(tenant, rows)
     filename = f"disclosure-rating-{tenant.slug}.xlsx"
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={filename}"})
@@ -133,7 +134,7 @@ def rating_workbook(tenant, rows) -> bytes:
 @bp.route("/schools/<int:school_id>")
 def school_page(school_id):
     school = _readable(g.loaded["school_id"])
-    check = service.latest_checks([school.id]).get(school.id)
+    check = results.latest_checks([school.id]).get(school.id)
     return _school(school, check)
 
 
@@ -145,29 +146,29 @@ def check_page(check_id):
 
 
 def _school(school, check, errors=None, status=200):
-    findings = service.findings_of(check) if check else []
+    findings = results.findings_of(check) if check else []
     dismissals = service.active_dismissals([school.id])
-    history = service.history(school, limit=20)
+    history = results.history(school, limit=20)
     latest = history[0].check if history else None
-    people = service.users_named([d.dismissed_by for d in dismissals.values()])
-    run = service.latest_run(school)
+    people = results.users_named([d.dismissed_by for d in dismissals.values()])
+    run = check_runs.latest_run(school)
     return render_template("disclosure/school.html", school=school, chain=tenants.chain_of(school), check=check,
                            is_latest=check is not None and latest is not None and check.id == latest.id,
-                           groups=service.grouped(check, findings, dismissals) if check else {},
+                           groups=results.grouped(check, findings, dismissals) if check else {},
                            history=history, people=people, errors=errors or {},
                            titles={item["key"]: item["title"] for item in service.checklist_of(school)},
                            can_start=service.can_start(school), can_dismiss=service.can_dismiss(school),
-                           run=run, job=service.job_of(run), **_common()), status
+                           run=run, job=check_runs.job_of(run), **_common()), status
 
 
 @bp.route("/runs/<int:run_id>")
 def run_page(run_id):
     run = g.loaded["run_id"]
     tenant = _readable(tenants.load(run.tenant_id))
-    checks = service.run_checks(run)
+    checks = results.run_checks(run)
     return render_template("disclosure/run.html", run=run, tenant=tenant, chain=tenants.chain_of(tenant),
-                           checks=checks, schools=service.names_of([c.tenant_id for c in checks]),
-                           job=service.job_of(run), **_common())
+                           checks=checks, schools=results.names_of([c.tenant_id for c in checks]),
+                           job=check_runs.job_of(run), **_common())
 
 
 @bp.route("/findings/<int:finding_id>/dismissal", methods=["POST"])
@@ -175,13 +176,13 @@ def dismiss(finding_id):
     finding = g.loaded["finding_id"]
     school = service.school_of(finding)
     try:
-        service.dismiss(finding, request.form.get("reason", ""))
+        false_alarms.dismiss(finding, request.form.get("reason", ""))
     except tenants.Forbidden:
         abort(403)
     except service.DisclosureError as error:
         db.session.rollback()
-        check = db.session.execute(select(service.SiteCheck).where(
-            service.SiteCheck.id == finding.site_check_id)).scalar_one()
+        check = db.session.execute(select(SiteCheck).where(
+            SiteCheck.id == finding.site_check_id)).scalar_one()
         flash(_("Not saved: check the marked field."), "error")
         return _school(school, check, {"finding_id": finding.id, **error.errors}, error.status)
     db.session.commit()
@@ -194,7 +195,7 @@ def withdraw(dismissal_id):
     dismissal = g.loaded["dismissal_id"]
     school = service.school_of(dismissal)
     try:
-        service.withdraw(dismissal)
+        false_alarms.withdraw(dismissal)
     except tenants.Forbidden:
         abort(403)
     db.session.commit()
@@ -203,7 +204,7 @@ def withdraw(dismissal_id):
 
 
 def _back(finding, school):
-    latest = service.latest_checks([school.id]).get(school.id)
+    latest = results.latest_checks([school.id]).get(school.id)
     if latest is not None and latest.id != finding.site_check_id:
         return url_for("disclosure.check_page", check_id=finding.site_check_id) + f"#finding-{finding.id}"
     return url_for("disclosure.school_page", school_id=school.id) + f"#finding-{finding.id}"

@@ -117,9 +117,9 @@ def test_the_regions_crawl_limits_are_only_tightened_below(tree, as_platform, ap
         tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 2",
                             values={"disclosure": {"max_pages": 10, "delay_seconds": 2}})
         db.session.commit()
-        from blueprints.disclosure import service
+        from blueprints.disclosure import check_runs
 
-        settings = service.crawl_settings(load(tree["school"]))
+        settings = check_runs.crawl_settings(load(tree["school"]))
         assert (settings.max_pages, settings.delay) == (10, 2.0)
 
 
