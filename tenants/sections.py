@@ -177,7 +177,7 @@ DEADLINES = Section(
         "topic": {"rule": "end_of_lesson_day"},  # DL-1
         "attendance": {"rule": "end_of_lesson_day"},  # DL-1
         "homework": {"rule": "after_last_lesson", "hours": 1},  # DL-2
-        "grade": {  # DL-3
+        "grade": {  # read by blueprints/journal/deadlines.py, grade_due
             "oral": {"days": 1, "levels": [2, 9]},
             "written": {"days": 3, "levels": [2, 9]},
         },
