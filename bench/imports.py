@@ -55,7 +55,7 @@ def main():
         from flask_migrate import upgrade
 
         upgrade()
-    from blueprints.roster import imports, service
+    from blueprints.roster import academic_years, imports, school_classes
     from tenants import service as tenants
 
     with app.test_request_context(), unscoped("bench: imports", platform=True):
@@ -65,9 +65,9 @@ def main():
         start = dt.date.today().year if dt.date.today().month >= 9 else dt.date.today().year - 1
         years = {}
         for tenant in (school, other):
-            years[tenant.id] = service.create_year(tenant, start)
+            years[tenant.id] = academic_years.create_year(tenant, start)
             for grade in range(1, 12):
-                service.create_class(years[tenant.id], grade, "а")
+                school_classes.create_class(years[tenant.id], grade, "а")
         db.session.commit()
         data = workbook(args.pupils, start)
 
@@ -83,7 +83,7 @@ def main():
         assert summary["created"] == args.pupils
 
         # Baseline: the same rows inserted with no parsing or validation.
-        classes = {c.grade: c.id for c in service.classes_of(years[other.id])}
+        classes = {c.grade: c.id for c in school_classes.classes_of(years[other.id])}
         rows = parsed.rows
         began = time.perf_counter()
         conn = db.session.connection()

@@ -53,7 +53,7 @@ def percentile(samples, q):
 
 def prepare(app):
     """The data set, made once per database, and the ids the benchmark uses."""
-    from blueprints.roster import generator, service as roster
+    from blueprints.roster import academic_years, generator, schedule, school_classes
     from blueprints.roster.models import Lesson, SchoolClass, Staff, Subject
     from core.accounts.models import User
     from tenants import service as tenants
@@ -66,8 +66,9 @@ def prepare(app):
             for n in range(10):
                 school = tenants.create_tenant(kind="school", name=f"Школа № {n + 1}", parent_id=municipality.id)
                 generator.populate_school(school, pupils_per_class=27, letters=("а", "б"), seed=n)
-                for term in roster.terms_of(roster.current_year(school)):  # a full year, not only this term
-                    roster.generate_lessons(term)
+                # a full year, not only this term
+                for term in academic_years.terms_of(academic_years.current_year(school)):
+                    schedule.generate_lessons(term)
                 db.session.commit()
                 print(f"  school {n + 1}/10 generated", flush=True)
             fill_year()
@@ -88,7 +89,7 @@ def prepare(app):
             teacher.user_id = user.id
         lessons = db.session.execute(select(Lesson.id).where(
             Lesson.class_id == school_class.id, Lesson.subject_id == maths.id, Lesson.term_id == term_id)).scalars().all()
-        pupils = [p.id for p in roster.class_roster(school_class)]
+        pupils = [p.id for p in school_classes.class_roster(school_class)]
         if len(pupils) < 30:  # the page the issue measures: 30 pupils by about 50 lessons
             import datetime as dt
 
@@ -100,8 +101,8 @@ def prepare(app):
                               file_number=f"bench-{n}", tenant_id=school.id, region_id=school.path_ids[0])
                 db.session.add(pupil)
                 db.session.flush()
-                roster.enrol(pupil, school_class, year.starts_on)
-            pupils = [p.id for p in roster.class_roster(school_class)]
+                school_classes.enrol(pupil, school_class, year.starts_on)
+            pupils = [p.id for p in school_classes.class_roster(school_class)]
         db.session.commit()
     return {"school_id": school.id, "class_id": school_class.id, "subject_id": maths.id, "term_id": term_id,
             "lessons": lessons, "pupils": pupils}

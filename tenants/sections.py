@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.i18n import between
@@ -29,14 +30,17 @@ def _level_range(**kwargs):
     return ma.fields.List(_level(), validate=_valid_range, **kwargs)
 
 
+# A validator words its message when it runs (gettext, not lazy_gettext): marshmallow takes
+# any message that is not a str for a list of messages, and a lazy string would reach the
+# user one character per entry.
 def _valid_range(value):
     if len(value) != 2 or value[0] > value[1]:
-        raise ma.ValidationError(_l("A grade level range is two levels, lowest first (e.g. [2, 9])."))
+        raise ma.ValidationError(_("A grade level range is two levels, lowest first (e.g. [2, 9])."))
 
 
 def _month_day(value):
     if not MONTH_DAY.match(value or ""):
-        raise ma.ValidationError(_l("Use the form MM-DD (e.g. 09-01)."))
+        raise ma.ValidationError(_("Use the form MM-DD (e.g. 09-01)."))
 
 
 # Calendar -----------------------------------------------------------------------------------
@@ -173,7 +177,7 @@ DEADLINES = Section(
         "topic": {"rule": "end_of_lesson_day"},  # DL-1
         "attendance": {"rule": "end_of_lesson_day"},  # DL-1
         "homework": {"rule": "after_last_lesson", "hours": 1},  # DL-2
-        "grade": {  # DL-3
+        "grade": {  # read by blueprints/journal/deadlines.py, grade_due
             "oral": {"days": 1, "levels": [2, 9]},
             "written": {"days": 3, "levels": [2, 9]},
         },

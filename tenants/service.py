@@ -20,10 +20,6 @@ from tenants import regulations
 from tenants.models import KINDS, PARENT_KINDS, RegulationVersion, Tenant
 
 
-#: Until every caller raises core.errors.NotAllowed itself.
-Forbidden = NotAllowed
-
-
 # Reading ----------------------------------------------------------------------------------
 
 def _request_cache() -> dict:

@@ -66,7 +66,7 @@ def victim(region_tree, as_platform, make_roster, token):
 
 def _disclosure_results(school):
     """A website check of the victim school with a dismissed fault."""
-    from blueprints.disclosure import service
+    from blueprints.disclosure import check_runs, false_alarms
     from blueprints.disclosure.models import DisclosureRun, Finding
     from core.extensions import db
     from tests.disclosure.helpers import report
@@ -74,10 +74,10 @@ def _disclosure_results(school):
     run = DisclosureRun(tenant_id=school.id, status="finished", schools_total=1, schools_done=1)
     db.session.add(run)
     db.session.flush()
-    check = service.store_report(run, school, report(school.website_url + "/", missing=["journal_link"]))
+    check = check_runs.store_report(run, school, report(school.website_url + "/", missing=["journal_link"]))
     finding = db.session.execute(db.select(Finding).where(Finding.site_check_id == check.id,
                                                           Finding.ok.is_(False))).scalars().first()
-    dismissal = service.dismiss(finding, "Проверено вручную")
+    dismissal = false_alarms.dismiss(finding, "Проверено вручную")
     db.session.commit()
     return {"run_id": run.id, "check_id": check.id, "finding_id": finding.id, "dismissal_id": dismissal.id}
 

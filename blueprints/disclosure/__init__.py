@@ -1,6 +1,5 @@
 """Website-disclosure checks (WD-1..WD-5)."""
 from core import register_nav, register_url_loader
-from core.errors import as_http_error
 from core.extensions import api as api_ext
 from core.orm import get_or_404
 
@@ -22,7 +21,6 @@ def init_app(app):
     app.config.setdefault("DISCLOSURE_ALLOWED_NETWORKS", [])
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
-    app.register_error_handler(service.DisclosureError, lambda e: as_http_error(e.status, e.errors))
     for name, model in (("run_id", models.DisclosureRun), ("check_id", models.SiteCheck),
                         ("finding_id", models.Finding), ("dismissal_id", models.Dismissal)):
         register_url_loader(app, name, lambda value, model=model: get_or_404(model, value))

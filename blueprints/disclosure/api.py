@@ -7,7 +7,7 @@ from flask_smorest import abort
 from core.access import permission
 from core.errors import require
 from core.apispec import Blueprint
-from blueprints.disclosure import service
+from blueprints.disclosure import check_runs, false_alarms, results, service
 from blueprints.disclosure.schemas import (DisclosureCheckStartedSchema, DisclosureCheckStartSchema,
                                            DisclosureDismissalSchema, DisclosureDismissSchema,
                                            DisclosureHistorySchema, DisclosureRatingArgs, DisclosureRatingSchema,
@@ -25,8 +25,8 @@ def start_check(data):
     """Check the sites of the active schools under a tenant, as a job (202 with the job;
     a run already under way for the tenant is answered instead of a second one)."""
     tenant = tenants.load(data["tenant_id"])
-    run = service.start_check(tenant)
-    return {"run": run, "job": service.job_of(run)}
+    run = check_runs.start_check(tenant)
+    return {"run": run, "job": check_runs.job_of(run)}
 
 
 @blp.route("/disclosure/rating")
@@ -39,7 +39,7 @@ def rating(args):
         abort(422, errors={"tenant_id": [_("Name a municipality or region.")]})
     tenant = tenants.load(tenant_id)
     require(service.can_read(tenant))
-    return {"tenant_id": tenant.id, "rows": service.rating(tenant)}
+    return {"tenant_id": tenant.id, "rows": results.rating(tenant)}
 
 
 @blp.route("/schools/<int:school_id>/disclosure")
@@ -48,8 +48,8 @@ def rating(args):
 def school_findings(school_id):
     """The school's latest check with every finding; dismissed ones carry their dismissal."""
     school = g.loaded["school_id"]
-    check = service.latest_checks([school.id]).get(school.id)
-    findings = service.findings_of(check) if check else []
+    check = results.latest_checks([school.id]).get(school.id)
+    findings = results.findings_of(check) if check else []
     dismissals = service.active_dismissals([school.id])
     for finding in findings:
         finding.dismissal = None if finding.ok else dismissals.get((school.id, finding.kind, finding.key))
@@ -63,9 +63,9 @@ def school_findings(school_id):
 def school_history(school_id, pagination_parameters):
     """The school's checks, newest first, with the faults fixed and new since the one before."""
     school = g.loaded["school_id"]
-    pagination_parameters.item_count = service.history_count(school)
+    pagination_parameters.item_count = results.history_count(school)
     size, number = pagination_parameters.page_size, pagination_parameters.page
-    rows = service.history(school, limit=size, offset=(number - 1) * size)
+    rows = results.history(school, limit=size, offset=(number - 1) * size)
     return [{"check": r.check, "fixed": [list(x) for x in r.fixed], "new": [list(x) for x in r.new]} for r in rows]
 
 
@@ -84,7 +84,7 @@ def school_dismissals(school_id):
 def dismiss(data, finding_id):
     """Mark a fault as a false alarm, checked by hand (a reason is required). Later runs
     show the same fault as dismissed and leave it out of the score."""
-    row = service.dismiss(g.loaded["finding_id"], data.get("reason", ""))
+    row = false_alarms.dismiss(g.loaded["finding_id"], data.get("reason", ""))
     return row
 
 
@@ -92,5 +92,5 @@ def dismiss(data, finding_id):
 @blp.response(204)
 def withdraw(dismissal_id):
     """Withdraw a false-alarm mark (the record of it is kept)."""
-    service.withdraw(g.loaded["dismissal_id"])
+    false_alarms.withdraw(g.loaded["dismissal_id"])
     return "", 204

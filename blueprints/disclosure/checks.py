@@ -1,6 +1,7 @@
 """The checks of a site and its score: the checklist (WD-1, WD-4), what a page matches of
-it, the findings a crawl ends in (items, links for WD-2, outdated documents for WD-3,
-microdata), and the disclosure score the rating ranks schools by (WD-5).
+it, the findings a crawl ends in (items, links for WD-2, outdated documents in
+``outdated_findings``, microdata), and the disclosure score the rating ranks schools by
+(WD-5).
 
 An ``Item`` is one checklist entry as the regulation stores it (``default_checklist`` is
 the platform's); its patterns are regexes a regulation's editor writes, matched on at most
@@ -206,7 +207,7 @@ def _priority(link: Link, compiled) -> int:
     return 0
 
 
-# --- WD-3: the dates and remarks of documents -------------------------------------------
+# --- the dates and remarks of documents (outdated_findings) -------------------------------
 
 _ACT_WORDS = re.compile(
     r"^\W*(?:приказ|положени|регламент|постановлени|распоряжени|порядок|правила|устав|инструкци|"

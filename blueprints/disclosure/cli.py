@@ -22,7 +22,7 @@ def check(tenant_id, wait):
 
     from core.extensions import db
     from core.tenancy import unscoped
-    from blueprints.disclosure import service
+    from blueprints.disclosure import check_runs, results
     from tenants.models import Tenant
 
     with unscoped("operator: start a website check", platform=True):
@@ -32,13 +32,13 @@ def check(tenant_id, wait):
         eager = current_app.config.get("CELERY_TASK_ALWAYS_EAGER")
         current_app.config["CELERY_TASK_ALWAYS_EAGER"] = eager or wait
         try:
-            run = service.start_check(tenant, permission_checked=True)
+            run = check_runs.start_check(tenant, permission_checked=True)
         finally:
             current_app.config["CELERY_TASK_ALWAYS_EAGER"] = eager
-        job = service.job_of(run)
+        job = check_runs.job_of(run)
         click.echo(f"run {run.id}: {run.schools_total} schools, job {run.job_id} {job.status if job else '?'}")
         if wait:
-            for row in service.rating(tenant):
+            for row in results.rating(tenant):
                 c = row.check
                 figure = f"{c.score:5.1f}  {c.required_found}/{c.required_total}" if c else "    —"
                 click.echo(f"  {row.place or '-':>3}  {figure}  {row.school.display_name}"

@@ -4,9 +4,9 @@ points that check one site or many (``check_site``, ``check_sites``, ``run``).
 From a school's start page it fetches the pages of the same site (bounded by depth and
 count, the likely pages first), checks its links, then reports as findings: each checklist
 item found or missing (WD-1, WD-4), each link's status (WD-2), documents replaced without
-the "утратил силу" mark (WD-3), and the microdata of the section "Сведения об
-образовательной организации". Whatever a site does (an invalid address, 500, silence, a
-50 MB page, windows-1251), the result is a finding, never an exception.
+the "утратил силу" mark (``checks.outdated_findings``), and the microdata of the section
+"Сведения об образовательной организации". Whatever a site does (an invalid address, 500,
+silence, a 50 MB page, windows-1251), the result is a finding, never an exception.
 
 Plain asyncio, httpx and selectolax: no database and no Flask here. The parts: which
 addresses may be read (``addresses.py``), the requests and their politeness

@@ -4,10 +4,10 @@ blocks, the links and the microdata the checks read.
 ``decode`` finds the encoding (the Content-Type charset, ``<meta charset>``, utf-8, else
 windows-1251, the usual encoding of older Russian sites). ``parse_page`` turns HTML into a
 ``Page``: its text blocks (WD-1, WD-4 match against them), its http(s) links with their
-text and the text around them (WD-2 checks the links; WD-3 reads a document's remark such
-as "утратил силу" there), and its ``itemprop`` values (the microdata of "Сведения об
-образовательной организации"). ``DOC_EXT`` tells a document link from a page link.
-No network and no checklist here.
+text and the text around them (WD-2 checks the links; ``checks.outdated_findings``
+reads a document's remark such as "утратил силу" there), and its ``itemprop`` values (the
+microdata of "Сведения об образовательной организации"). ``DOC_EXT`` tells a document link
+from a page link. No network and no checklist here.
 """
 from __future__ import annotations
 

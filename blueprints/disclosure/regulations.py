@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 import marshmallow as ma
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from core.i18n import between
@@ -20,10 +21,12 @@ ITEMPROP = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 
 
 def _pattern(value):
+    # Worded when it runs (gettext): a lazy string would be taken for a list of messages,
+    # one character each (see tenants/sections.py).
     try:
         re.compile(value)
     except (re.error, TypeError) as error:
-        raise ma.ValidationError(_l("Not a valid regular expression: %(error)s", error=str(error)))
+        raise ma.ValidationError(_("Not a valid regular expression: %(error)s", error=str(error)))
 
 
 class _Number(ma.fields.Float):
@@ -57,14 +60,14 @@ class ChecklistItemSchema(StrictSchema):
         if missing:
             raise ma.ValidationError(missing)
         if not any(data.get(k) for k in ("text_patterns", "url_patterns", "itemprops")):
-            raise ma.ValidationError(_l("Give at least one text pattern, URL pattern or microdata property."),
+            raise ma.ValidationError(_("Give at least one text pattern, URL pattern or microdata property."),
                                      "text_patterns")
 
 
 def _unique_keys(items):
     keys = [item.get("key") for item in items if isinstance(item, dict)]
     if len(keys) != len(set(keys)):
-        raise ma.ValidationError(_l("Checklist item keys must be unique."))
+        raise ma.ValidationError(_("Checklist item keys must be unique."))
 
 
 class DisclosureSchema(StrictSchema):

@@ -9,7 +9,7 @@ from core.extensions import db
 from core.i18n import N_
 from core.jobs import job
 from core.orm import utcnow
-from blueprints.disclosure import service
+from blueprints.disclosure import check_runs, service
 from blueprints.disclosure.models import DisclosureRun, SiteCheck
 from tenants.models import Tenant
 
@@ -26,7 +26,7 @@ def check_websites(ctx, run_id, school_ids=None):
         db.session.rollback()
         run = db.session.execute(select(DisclosureRun).where(DisclosureRun.id == run_id)).scalar_one_or_none()
         if run is not None:
-            service.finish_run(run, status="failed")
+            check_runs.finish_run(run, status="failed")
             db.session.commit()
         raise
 
@@ -45,7 +45,7 @@ def _check_websites(ctx, run_id, school_ids):
     db.session.commit()
     total = max(len(schools), 1)
     ctx.progress(1, N_("%(done)s of %(total)s schools checked"), done=run.schools_done, total=len(schools))
-    settings = service.crawl_settings(tenant)
+    settings = check_runs.crawl_settings(tenant)
     batch_size = max(int(current_app.config.get("DISCLOSURE_BATCH", 4)), 1)
     todo = [s for s in schools if s.id not in done]
     lock = threading.Lock()
@@ -54,9 +54,9 @@ def _check_websites(ctx, run_id, school_ids):
         sites, reports = {}, {}
         for school in batch:
             if school.website_url:
-                sites[school.id] = (school.website_url, service.items_of(service.checklist_of(school)))
+                sites[school.id] = (school.website_url, check_runs.items_of(service.checklist_of(school)))
             else:
-                reports[school.id] = service.no_website_report()
+                reports[school.id] = check_runs.no_website_report()
         before = len(done)
 
         def progress(step, steps, before=before, size=len(batch)):
@@ -67,17 +67,17 @@ def _check_websites(ctx, run_id, school_ids):
                              N_("%(done)s of %(total)s schools checked"), done=before, total=len(schools))
 
         if sites:
-            reports.update(service.crawl(sites, settings, progress))
+            reports.update(check_runs.crawl(sites, settings, progress))
         for school in batch:
-            report = reports.get(school.id) or service.crashed_report(school.website_url)
-            service.store_report(run, school, report)
+            report = reports.get(school.id) or check_runs.crashed_report(school.website_url)
+            check_runs.store_report(run, school, report)
             done.add(school.id)
         run.schools_done = len(done & {s.id for s in schools})
         db.session.commit()
         ctx.save_checkpoint(done=sorted(done))
         ctx.progress(min(len(done) * 100 // total, 99), N_("%(done)s of %(total)s schools checked"),
                      done=run.schools_done, total=len(schools))
-    service.finish_run(run)
+    check_runs.finish_run(run)
     db.session.commit()
     ctx.set_result({"run_id": run.id, "schools": len(schools)}, url=_result_url(tenant))
 
@@ -86,7 +86,7 @@ def _check_websites(ctx, run_id, school_ids):
 def start_scheduled_checks(ctx):
     """Start a check for every group of schools whose regulation's schedule is due."""
     ctx.progress(10, N_("Finding the schools due for a check"))
-    runs = service.start_due_checks()
+    runs = check_runs.start_due_checks()
     ctx.set_result({"runs": [r.id for r in runs], "schools": sum(r.schools_total for r in runs)})
 
 

@@ -9,10 +9,11 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from core.access import loaded, permission
-from core.errors import require
+from core.errors import Refused, require
 from core.accounts import service as accounts
 from core.extensions import db
-from blueprints.disclosure import service
+from blueprints.disclosure import check_runs, false_alarms, results, service
+from blueprints.disclosure.models import SiteCheck
 from tenants import service as tenants
 from tenants.models import Tenant
 
@@ -63,16 +64,16 @@ def rating_page(tenant_id):
     tenant = g.loaded["tenant_id"]
     if tenant.kind == "school":
         return redirect(url_for("disclosure.school_page", school_id=tenant.id))
-    run = service.latest_run(tenant)
+    run = check_runs.latest_run(tenant)
     return render_template("disclosure/rating.html", tenant=tenant, chain=tenants.chain_of(tenant),
-                           rows=service.rating(tenant), run=run, job=service.job_of(run),
+                           rows=results.rating(tenant), run=run, job=check_runs.job_of(run),
                            can_start=service.can_start(tenant), **_common())
 
 
 @bp.route("/tenants/<int:tenant_id>/checks", methods=["POST"])
 def start_check(tenant_id):
     tenant = tenants.load(tenant_id)
-    run = service.start_check(tenant)
+    run = check_runs.start_check(tenant)
     if run.schools_total == 0:
         flash(_("There are no active schools to check here."), "error")
     else:
@@ -84,7 +85,7 @@ def start_check(tenant_id):
 @permission(service.can_read, "tenant_id")
 def rating_xlsx(tenant_id):
     tenant = g.loaded["tenant_id"]
-    rows = service.rating(tenant)
+    rows = results.rating(tenant)
     data = rating_workbook(tenant, rows)
     filename = f"disclosure-rating-{tenant.slug}.xlsx"
     return Response(data, mimetype=XLSX, headers={"Content-Disposition": f"attachment; filename={filename}"})
@@ -134,7 +135,7 @@ def rating_workbook(tenant, rows) -> bytes:
 @permission(service.can_read, "school_id")
 def school_page(school_id):
     school = g.loaded["school_id"]
-    check = service.latest_checks([school.id]).get(school.id)
+    check = results.latest_checks([school.id]).get(school.id)
     return _school(school, check)
 
 
@@ -146,19 +147,19 @@ def check_page(check_id):
 
 
 def _school(school, check, errors=None, status=200):
-    findings = service.findings_of(check) if check else []
+    findings = results.findings_of(check) if check else []
     dismissals = service.active_dismissals([school.id])
-    history = service.history(school, limit=20)
+    history = results.history(school, limit=20)
     latest = history[0].check if history else None
-    people = service.users_named([d.dismissed_by for d in dismissals.values()])
-    run = service.latest_run(school)
+    people = results.users_named([d.dismissed_by for d in dismissals.values()])
+    run = check_runs.latest_run(school)
     return render_template("disclosure/school.html", school=school, chain=tenants.chain_of(school), check=check,
                            is_latest=check is not None and latest is not None and check.id == latest.id,
-                           groups=service.grouped(check, findings, dismissals) if check else {},
+                           groups=results.grouped(check, findings, dismissals) if check else {},
                            history=history, people=people, errors=errors or {},
                            titles={item["key"]: item["title"] for item in service.checklist_of(school)},
                            can_start=service.can_start(school), can_dismiss=service.can_dismiss(school),
-                           run=run, job=service.job_of(run), **_common()), status
+                           run=run, job=check_runs.job_of(run), **_common()), status
 
 
 @bp.route("/runs/<int:run_id>")
@@ -166,10 +167,10 @@ def run_page(run_id):
     run = g.loaded["run_id"]
     tenant = tenants.load(run.tenant_id)
     require(service.can_read(tenant))
-    checks = service.run_checks(run)
+    checks = results.run_checks(run)
     return render_template("disclosure/run.html", run=run, tenant=tenant, chain=tenants.chain_of(tenant),
-                           checks=checks, schools=service.names_of([c.tenant_id for c in checks]),
-                           job=service.job_of(run), **_common())
+                           checks=checks, schools=results.names_of([c.tenant_id for c in checks]),
+                           job=check_runs.job_of(run), **_common())
 
 
 @bp.route("/findings/<int:finding_id>/dismissal", methods=["POST"])
@@ -177,11 +178,11 @@ def dismiss(finding_id):
     finding = g.loaded["finding_id"]
     school = service.school_of(finding)
     try:
-        service.dismiss(finding, request.form.get("reason", ""))
-    except service.DisclosureError as error:
+        false_alarms.dismiss(finding, request.form.get("reason", ""))
+    except Refused as error:
         db.session.rollback()
-        check = db.session.execute(select(service.SiteCheck).where(
-            service.SiteCheck.id == finding.site_check_id)).scalar_one()
+        check = db.session.execute(select(SiteCheck).where(
+            SiteCheck.id == finding.site_check_id)).scalar_one()
         flash(_("Not saved: check the marked field."), "error")
         return _school(school, check, {"finding_id": finding.id, **error.errors}, error.status)
     flash(_("Marked as a false alarm; later checks will respect it."))
@@ -192,13 +193,13 @@ def dismiss(finding_id):
 def withdraw(dismissal_id):
     dismissal = g.loaded["dismissal_id"]
     school = service.school_of(dismissal)
-    service.withdraw(dismissal)
+    false_alarms.withdraw(dismissal)
     flash(_("The false-alarm mark is withdrawn."))
     return redirect(url_for("disclosure.school_page", school_id=school.id) + "#findings")
 
 
 def _back(finding, school):
-    latest = service.latest_checks([school.id]).get(school.id)
+    latest = results.latest_checks([school.id]).get(school.id)
     if latest is not None and latest.id != finding.site_check_id:
         return url_for("disclosure.check_page", check_id=finding.site_check_id) + f"#finding-{finding.id}"
     return url_for("disclosure.school_page", school_id=school.id) + f"#finding-{finding.id}"

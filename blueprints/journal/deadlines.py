@@ -9,8 +9,8 @@ Rules come from the regulation version in force on the lesson's date:
   day after the lesson's date, only for grade levels inside ``levels`` (outside them a
   grade has no deadline);
 
-An entry made before its due time (planned ahead included) is on time (DL-6: a late entry
-is accepted and marked, never refused)."""
+An entry made before its due time (planned ahead included) is on time; a late one is
+accepted and marked, never refused (``is_late``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -32,8 +32,8 @@ def component_due(rule: dict, lesson_on: dt.date, zone: ZoneInfo, last_lesson_en
 
 
 def grade_due(grade_rules: dict, kind: str, grade_level: int, lesson_on: dt.date, zone: ZoneInfo) -> dt.datetime | None:
-    """Due time (UTC) of a grade of ``kind`` (oral/written), or None when the grade level is
-    not bound (DL-3)."""
+    """DL-3: the due time (UTC) of a grade of ``kind`` (oral or written: ``days`` after the
+    lesson for the levels of the rule), or None when the grade level is not bound."""
     rule = grade_rules.get(kind)
     if not rule:
         return None
@@ -44,8 +44,9 @@ def grade_due(grade_rules: dict, kind: str, grade_level: int, lesson_on: dt.date
 
 
 def is_late(entered_at: dt.datetime, due: dt.datetime | None) -> bool:
-    """Whether an entry made at ``entered_at`` is past ``due`` (None: no deadline). A late
-    entry is accepted and marked so, never refused (DL-6)."""
+    """DL-6: whether an entry made at ``entered_at`` is past ``due`` (None: no deadline).
+    Every write stamps its entry with this: a late entry is accepted and marked so, never
+    refused, and counts against the on-time rate."""
     if due is None:
         return False
     if entered_at.tzinfo is None:

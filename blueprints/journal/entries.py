@@ -1,8 +1,8 @@
-"""A lesson's entries: topic (DL-1), homework (DL-2), attendance (DL-1), grades (GR-1, GR-2,
-DL-3), the substitute (DL-1) and remarks to parents (IN-5). Each write is authorised,
-checked against the version its writer saw, stamped with who and when and whether it was
-late (DL-6: marked, never refused), and audited; and the lesson is read back with its due
-times and its audited history."""
+"""A lesson's entries: topic (DL-1), homework (DL-2), attendance (DL-1), grades (GR-1, GR-2;
+due by ``deadlines.grade_due``), the substitute (DL-1) and remarks to parents (IN-5). Each
+write is authorised, checked against the version its writer saw, stamped with who and when
+and whether it was late (``deadlines.is_late``: marked, never refused), and audited; and
+the lesson is read back with its due times and its audited history."""
 from __future__ import annotations
 
 import datetime as dt

@@ -13,7 +13,7 @@ from core.errors import NotAllowed
 from core.extensions import db
 from blueprints.journal.context import Actor
 from blueprints.journal.models import Attendance, Grade, LessonRecord
-from blueprints.roster import service as roster
+from blueprints.roster import academic_years, service as roster
 from blueprints.roster.models import Enrolment, Lesson, Pupil, SchoolClass, Staff, Term
 from tenants import service as tenants
 
@@ -75,7 +75,7 @@ def grid(school, school_class: SchoolClass, subject, term: Term, today: dt.date,
     records = {lesson.id: _RecordRow(topic, substitute) for lesson, topic, substitute in lesson_rows
                if topic is not None or substitute is not None}
     regulation = tenants.effective(school, today).document
-    locked = roster.period_closed(term.ends_on, regulation, today)
+    locked = academic_years.period_closed(term.ends_on, regulation, today)
     writable = set()
     if staff_id is not None and not locked:
         writable = {l.id for l in lessons

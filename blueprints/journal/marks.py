@@ -17,7 +17,7 @@ from core.orm import utcnow
 from blueprints.journal.context import Actor, check_version, flush_or_conflict
 from blueprints.journal.models import Grade
 from blueprints.journal.permissions import acting_staff
-from blueprints.roster import service as roster
+from blueprints.roster import academic_years, school_classes, service as roster
 from blueprints.roster.models import Enrolment, Lesson, Pupil, SchoolClass, Term
 from tenants import service as tenants
 
@@ -89,7 +89,7 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
         Assignment.class_id == school_class.id, Assignment.subject_id == subject_id,
         Assignment.teacher_id == staff.id)).first() is not None
     zone = ZoneInfo(tenants.inherited(school)["timezone"])
-    locked = roster.period_closed(term.ends_on, regulation, dt.datetime.now(zone).date())
+    locked = academic_years.period_closed(term.ends_on, regulation, dt.datetime.now(zone).date())
     if locked:
         if by.role != "school_admin":
             raise NotAllowed()
@@ -101,7 +101,7 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
         raise Refused({"value": _("Grade %(n)s is not graded.", n=school_class.grade)})
     if value not in regulation["grading"]["scale"]:
         raise Refused({"value": _("Use a mark of the scale: %(scale)s.", scale=", ".join(regulation["grading"]["scale"]))})
-    if pupil_id not in {p.id for p in roster.class_roster(school_class)}:
+    if pupil_id not in {p.id for p in school_classes.class_roster(school_class)}:
         raise Refused({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
     period_key = period_key or f"term:{term.id}"
     mark = db.session.execute(select(FinalMark).where(
@@ -143,7 +143,7 @@ def year_marks(school_class: SchoolClass, subject_id: int) -> list[dict]:
         else:
             entry[mark.kind] = mark
     out = []
-    for pupil in roster.class_roster(school_class):
+    for pupil in school_classes.class_roster(school_class):
         entry = marks.get(pupil.id, {"terms": [], "year": None, "exam": None, "final": None})
         as_grades = [SimpleGrade(m.value, "") for m in entry["terms"]]
         out.append({"pupil": pupil, "terms": [m.value for m in entry["terms"]],

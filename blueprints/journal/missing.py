@@ -1,6 +1,6 @@
 """What is missing or overdue in a school's lessons: topics, attendance and homework not
-entered, and whether each is past its due time (MO-1 inputs; DL-6: late is counted, not
-refused)."""
+entered, and whether each is past its due time (MO-1 inputs; late is counted, not
+refused: ``deadlines.is_late``)."""
 from __future__ import annotations
 
 import datetime as dt

@@ -1,8 +1,8 @@
 """What a teacher records on a dated lesson: topic, homework, attendance, grades.
 
 Each component keeps when and by whom it was entered and whether that was after its due
-time (DL-6), so fill rates and on-time rates can be computed exactly; "attendance taken,
-all present" and "no homework set" are explicit entries."""
+time (``deadlines.is_late``), so fill rates and on-time rates can be computed exactly;
+"attendance taken, all present" and "no homework set" are explicit entries."""
 from __future__ import annotations
 
 from datetime import datetime

@@ -12,7 +12,7 @@ from core.errors import NotAllowed, Refused
 from core.extensions import db
 from blueprints.journal.context import Actor, Context, record_of
 from blueprints.journal.models import LessonRecord
-from blueprints.roster import service as roster
+from blueprints.roster import academic_years, service as roster
 from blueprints.roster.models import Staff
 
 
@@ -46,7 +46,7 @@ def is_teacher_of(ctx: Context, actor: Actor, record: LessonRecord | None = None
 
 def is_locked(ctx: Context, today: dt.date | None = None) -> bool:
     """A term locks ``lock_after_period_days`` after it ends (in the school's local date)."""
-    return roster.period_closed(ctx.term.ends_on, ctx.regulation, today or dt.datetime.now(ctx.zone).date())
+    return academic_years.period_closed(ctx.term.ends_on, ctx.regulation, today or dt.datetime.now(ctx.zone).date())
 
 
 def authorise_write(ctx: Context, actor: Actor, record, reason: str | None, *, load_record=False):

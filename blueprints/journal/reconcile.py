@@ -12,7 +12,8 @@ table), whatever the number of rows: memory holds the replayed state, one small 
 audited object. What the service records decides the key and the compared fields:
 
 - grades: the lesson (``object_id``) with the pupil and work type of ``after`` (or
-  ``before`` for ``journal.grade.delete``); value and lateness (``late``, DL-6);
+  ``before`` for ``journal.grade.delete``); value and lateness (``late``, set by
+  ``deadlines.is_late``);
 - attendance: the lesson with each pupil's status; ``take_attendance`` records the whole
   lesson (pupils absent from ``after`` are present), ``set_absence`` one pupil;
 - term, year, exam and final marks: the mark's id; pupil, subject, kind, period, value;

@@ -12,7 +12,7 @@ from core.extensions import db
 from blueprints.journal import context, entries, grid, marks, missing, permissions
 from blueprints.journal.acting import request_actor
 from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, Attendance
-from blueprints.roster import service as roster
+from blueprints.roster import academic_years, school_classes, service as roster, teaching
 from blueprints.roster.models import Assignment, Staff, Subject
 from core.accounts.models import User
 from tenants import service as tenants
@@ -176,9 +176,9 @@ def missing_page(school_id):
         teacher_id = staff.id  # a teacher sees their own lessons first
     items = missing.missing(school, teacher_id=teacher_id, class_id=class_id)
     teachers = db.session.execute(select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name)).scalars().all()
-    year = roster.current_year(school)
-    classes = roster.classes_of(year) if year else []
-    subjects = {s.id: s.name for s in roster.subjects_for(school)}
+    year = academic_years.current_year(school)
+    classes = school_classes.classes_of(year) if year else []
+    subjects = {s.id: s.name for s in teaching.subjects_for(school)}
     return render_template("journal/missing.html", school=school, items=items, teachers=teachers, classes=classes,
                            subjects=subjects, teacher_id=teacher_id, class_id=class_id,
                            names={s.id: s.short_name for s in teachers})
@@ -192,7 +192,7 @@ def my_journal(school_id):
 
     school = g.loaded["school_id"]
     staff = permissions.acting_staff(school, request_actor())
-    year = roster.current_year(school)
+    year = academic_years.current_year(school)
     rows = []
     if staff is not None and year is not None:
         rows = db.session.execute(

@@ -4,17 +4,15 @@ from flask import abort
 from flask_babel import lazy_gettext as _l
 
 from core import register_nav, register_url_loader
-from core.errors import as_http_error
 from core.extensions import api as api_ext
 from core.orm import get_or_404
 
 
 def init_app(app):
-    from blueprints.roster import api, models, service, tasks, views  # noqa: F401 - tasks register job kinds
+    from blueprints.roster import api, models, tasks, views  # noqa: F401 - tasks register job kinds
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
-    app.register_error_handler(service.RosterError, lambda e: as_http_error(e.status, e.errors))
     register_url_loader(app, "school_id", _load_school)
     for name, model in (("year_id", models.AcademicYear), ("term_id", models.Term), ("pupil_id", models.Pupil),
                         ("subject_id", models.Subject)):

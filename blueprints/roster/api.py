@@ -8,7 +8,7 @@ from core import tabular
 from core.access import permission
 from core.apispec import Blueprint, UploadSchema
 from core.extensions import db
-from blueprints.roster import imports, service
+from blueprints.roster import academic_years, imports, schedule, school_classes, service, teaching
 from blueprints.roster.models import (Assignment, Enrolment, Lesson, Pupil, Staff,
                                       TimetableEntry)
 from blueprints.roster.schemas import (AssignmentSchema, BellScheduleSchema, ClassBatchSchema, ClassSchema, ImportArgs,
@@ -31,7 +31,7 @@ def year_of(tenant, year_id=None):
     if year_id is not None:
         year = service.year_of(tenant, year_id)
     else:
-        year = service.current_year(tenant)
+        year = academic_years.current_year(tenant)
     if year is None:
         abort(422, errors={"year_id": ["Create an academic year first."]})
     return year
@@ -49,13 +49,13 @@ class Years(MethodView):
     @permission(service.can_read, "school_id")
     @blp.response(200, YearSchema(many=True))
     def get(self, school_id):
-        return service.years(school())
+        return academic_years.years(school())
 
     @blp.arguments(YearCreateSchema)
     @blp.response(201, YearSchema)
     def post(self, data, school_id):
         """A year with its terms, from the calendar regulation in force on its first day."""
-        year = service.create_year(school(), data["start_year"])
+        year = academic_years.create_year(school(), data["start_year"])
         return year
 
 
@@ -64,14 +64,14 @@ class Years(MethodView):
 @blp.response(200, TermSchema(many=True))
 def terms(year_id):
     year = g.loaded["year_id"]
-    return service.terms_of(year)
+    return academic_years.terms_of(year)
 
 
 @blp.route("/terms/<int:term_id>", methods=["PATCH"])
 @blp.arguments(TermDatesSchema)
 @blp.response(200, TermSchema)
 def update_term(data, term_id):
-    term = service.update_term(g.loaded["term_id"], data["starts_on"], data["ends_on"])
+    term = academic_years.update_term(g.loaded["term_id"], data["starts_on"], data["ends_on"])
     return term
 
 
@@ -80,7 +80,7 @@ def update_term(data, term_id):
 def generate_lessons(term_id):
     """Generate the term's dated lessons from the weekly timetable (existing ones are kept)."""
     term = g.loaded["term_id"]
-    added = service.generate_lessons(term)
+    added = schedule.generate_lessons(term)
     return term, 201, {"X-Lessons-Added": str(added)}
 
 
@@ -90,13 +90,13 @@ class Classes(MethodView):
     @blp.response(200, ClassSchema(many=True))
     def get(self, school_id):
         year = year_of(school(), request.args.get("year_id", type=int))
-        return service.classes_of(year)
+        return school_classes.classes_of(year)
 
     @blp.arguments(ClassSchema)
     @blp.response(201, ClassSchema)
     def post(self, data, school_id):
         year = year_of(school(), data["year_id"])
-        row = service.create_class(year, data["grade"], data["letter"], data.get("class_teacher_id"))
+        row = school_classes.create_class(year, data["grade"], data["letter"], data.get("class_teacher_id"))
         return row
 
 
@@ -106,8 +106,8 @@ class Classes(MethodView):
 def class_pupils(class_id):
     """The class list with each pupil's guardians: two queries whatever the class size."""
     school_class = g.loaded["class_id"]
-    pupils = service.class_roster(school_class)
-    guardians = service.guardians_by_pupil([p.id for p in pupils])
+    pupils = school_classes.class_roster(school_class)
+    guardians = school_classes.guardians_by_pupil([p.id for p in pupils])
     for pupil in pupils:
         pupil.guardians = guardians.get(pupil.id, [])
     return pupils
@@ -127,7 +127,7 @@ class Pupils(MethodView):
             like = f"%{args['q'].strip().lower()}%"
             stmt = stmt.where(or_(func.lower(Pupil.last_name).like(like), Pupil.file_number.like(like)))
         pupils = page(stmt, pagination_parameters)
-        guardians = service.guardians_by_pupil([p.id for p in pupils])
+        guardians = school_classes.guardians_by_pupil([p.id for p in pupils])
         for pupil in pupils:
             pupil.guardians = guardians.get(pupil.id, [])
         return pupils
@@ -138,7 +138,7 @@ class Pupils(MethodView):
 @blp.response(200, PupilSchema)
 def get_pupil(pupil_id):
     pupil = g.loaded["pupil_id"]
-    pupil.guardians = service.guardians_by_pupil([pupil.id]).get(pupil.id, [])
+    pupil.guardians = school_classes.guardians_by_pupil([pupil.id]).get(pupil.id, [])
     return pupil
 
 
@@ -154,7 +154,7 @@ class StaffList(MethodView):
     @blp.arguments(StaffSchema)
     @blp.response(201, StaffSchema)
     def post(self, data, school_id):
-        row, created = service.upsert_staff(school(), **data)
+        row, created = teaching.upsert_staff(school(), **data)
         if not created:
             abort(409, errors={"login": ["A staff member with this login exists."]})
         return row
@@ -165,12 +165,12 @@ class Subjects(MethodView):
     @permission(service.can_read, "school_id")
     @blp.response(200, SubjectSchema(many=True))
     def get(self, school_id):
-        return service.subjects_for(school())
+        return teaching.subjects_for(school())
 
     @blp.arguments(SubjectSchema)
     @blp.response(201, SubjectSchema)
     def post(self, data, school_id):
-        row = service.add_subject(school(), data["name"], data.get("short_name"))
+        row = teaching.add_subject(school(), data["name"], data.get("short_name"))
         return row
 
 
@@ -188,8 +188,8 @@ class Assignments(MethodView):
     def post(self, data, school_id):
         school_class = service.class_of(school(), data["class_id"])
         year = service.year_of(school(), school_class.year_id)
-        row = service.assign(year, school_class, service.subject_of(school(), data["subject_id"]),
-                             service.staff_of(school(), data["teacher_id"]), data.get("subgroup", ""))
+        row = teaching.assign(year, school_class, service.subject_of(school(), data["subject_id"]),
+                              service.staff_of(school(), data["teacher_id"]), data.get("subgroup", ""))
         return row
 
 
@@ -198,13 +198,13 @@ class BellSchedule(MethodView):
     @permission(service.can_read, "school_id")
     @blp.response(200, BellScheduleSchema)
     def get(self, school_id):
-        return {"periods": service.bell_schedule(school())}
+        return {"periods": schedule.bell_schedule(school())}
 
     @blp.arguments(BellScheduleSchema)
     @blp.response(200, BellScheduleSchema)
     def put(self, data, school_id):
-        service.set_bell_schedule(school(), [(p["number"], p["starts_at"], p["ends_at"]) for p in data["periods"]])
-        return {"periods": service.bell_schedule(school())}
+        schedule.set_bell_schedule(school(), [(p["number"], p["starts_at"], p["ends_at"]) for p in data["periods"]])
+        return {"periods": schedule.bell_schedule(school())}
 
 
 @blp.route("/schools/<int:school_id>/timetable")
@@ -222,7 +222,7 @@ class Timetable(MethodView):
     def post(self, data, school_id):
         school_class = service.class_of(school(), data["class_id"])
         year = service.year_of(school(), school_class.year_id)
-        row = service.add_timetable_entry(
+        row = schedule.add_timetable_entry(
             year, weekday=data["weekday"], period=data["period"], school_class=school_class,
             subject=service.subject_of(school(), data["subject_id"]), teacher=service.staff_of(school(), data["teacher_id"]),
             subgroup=data.get("subgroup", ""), room=data.get("room"))
@@ -254,8 +254,8 @@ def change_lesson(data, lesson_id):
     lesson = g.loaded["lesson_id"]
     school_ = service.school_of_row(lesson)
     teacher = service.staff_of(school_, data["teacher_id"]) if data.get("teacher_id") else None
-    service.change_lesson(lesson, is_cancelled=data.get("is_cancelled"), teacher=teacher, room=data.get("room"),
-                          on=data.get("on"), period=data.get("period"), reason=data.get("reason"))
+    schedule.change_lesson(lesson, is_cancelled=data.get("is_cancelled"), teacher=teacher, room=data.get("room"),
+                           on=data.get("on"), period=data.get("period"), reason=data.get("reason"))
     return lesson
 
 
@@ -265,7 +265,7 @@ def change_lesson(data, lesson_id):
 def create_classes(data, school_id):
     """Create classes grade_from..grade_to for each letter (existing ones are kept)."""
     year = year_of(school(), data["year_id"])
-    made = service.create_classes(year, data["grade_from"], data["grade_to"], data["letters"])
+    made = school_classes.create_classes(year, data["grade_from"], data["grade_to"], data["letters"])
     return made
 
 
@@ -310,7 +310,7 @@ def run_import(args, files, school_id, kind):
 @blp.response(201, HolidaySchema)
 def add_holiday(data, year_id):
     """Holidays inside the year: no lessons are generated on them."""
-    holiday = service.add_holiday(g.loaded["year_id"], data["name"], data["starts_on"], data["ends_on"])
+    holiday = academic_years.add_holiday(g.loaded["year_id"], data["name"], data["starts_on"], data["ends_on"])
     return holiday
 
 
@@ -320,14 +320,14 @@ def add_holiday(data, year_id):
 def rollover(data, school_id):
     """Draft next year's classes, enrolments and assignments from the current year (MO-5)."""
     year = year_of(school())
-    summary = service.rollover(school(), year, data["final_grade"])
+    summary = academic_years.rollover(school(), year, data["final_grade"])
     return {"summary": summary}
 
 
 @blp.route("/years/<int:year_id>/confirm", methods=["POST"])
 @blp.response(200, YearSchema)
 def confirm(year_id):
-    year = service.confirm_year(g.loaded["year_id"])
+    year = academic_years.confirm_year(g.loaded["year_id"])
     return year
 
 

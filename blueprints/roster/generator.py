@@ -12,7 +12,7 @@ import random
 from sqlalchemy import select
 
 from core.extensions import db
-from blueprints.roster import service
+from blueprints.roster import academic_years, schedule, school_classes, teaching
 from blueprints.roster.models import Guardian, GuardianLink, Pupil, Subject
 from tenants.models import Tenant
 
@@ -71,8 +71,8 @@ def populate_school(school: Tenant, *, pupils_per_class=25, letters=("а",), see
     region = db.session.execute(select(Tenant).where(Tenant.id == school.path_ids[0])).scalar_one()
     subjects = regional_subjects(region)
     start_year = today.year if today.month >= 9 else today.year - 1
-    year = service.current_year(school, today) or service.create_year(school, start_year)
-    service.set_bell_schedule(school, [(n, dt.time.fromisoformat(a), dt.time.fromisoformat(b)) for n, a, b in BELLS])
+    year = academic_years.current_year(school, today) or academic_years.create_year(school, start_year)
+    schedule.set_bell_schedule(school, [(n, dt.time.fromisoformat(a), dt.time.fromisoformat(b)) for n, a, b in BELLS])
     owned = {"tenant_id": school.id, "region_id": region.id}
 
     # Staff: a primary teacher per primary class, a subject teacher per subject (two for the big ones).
@@ -83,14 +83,14 @@ def populate_school(school: Tenant, *, pupils_per_class=25, letters=("а",), see
         nonlocal staff_count
         staff_count += 1
         surname, first, patronymic = _person(rng, female=rng.random() < 0.8)
-        row, _created = service.upsert_staff(school, last_name=surname, first_name=first, middle_name=patronymic,
-                                             position=position, login=f"t{school.id}-{staff_count}")
+        row, _created = teaching.upsert_staff(school, last_name=surname, first_name=first, middle_name=patronymic,
+                                              position=position, login=f"t{school.id}-{staff_count}")
         return row
 
     classes = []
     for grade in range(1, 12):
         for letter in letters:
-            school_class = service.create_class(year, grade, letter)
+            school_class = school_classes.create_class(year, grade, letter)
             classes.append(school_class)
             if grade <= 4:
                 teachers[("primary", school_class.id)] = hire("учитель начальных классов")
@@ -112,7 +112,7 @@ def populate_school(school: Tenant, *, pupils_per_class=25, letters=("а",), see
                           file_number=f"{school.id}-{year.starts_on.year}-{pupils:05d}", **owned)
             db.session.add(pupil)
             db.session.flush()
-            service.enrol(pupil, school_class, year.starts_on)
+            school_classes.enrol(pupil, school_class, year.starts_on)
             for mother in (True, False)[: rng.choice((1, 2, 2))]:
                 g_surname, g_first, g_patronymic = _person(rng, female=mother)
                 guardian = Guardian(last_name=g_surname, first_name=g_first, middle_name=g_patronymic,
@@ -140,14 +140,15 @@ def populate_school(school: Tenant, *, pupils_per_class=25, letters=("а",), see
                 day, period, teacher = slot
                 free.remove((day, period))
                 busy_teacher.add((day, period, teacher.id))
-                service.add_timetable_entry(year, weekday=day, period=period, school_class=school_class,
-                                            subject=subjects[row[0]], teacher=teacher, room=str(100 + school_class.grade))
+                schedule.add_timetable_entry(year, weekday=day, period=period, school_class=school_class,
+                                             subject=subjects[row[0]], teacher=teacher,
+                                             room=str(100 + school_class.grade))
                 entries += 1
     added = 0
     if lessons:
-        for term in service.terms_of(year):
+        for term in academic_years.terms_of(year):
             if term.starts_on <= today <= term.ends_on or (today < term.starts_on and term.number == 1):
-                added += service.generate_lessons(term)
+                added += schedule.generate_lessons(term)
     db.session.flush()
     return {"classes": len(classes), "pupils": pupils, "guardians": guardians, "staff": staff_count,
             "timetable": entries, "lessons": added}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core import audit, tabular
 from core.accounts import service as accounts
 from core.extensions import db
-from blueprints.roster import service
+from blueprints.roster import schedule, school_classes, service, teaching
 from blueprints.roster.models import Enrolment, Guardian, GuardianLink, Pupil, Staff, TimetableEntry
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -140,7 +140,7 @@ def run(kind, school, year, filename, data, *, commit: bool, issued_by_id=None, 
 # Pupils ------------------------------------------------------------------------------------------
 
 def _check_pupils(school, year, parsed):
-    classes = {c.name: c for c in service.classes_of(year)}
+    classes = {c.name: c for c in school_classes.classes_of(year)}
     enrolled = dict(db.session.execute(
         select(Pupil.file_number, Enrolment.class_id).join(Enrolment, Enrolment.pupil_id == Pupil.id)
         .where(Pupil.tenant_id == school.id, Enrolment.year_id == year.id)).all())
@@ -253,7 +253,7 @@ def _apply_staff(school, year, parsed, issued_by_id):
 
     summary = {"created": 0, "updated": 0, "codes": []}
     for row in parsed.rows:
-        staff, created = service.upsert_staff(
+        staff, created = teaching.upsert_staff(
             school, last_name=row["last_name"], first_name=row["first_name"], middle_name=row.get("middle_name"),
             position=row["position"], login=row["login"], email=row.get("email"),
             password=secrets.token_urlsafe(24))
@@ -268,11 +268,11 @@ def _apply_staff(school, year, parsed, issued_by_id):
 # Timetable ---------------------------------------------------------------------------------------
 
 def _check_timetable(school, year, parsed):
-    classes = {c.name: c for c in service.classes_of(year)}
+    classes = {c.name: c for c in school_classes.classes_of(year)}
     staff = {s.login: s for s in db.session.execute(select(Staff).where(Staff.tenant_id == school.id)).scalars()}
-    bells = {p.number for p in service.bell_schedule(school)}
-    subjects = {s.name.lower(): s for s in service.subjects_for(school)}
-    subjects.update({(s.short_name or "").lower(): s for s in service.subjects_for(school) if s.short_name})
+    bells = {p.number for p in schedule.bell_schedule(school)}
+    subjects = {s.name.lower(): s for s in teaching.subjects_for(school)}
+    subjects.update({(s.short_name or "").lower(): s for s in teaching.subjects_for(school) if s.short_name})
     taken = {(e.weekday, e.period, e.teacher_id): e for e in db.session.execute(
         select(TimetableEntry).where(TimetableEntry.year_id == year.id)).scalars()}
     class_slots = {(e.weekday, e.period, e.class_id, e.subgroup): e for e in taken.values()}
@@ -309,8 +309,8 @@ def _check_timetable(school, year, parsed):
 def _apply_timetable(school, year, parsed, issued_by_id):
     summary = {"entries": 0}
     for row in parsed.rows:
-        service.add_timetable_entry(year, weekday=row["weekday"], period=row["period"], school_class=row["_class"],
-                                    subject=row["_subject"], teacher=row["_teacher"], subgroup=row.get("subgroup") or "",
-                                    room=row.get("room"))
+        schedule.add_timetable_entry(year, weekday=row["weekday"], period=row["period"], school_class=row["_class"],
+                                     subject=row["_subject"], teacher=row["_teacher"],
+                                     subgroup=row.get("subgroup") or "", room=row.get("room"))
         summary["entries"] += 1
     return summary

@@ -12,7 +12,7 @@ from core.errors import Refused, require
 from core.access import permission
 from core.extensions import db
 from core.uploads import load_upload, save_upload
-from blueprints.roster import imports, service
+from blueprints.roster import academic_years, imports, schedule, school_classes, service, teaching
 from blueprints.roster.models import Assignment, Enrolment, Lesson, Pupil, SchoolClass, Staff, TimetableEntry
 from tenants import service as tenants
 
@@ -32,7 +32,7 @@ def _render(template, school, **context):
                            **context)
 
 
-def _fail(error: service.RosterError):
+def _fail(error: Refused):
     db.session.rollback()
     for field, messages in error.errors.items():
         flash(f"{field}: {' '.join(messages)}", "error")
@@ -42,15 +42,15 @@ def _fail(error: service.RosterError):
 @permission(service.can_read, "school_id")
 def school_panel(school_id):
     school = g.loaded["school_id"]
-    year = service.current_year(school)
-    terms = service.terms_of(year) if year else []
+    year = academic_years.current_year(school)
+    terms = academic_years.terms_of(year) if year else []
     counts = dict(db.session.execute(select(Lesson.term_id, func.count()).where(Lesson.tenant_id == school.id)
                                      .group_by(Lesson.term_id)).all())
-    classes = service.classes_of(year) if year else []
+    classes = school_classes.classes_of(year) if year else []
     sizes = dict(db.session.execute(select(Enrolment.class_id, func.count()).where(
         Enrolment.tenant_id == school.id, Enrolment.to_on.is_(None)).group_by(Enrolment.class_id)).all())
-    return _render("roster/panel.html", school, year=year, years=service.years(school), terms=terms, counts=counts,
-                   classes=classes, sizes=sizes, kinds=imports.TITLES)
+    return _render("roster/panel.html", school, year=year, years=academic_years.years(school), terms=terms,
+                   counts=counts, classes=classes, sizes=sizes, kinds=imports.TITLES)
 
 
 @bp.route("/schools/<int:school_id>/years", methods=["POST"])
@@ -58,9 +58,9 @@ def school_panel(school_id):
 def create_year(school_id):
     school = g.loaded["school_id"]
     try:
-        service.create_year(school, request.form.get("start_year", type=int) or dt.date.today().year)
+        academic_years.create_year(school, request.form.get("start_year", type=int) or dt.date.today().year)
         flash(_("The academic year is created with its terms."))
-    except service.RosterError as error:
+    except Refused as error:
         _fail(error)
     return redirect(url_for("roster.school_panel", school_id=school.id))
 
@@ -69,7 +69,7 @@ def create_year(school_id):
 def generate(term_id):
     term = g.loaded["term_id"]
     school = service.school_of_row(term)
-    added = service.generate_lessons(term)
+    added = schedule.generate_lessons(term)
     flash(_("Lessons added: %(n)s.", n=added))
     return redirect(url_for("roster.school_panel", school_id=school.id))
 
@@ -78,13 +78,13 @@ def generate(term_id):
 @permission(service.can_manage, "school_id")
 def create_class(school_id):
     school = g.loaded["school_id"]
-    year = service.current_year(school)
+    year = academic_years.current_year(school)
     try:
         if year is None:
-            raise service.RosterError({"year": _("Create an academic year first.")})
-        service.create_classes(year, request.form.get("grade_from", type=int), request.form.get("grade_to", type=int),
-                               request.form.get("letters", ""))
-    except service.RosterError as error:
+            raise Refused({"year": _("Create an academic year first.")})
+        school_classes.create_classes(year, request.form.get("grade_from", type=int),
+                                      request.form.get("grade_to", type=int), request.form.get("letters", ""))
+    except Refused as error:
         _fail(error)
     return redirect(url_for("roster.school_panel", school_id=school.id))
 
@@ -94,8 +94,8 @@ def create_class(school_id):
 def class_page(class_id):
     school_class = g.loaded["class_id"]
     school = service.school_of_row(school_class)
-    pupils = service.class_roster(school_class)
-    guardians = service.guardians_by_pupil([p.id for p in pupils])
+    pupils = school_classes.class_roster(school_class)
+    guardians = school_classes.guardians_by_pupil([p.id for p in pupils])
     teacher = db.session.execute(select(Staff).where(Staff.id == school_class.class_teacher_id)).scalar_one_or_none()
     return _render("roster/class.html", school, school_class=school_class, pupils=pupils, guardians=guardians,
                    teacher=teacher)
@@ -117,7 +117,7 @@ def pupils(school_id):
             SchoolClass, SchoolClass.id == Enrolment.class_id)
         .where(Enrolment.pupil_id.in_([p.id for p in rows]), Enrolment.to_on.is_(None))).all()) if rows else {}
     return _render("roster/pupils.html", school, pupils=rows, class_names=class_names,
-                   guardians=service.guardians_by_pupil([p.id for p in rows]),
+                   guardians=school_classes.guardians_by_pupil([p.id for p in rows]),
                    pager={"page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "total": total})
 
 
@@ -133,10 +133,10 @@ def staff(school_id):
     page = max(request.args.get("page", 1, type=int), 1)
     total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
     rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
-    year = service.current_year(school)
+    year = academic_years.current_year(school)
     assignments = db.session.execute(select(Assignment).where(Assignment.year_id == year.id)).scalars().all() if year else []
-    classes = {c.id: c.name for c in service.classes_of(year)} if year else {}
-    subjects = service.subjects_for(school)
+    classes = {c.id: c.name for c in school_classes.classes_of(year)} if year else {}
+    subjects = teaching.subjects_for(school)
     everyone = dict(db.session.execute(select(Staff.id, Staff.last_name).where(Staff.tenant_id == school.id)).all())
     return _render("roster/staff.html", school, staff=rows, subjects=subjects, assignments=assignments,
                    class_names=classes, subject_names={s.id: s.name for s in subjects}, staff_names=everyone,
@@ -148,8 +148,8 @@ def staff(school_id):
 def add_subject(school_id):
     school = g.loaded["school_id"]
     try:
-        service.add_subject(school, request.form.get("name", ""), request.form.get("short_name"))
-    except service.RosterError as error:
+        teaching.add_subject(school, request.form.get("name", ""), request.form.get("short_name"))
+    except Refused as error:
         _fail(error)
     return redirect(url_for("roster.staff", school_id=school.id))
 
@@ -166,23 +166,23 @@ def bells(school_id):
                 start, end = request.form.get(f"start{number}"), request.form.get(f"end{number}")
                 if start and end:
                     periods.append((number, dt.time.fromisoformat(start), dt.time.fromisoformat(end)))
-            service.set_bell_schedule(school, periods)
+            schedule.set_bell_schedule(school, periods)
             flash(_("The bell schedule is saved."))
         except ValueError as error:
-            if isinstance(error, service.RosterError):
+            if isinstance(error, Refused):
                 _fail(error)
             else:
                 flash(_("Times are written as 08:30."), "error")
         return redirect(url_for("roster.bells", school_id=school.id))
-    return _render("roster/bells.html", school, periods={p.number: p for p in service.bell_schedule(school)})
+    return _render("roster/bells.html", school, periods={p.number: p for p in schedule.bell_schedule(school)})
 
 
 @bp.route("/schools/<int:school_id>/timetable")
 @permission(service.can_read, "school_id")
 def timetable(school_id):
     school = g.loaded["school_id"]
-    year = service.current_year(school)
-    classes = service.classes_of(year) if year else []
+    year = academic_years.current_year(school)
+    classes = school_classes.classes_of(year) if year else []
     with_entries = set(db.session.execute(select(TimetableEntry.class_id).where(
         TimetableEntry.year_id == year.id).distinct()).scalars()) if year else set()
     default = next((c for c in classes if c.id in with_entries), classes[0] if classes else None)
@@ -192,11 +192,11 @@ def timetable(school_id):
         entries = db.session.execute(select(TimetableEntry).where(TimetableEntry.class_id == selected.id)).scalars().all()
         for entry in entries:
             grid.setdefault((entry.weekday, entry.period), []).append(entry)
-        names = {s.id: s.name for s in service.subjects_for(school)}
+        names = {s.id: s.name for s in teaching.subjects_for(school)}
         names.update({("t", s.id): s.short_name for s in db.session.execute(
             select(Staff).where(Staff.tenant_id == school.id)).scalars()})
     return _render("roster/timetable.html", school, classes=classes, selected=selected, grid=grid, names=names,
-                   weekdays=service.WEEKDAYS, periods=service.bell_schedule(school))
+                   weekdays=schedule.WEEKDAYS, periods=schedule.bell_schedule(school))
 
 
 @bp.route("/schools/<int:school_id>/imports/<kind>/template.<fmt>")
@@ -219,7 +219,7 @@ def import_page(school_id, kind):
     school = g.loaded["school_id"]
     if kind not in imports.KINDS:
         abort(404)
-    year = service.current_year(school)
+    year = academic_years.current_year(school)
     context = {"kind": kind, "title": imports.TITLES[kind], "parsed": None, "summary": None, "error": None,
                "upload": None, "year": year}
     status = 200
@@ -271,10 +271,10 @@ def _big_import(kind, school, year, filename, data, token):
 @permission(service.can_manage, "school_id")
 def rollover(school_id):
     school = g.loaded["school_id"]
-    year = service.current_year(school)
+    year = academic_years.current_year(school)
     if year is None:
         abort(404)
-    summary = service.rollover(school, year, request.form.get("final_grade", 11, type=int))
+    summary = academic_years.rollover(school, year, request.form.get("final_grade", 11, type=int))
     flash(_("Next year is drafted: %(classes)s classes, %(promoted)s pupils promoted, %(graduated)s graduated.",
             **summary))
     return redirect(url_for("roster.school_panel", school_id=school.id))
@@ -285,6 +285,6 @@ def rollover(school_id):
 def confirm_year(year_id):
     year = g.loaded["year_id"]
     school = service.school_of_row(year)
-    service.confirm_year(year)
+    academic_years.confirm_year(year)
     flash(_("The year %(name)s is confirmed.", name=year.name))
     return redirect(url_for("roster.school_panel", school_id=school.id))

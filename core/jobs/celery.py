@@ -7,6 +7,10 @@ default: Celery's SQLAlchemy transport on a SQLite file under ``instance/``, no 
 Messages are acknowledged after the task ends (``acks_late``) and rejected back to the
 queue when a worker dies, so a job interrupted by a crash runs again on another worker;
 ``core.jobs.service.run`` makes that second run resume rather than repeat.
+
+This module is the Celery side only and imports nothing of the jobs: the one task that
+runs them, ``tabel.run_job``, is declared in ``core/jobs/service.py`` beside ``run``, as
+``core/tasks.py`` declares the periodic one.
 """
 from celery import Celery, Task
 
@@ -41,16 +45,6 @@ class FlaskTask(Task):
 
 
 celery_app = Celery("tabel", task_cls=FlaskTask)
-
-
-@celery_app.task(name="tabel.run_job", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
-def run_job(self, job_id):
-    from core.jobs.service import run
-
-    def retry(countdown):
-        raise self.retry(countdown=countdown)
-
-    run(job_id, retry=retry)
 
 
 def drop_broker_connections():

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from core import audit
 from core.extensions import db
+from core.jobs.celery import celery_app, drop_broker_connections
 from core.jobs.models import Job
 from core.orm import utcnow
 from core.i18n import N_
@@ -110,8 +111,6 @@ def _send_or_fail(row: Job):
         return
     except Exception:  # noqa: BLE001 - a moment's refusal, or the broker is down
         log.warning("job %s: the broker refused it; trying once more", row.id, exc_info=True)
-    from core.jobs.celery import drop_broker_connections
-
     drop_broker_connections()  # the refused connection may be left unusable (a failed transaction)
     time.sleep(0.2)
     try:
@@ -129,8 +128,6 @@ def _send_or_fail(row: Job):
 def send(job_id: int, countdown: int | None = None):
     """Queue the job for a worker; with CELERY_TASK_ALWAYS_EAGER (tests, debugging) run it
     here and now instead (decided by this app's config, not Celery's process-wide one)."""
-    from core.jobs.celery import run_job
-
     if current_app.config.get("CELERY_TASK_ALWAYS_EAGER"):
         run_job.apply(args=[job_id])
     else:
@@ -215,6 +212,17 @@ def run(job_id: int, *, retry: Callable[[int], None] | None = None):
             audit.record(tenant_id=row.tenant_id, action="job.succeeded", obj_type="job", obj_id=job_id,
                          after={"kind": row.kind, "attempts": ctx.attempt}, actor_id=row.created_by_id)
         db.session.commit()
+
+
+@celery_app.task(name="tabel.run_job", bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def run_job(self, job_id):
+    """The one Celery task: every kind runs through it (declared here, not in ``celery.py``,
+    so the Celery side never imports the jobs)."""
+
+    def retry(countdown):
+        raise self.retry(countdown=countdown)
+
+    run(job_id, retry=retry)
 
 
 def retry_job(row: Job) -> Job:

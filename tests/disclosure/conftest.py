@@ -3,7 +3,8 @@ import itertools
 
 import pytest
 
-from blueprints.disclosure.sites import SCENARIOS, SiteServer
+from blueprints.disclosure.site_pages import SCENARIOS
+from blueprints.disclosure.sites import SiteServer
 
 # The slow page answers after 2 s: tests give the crawler a timeout well below that.
 SCENARIO_OPTIONS = {"slow": {"delay": 2.0}}

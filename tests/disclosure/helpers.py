@@ -86,12 +86,12 @@ def checked(kirovsk, monkeypatch, as_platform):
     from sqlalchemy import select
 
     from core.extensions import db
-    from blueprints.disclosure import service
+    from blueprints.disclosure import check_runs
     from tenants.models import Tenant
 
     fake_crawler(monkeypatch, REPORTS)
     with as_platform():
         municipality = db.session.execute(select(Tenant).where(Tenant.id == kirovsk["municipality"]["id"])).scalar_one()
-        run = service.start_check(municipality, permission_checked=True)
+        run = check_runs.start_check(municipality, permission_checked=True)
         kirovsk["run_id"] = run.id
     return kirovsk

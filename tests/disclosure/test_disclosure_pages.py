@@ -72,12 +72,12 @@ def test_the_rating_page_costs_the_same_queries_whatever_the_number_of_schools(
         assert http.get(url).status_code == 200
     for n in range(6):
         make_tenant(f"Гимназия № {n}", parent=checked["municipality"], website_url=f"http://127.0.0.1:9/g{n}/")
-    from blueprints.disclosure import service
+    from blueprints.disclosure import check_runs
     from tenants.models import Tenant
 
     fake_crawler(monkeypatch, REPORTS)
     with as_platform():
-        service.start_check(db.session.get(Tenant, checked["municipality"]["id"]), permission_checked=True)
+        check_runs.start_check(db.session.get(Tenant, checked["municipality"]["id"]), permission_checked=True)
     with count_queries() as many:
         page = http.get(url)
     assert page.get_data(as_text=True).count('class="bar"') == 9
@@ -144,7 +144,7 @@ def test_a_dismissed_fault_shows_its_reason_and_can_be_withdrawn(app, checked, l
 
 
 def test_the_history_shows_each_check_with_fixed_and_new(app, checked, login, monkeypatch, as_platform):
-    from blueprints.disclosure import service
+    from blueprints.disclosure import check_runs, results
     from tenants.models import Tenant
     from tests.disclosure.helpers import report
 
@@ -152,7 +152,7 @@ def test_the_history_shows_each_check_with_fixed_and_new(app, checked, login, mo
     url = "http://127.0.0.1:9/school10/"
     fake_crawler(monkeypatch, {url: report(url, missing=["gosuslugi_link"])})
     with as_platform():
-        service.start_check(db.session.get(Tenant, school["id"]), permission_checked=True)
+        check_runs.start_check(db.session.get(Tenant, school["id"]), permission_checked=True)
     http = signed_in(app, login, checked["school_admin"])
     html = http.get(f"/disclosure/schools/{school['id']}", headers=EN).get_data(as_text=True)
     history = html[html.index('data-testid="history"'):]
@@ -160,7 +160,7 @@ def test_the_history_shows_each_check_with_fixed_and_new(app, checked, login, mo
     assert "<summary>3</summary>" in history  # fixed: the regulation, the outdated document, the microdata
     assert "<summary>1</summary>" in history  # new: the portal link
     with as_platform():
-        first = service.history(db.session.get(Tenant, school["id"]))[-1].check.id
+        first = results.history(db.session.get(Tenant, school["id"]))[-1].check.id
     older = http.get(f"/disclosure/checks/{first}", headers=EN)
     assert older.status_code == 200 and "Show the latest check" in older.get_data(as_text=True)
     run = http.get(f"/disclosure/runs/{checked['run_id']}", headers=EN)

@@ -95,6 +95,24 @@ def test_item_keys_are_unique(ctx):
     assert "disclosure.checklist" in errors
 
 
+@pytest.mark.parametrize("checklist, path, sentence", [
+    ([{**EXTRA, "text_patterns": ["(unclosed"]}], "disclosure.checklist.0.text_patterns.0",
+     "Not a valid regular expression: missing ), unterminated subpattern at position 0"),
+    ([{**EXTRA, "url_patterns": ["[a-"]}], "disclosure.checklist.0.url_patterns.0",
+     "Not a valid regular expression: unterminated character set at position 0"),
+    ([EXTRA, EXTRA], "disclosure.checklist", "Checklist item keys must be unique."),
+])
+def test_a_refused_checklist_is_one_whole_message_under_its_path(api, region_tree, checklist, path, sentence):
+    """WD-1: a region's checklist with a broken pattern is refused through the API with one
+    sentence naming the fault, not one entry per character."""
+    a = region_tree["a"]
+    response = api(a["region_admin"], "POST", f"/api/v1/tenants/{a['region']['id']}/regulation-versions",
+                   json={"effective_from": "2023-09-01", "act": "Приказ министерства № 1", "locked": [],
+                         "values": {"disclosure": {"checklist": checklist}}}, headers={"Accept-Language": "en"})
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {path: [sentence]}
+
+
 @pytest.mark.parametrize("values,path", [
     ({"schedule": "daily"}, "disclosure.schedule"),
     ({"max_pages": 0}, "disclosure.max_pages"),
@@ -118,9 +136,9 @@ def test_the_regions_crawl_limits_are_only_tightened_below(tree, as_platform, ap
         tenants.add_version(load(tree["municipality"]), effective_from=dt.date(2023, 9, 1), act="Приказ № 2",
                             values={"disclosure": {"max_pages": 10, "delay_seconds": 2}})
         db.session.commit()
-        from blueprints.disclosure import service
+        from blueprints.disclosure import check_runs
 
-        settings = service.crawl_settings(load(tree["school"]))
+        settings = check_runs.crawl_settings(load(tree["school"]))
         assert (settings.max_pages, settings.delay) == (10, 2.0)
 
 

@@ -6,9 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from core.errors import Refused
 from core.extensions import db
 from core.orm import utcnow
-from blueprints.disclosure import service
+from blueprints.disclosure import check_runs, false_alarms, results, service
 from blueprints.disclosure.models import DisclosureRun, Dismissal, Finding, SiteCheck
 from tenants.models import Tenant
 from tests.disclosure.helpers import fake_crawler, kirovsk, report  # noqa: F401 - a fixture
@@ -20,7 +21,7 @@ def tenant(row):
 
 def run_with(monkeypatch, target, reports):
     fake_crawler(monkeypatch, reports)
-    return service.start_check(tenant(target), permission_checked=True)
+    return check_runs.start_check(tenant(target), permission_checked=True)
 
 
 def test_a_run_keeps_each_schools_findings_and_score(kirovsk, monkeypatch, as_platform):
@@ -37,14 +38,14 @@ def test_a_run_keeps_each_schools_findings_and_score(kirovsk, monkeypatch, as_pl
         run = db.session.execute(select(DisclosureRun).where(DisclosureRun.id == run.id)).scalar_one()
         assert (run.status, run.schools_total, run.schools_done) == ("finished", 3, 3)
         assert run.job_id is not None
-        checks = {c.tenant_id: c for c in service.run_checks(run)}
+        checks = {c.tenant_id: c for c in results.run_checks(run)}
         assert checks[s2["id"]].score == 100.0
         assert (checks[s5["id"]].required_found, checks[s5["id"]].required_total) == (7, 8)
         assert checks[s5["id"]].broken_links == 1
         assert checks[s10["id"]].outdated_documents == 1 and checks[s10["id"]].microdata_missing == 1
         assert db.session.execute(select(func.count()).select_from(Finding).where(
             Finding.site_check_id == checks[s5["id"]].id)).scalar_one() > 20
-        rating = service.rating(tenant(kirovsk["municipality"]))
+        rating = results.rating(tenant(kirovsk["municipality"]))
         assert [r.school.id for r in rating] == [s2["id"], s5["id"], s10["id"]]
         assert [r.place for r in rating] == [1, 2, 3]
 
@@ -53,7 +54,7 @@ def test_a_school_without_a_website_gets_a_check_saying_so(kirovsk, make_tenant,
     bare = make_tenant("ООШ № 8", parent=kirovsk["municipality"])
     with as_platform():
         run = run_with(monkeypatch, kirovsk["municipality"], {})
-        check = next(c for c in service.run_checks(run) if c.tenant_id == bare["id"])
+        check = next(c for c in results.run_checks(run) if c.tenant_id == bare["id"])
         assert (check.error, check.score) == ("no_website", 0.0)
 
 
@@ -64,30 +65,30 @@ def test_a_false_alarm_stays_dismissed_in_later_runs_and_does_not_lower_the_scor
     faulty = report(missing=["journal_link"])
     with as_platform():
         run_with(monkeypatch, school, {url: faulty})
-        check = service.latest_checks([school["id"]])[school["id"]]
+        check = results.latest_checks([school["id"]])[school["id"]]
         assert check.score < 100
         finding = db.session.execute(select(Finding).where(Finding.site_check_id == check.id,
                                                            Finding.key == "journal_link")).scalar_one()
-        with pytest.raises(service.DisclosureError) as refused:
-            service.dismiss(finding, "   ")
+        with pytest.raises(Refused) as refused:
+            false_alarms.dismiss(finding, "   ")
         assert "reason" in refused.value.errors
-        dismissal = service.dismiss(finding, "Ссылка на журнал в меню, картинкой без текста")
+        dismissal = false_alarms.dismiss(finding, "Ссылка на журнал в меню, картинкой без текста")
         db.session.commit()
-        check = service.latest_checks([school["id"]])[school["id"]]
+        check = results.latest_checks([school["id"]])[school["id"]]
         assert (check.score, check.raw_score < 100, check.required_found) == (100.0, True, check.required_total)
 
         run_with(monkeypatch, school, {url: faulty})  # the next run finds the same fault
-        later = service.latest_checks([school["id"]])[school["id"]]
+        later = results.latest_checks([school["id"]])[school["id"]]
         assert later.id != check.id and later.score == 100.0 and later.raw_score < 100
-        shown = service.grouped(later, service.findings_of(later), service.active_dismissals([school["id"]]))
+        shown = results.grouped(later, results.findings_of(later), service.active_dismissals([school["id"]]))
         item = next(s for s in shown["item"] if s.finding.key == "journal_link")
         assert item.dismissal.id == dismissal.id and not item.is_fault
 
-        service.withdraw(dismissal)
+        false_alarms.withdraw(dismissal)
         db.session.commit()
-        assert service.latest_checks([school["id"]])[school["id"]].score < 100
+        assert results.latest_checks([school["id"]])[school["id"]].score < 100
         assert db.session.execute(select(Dismissal)).scalar_one().withdrawn_at is not None
-        service.dismiss(finding, "Снова: ссылка есть")  # dismissing again reuses the record
+        false_alarms.dismiss(finding, "Снова: ссылка есть")  # dismissing again reuses the record
         assert db.session.execute(select(func.count()).select_from(Dismissal)).scalar_one() == 1
 
 
@@ -96,8 +97,8 @@ def test_only_a_fault_can_be_dismissed(kirovsk, monkeypatch, as_platform):
     with as_platform():
         run_with(monkeypatch, school, {})
         found = db.session.execute(select(Finding).where(Finding.ok.is_(True))).scalars().first()
-        with pytest.raises(service.DisclosureError):
-            service.dismiss(found, "no")
+        with pytest.raises(Refused):
+            false_alarms.dismiss(found, "no")
 
 
 def test_history_says_what_was_fixed_and_what_is_new(kirovsk, monkeypatch, as_platform):
@@ -107,7 +108,7 @@ def test_history_says_what_was_fixed_and_what_is_new(kirovsk, monkeypatch, as_pl
         run_with(monkeypatch, school, {url: report(missing=["journal_link", "gosuslugi_link"],
                                                     broken=["http://127.0.0.1:9/a.pdf"])})
         run_with(monkeypatch, school, {url: report(missing=["gosuslugi_link"], broken=["http://127.0.0.1:9/b.pdf"])})
-        rows = service.history(tenant(school))
+        rows = results.history(tenant(school))
         assert len(rows) == 2
         assert rows[0].fixed == [("item", "journal_link"), ("link", "http://127.0.0.1:9/a.pdf")]
         assert rows[0].new == [("link", "http://127.0.0.1:9/b.pdf")]
@@ -120,8 +121,8 @@ def test_a_second_start_while_a_run_is_under_way_returns_it(kirovsk, as_platform
 
     with as_platform():
         monkeypatch.setattr("core.jobs.service.send", lambda job_id, countdown=None: None)  # nobody runs it
-        first = service.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
-        again = service.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
+        first = check_runs.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
+        again = check_runs.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
         assert again.id == first.id
         assert db.session.execute(select(func.count()).select_from(Job)).scalar_one() == 1
 
@@ -134,15 +135,15 @@ def test_a_run_stopped_half_way_goes_on_from_its_checkpoint(kirovsk, as_platform
     monkeypatch.setitem(app.config, "DISCLOSURE_BATCH", 1)
     with as_platform():
         monkeypatch.setattr("core.jobs.service.send", lambda job_id, countdown=None: None)
-        run = service.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
+        run = check_runs.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
         first = service.schools_under(tenant(kirovsk["municipality"]))[0]
-        service.store_report(run, first, report(first.website_url))  # done before the "crash"
+        check_runs.store_report(run, first, report(first.website_url))  # done before the "crash"
         db.session.commit()
         jobs.run(run.job_id)
         crawled = sorted(url for call in calls for (url, _items) in call.values())
         assert crawled == sorted(s.website_url for s in service.schools_under(tenant(kirovsk["municipality"]))
                                  if s.id != first.id)
-        assert len(service.run_checks(run)) == 3
+        assert len(results.run_checks(run)) == 3
 
 
 def test_a_crawler_crash_on_one_site_is_that_sites_finding(kirovsk, as_platform, monkeypatch):
@@ -155,8 +156,8 @@ def test_a_crawler_crash_on_one_site_is_that_sites_finding(kirovsk, as_platform,
 
     monkeypatch.setattr(crawler, "run", run)
     with as_platform():
-        run_row = service.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
-        checks = {c.url: c for c in service.run_checks(run_row)}
+        run_row = check_runs.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
+        checks = {c.url: c for c in results.run_checks(run_row)}
         assert checks["http://127.0.0.1:9/school5/"].error == "crashed"
         assert checks["http://127.0.0.1:9/school2/"].score == 100.0
 
@@ -168,10 +169,10 @@ def test_a_run_whose_attempt_fails_is_shown_as_failed(kirovsk, as_platform, monk
     def refuse(run, school, report_):
         raise RuntimeError("database unavailable")
 
-    monkeypatch.setattr(service, "store_report", refuse)
+    monkeypatch.setattr(check_runs, "store_report", refuse)
     with as_platform():
         monkeypatch.setattr("core.jobs.service.send", lambda job_id, countdown=None: None)
-        run = service.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
+        run = check_runs.start_check(tenant(kirovsk["municipality"]), permission_checked=True)
         from core.jobs import service as jobs
 
         try:
@@ -201,8 +202,8 @@ def test_the_schedule_starts_checks_that_are_due(kirovsk, as_platform, monkeypat
             check.checked_at = utcnow() - timedelta(days=age_days)
         db.session.commit()
         expected = {kirovsk["municipality"]["id"]: sorted(s["id"] for s in kirovsk["schools"])} if due else {}
-        assert service.due_schools() == expected
-        runs = service.start_due_checks()
+        assert check_runs.due_schools() == expected
+        runs = check_runs.start_due_checks()
         assert len(runs) == (1 if due else 0)
 
 
@@ -249,8 +250,8 @@ def test_a_check_that_could_not_read_the_site_fixes_nothing_in_the_history(kirov
         for answer in (report(url, missing=["gosuslugi_link"]), report(url, site_error="timeout"),
                        report(url, missing=["gosuslugi_link"])):
             fake_crawler(monkeypatch, {url: answer})
-            service.start_check(school, permission_checked=True)
-        newest, down, first = service.history(school)
+            check_runs.start_check(school, permission_checked=True)
+        newest, down, first = results.history(school)
         assert down.check.error == "timeout" and (down.fixed, down.new) == ([], [])
         assert (newest.fixed, newest.new) == ([], [])
         assert first.check.error is None

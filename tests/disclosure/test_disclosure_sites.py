@@ -6,7 +6,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from core.extensions import db
-from blueprints.disclosure import service
+from blueprints.disclosure import check_runs, results
 from blueprints.disclosure.models import DisclosureRun, Finding
 from core.jobs.models import Job
 from tenants import service as tenants
@@ -32,14 +32,14 @@ def test_hostile_sites_are_findings_never_a_crash(app, make_tenant, sites_server
                             act="Приказ № 1", values={"disclosure": {"timeout_seconds": 1, "max_pages": 10}})
         db.session.commit()
         target = db.session.execute(select(Tenant).where(Tenant.id == municipality["id"])).scalar_one()
-        run = service.start_check(target, permission_checked=True)
+        run = check_runs.start_check(target, permission_checked=True)
         job = db.session.execute(select(Job).where(Job.id == run.job_id)).scalar_one()
         assert job.status == "succeeded", job.error
         assert job.result["schools"] == len(urls)
         assert job.result_url.endswith(f"/disclosure/tenants/{municipality['id']}")
         run = db.session.execute(select(DisclosureRun).where(DisclosureRun.id == run.id)).scalar_one()
         assert (run.status, run.schools_done) == ("finished", len(urls))
-        checks = {c.tenant_id: c for c in service.run_checks(run)}
+        checks = {c.tenant_id: c for c in results.run_checks(run)}
         by_name = {name: checks[school_id] for name, school_id in schools.items()}
 
         assert by_name["good"].error is None and by_name["good"].score >= 90
@@ -65,7 +65,7 @@ def test_hostile_sites_are_findings_never_a_crash(app, make_tenant, sites_server
         assert [(f.key, f.status, f.ok, f.detail) for f in too_large] == [
             ("too_large", "too_large", False,
              {"bytes_read": 2_000_000, "limit": 2_000_000, "content_length": 50 * 1024 * 1024})]
-        ranking = [row.school.id for row in service.rating(target)]
+        ranking = [row.school.id for row in results.rating(target)]
         assert ranking[0] in (schools["good"], schools["cp1251"])
 
 
@@ -102,8 +102,8 @@ def test_the_demo_sites_move_off_taken_ports_and_the_demo_schools_follow(app, as
                 # a demo loaded again later reads where the sites listen
                 assert _demo_sites(app, logins=[]) == "6 school websites served by `flask demo sites`"
                 db.session.commit()
-                run = service.start_check(school, permission_checked=True)
-                check = next(iter(service.run_checks(db.session.get(DisclosureRun, run.id))))
+                run = check_runs.start_check(school, permission_checked=True)
+                check = next(iter(results.run_checks(db.session.get(DisclosureRun, run.id))))
                 assert check.url == urls["СОШ № 2"] and check.error is None and check.pages_fetched > 1
         finally:
             server.stop()

@@ -28,7 +28,7 @@ def perm_school(make_tenant, make_user, make_roster, raw_sql, as_platform):
     else:
         # Two days ago was a weekend or a holiday: move a maths lesson of that term there
         # (a one-off change of the timetable), so the walk runs on any day.
-        from blueprints.roster import service
+        from blueprints.roster import schedule
         from blueprints.roster.models import Lesson, Term
         from core.extensions import db
 
@@ -39,7 +39,7 @@ def perm_school(make_tenant, make_user, make_roster, raw_sql, as_platform):
             lesson = db.session.execute(db.select(Lesson).where(Lesson.term_id == term.id,
                                                                 Lesson.teacher_id == roster["teacher_id"])
                                         .order_by(Lesson.held_on.desc())).scalars().first()
-            service.change_lesson(lesson, on=two_days_ago, period=3, reason="перенос")
+            schedule.change_lesson(lesson, on=two_days_ago, period=3, reason="перенос")
             db.session.commit()
             lesson_id = lesson.id
     return {"region": region, "admin": make_user("perm", "region_admin", region), "teacher": teacher,

@@ -63,7 +63,7 @@ def test_timetable_refuses_a_double_booked_teacher_and_lessons_outside_the_bells
 
 
 def test_lessons_are_generated_for_the_term_skipping_holidays_and_only_once(api, region_tree, make_roster, as_platform):
-    from blueprints.roster import service
+    from blueprints.roster import academic_years
     from blueprints.roster.models import AcademicYear, Term
     from core.extensions import db
 
@@ -72,7 +72,7 @@ def test_lessons_are_generated_for_the_term_skipping_holidays_and_only_once(api,
     with as_platform():
         term = db.session.get(Term, roster["term_id"])
         year = db.session.get(AcademicYear, roster["year_id"])
-        service.add_holiday(year, "Осенние каникулы", term.ends_on - dt.timedelta(days=6), term.ends_on)
+        academic_years.add_holiday(year, "Осенние каникулы", term.ends_on - dt.timedelta(days=6), term.ends_on)
         db.session.commit()
         first, last = term.starts_on, term.ends_on - dt.timedelta(days=7)
     weekdays = sum(1 for n in range((last - first).days + 1) if (first + dt.timedelta(days=n)).isoweekday() <= 5)
@@ -113,7 +113,7 @@ def test_pupils_and_guardians_cannot_read_the_school_lists(client, token, region
 
 
 def test_rollover_promotes_graduates_and_drafts_next_year(api, region_tree, make_roster, as_platform):
-    from blueprints.roster import service
+    from blueprints.roster import school_classes
     from blueprints.roster.models import AcademicYear, Pupil
     from core.extensions import db
     from tenants.models import Tenant
@@ -123,12 +123,12 @@ def test_rollover_promotes_graduates_and_drafts_next_year(api, region_tree, make
     with as_platform():
         school = db.session.get(Tenant, a["school"]["id"])
         year = db.session.get(AcademicYear, roster["year_id"])
-        senior = service.create_class(year, 11, "а")
+        senior = school_classes.create_class(year, 11, "а")
         pupil = Pupil(last_name="Выпускник", first_name="Олег", birth_date=dt.date(year.starts_on.year - 17, 1, 1),
                       file_number="G-1", tenant_id=school.id, region_id=school.path_ids[0])
         db.session.add(pupil)
         db.session.flush()
-        service.enrol(pupil, senior, year.starts_on)
+        school_classes.enrol(pupil, senior, year.starts_on)
         db.session.commit()
     first = api(a["school_admin"], "POST", f"/api/v1/schools/{a['school']['id']}/rollover", json={})
     assert first.status_code == 200, first.json

@@ -377,3 +377,18 @@ def test_the_region_above_wins_over_a_school_that_had_it_off(client, token, regi
     body = client.get(f"/api/v1/tenants/{a['school']['id']}/regulations?on=2021-01-01", headers=school).json
     source = body["provenance"]["security.admin_second_factor"]
     assert (source["value"], source["tenant_id"]) == (True, a["region"]["id"])
+
+
+@pytest.mark.parametrize("values, path, sentence", [
+    ({"calendar": {"year_start": "1 September"}}, "calendar.year_start", "Use the form MM-DD (e.g. 09-01)."),
+    # PR-1: print periods per grade range
+    ({"printing": {"periods": [{"levels": [9, 1], "every": "quarter"}]}}, "printing.periods.0.levels",
+     "A grade level range is two levels, lowest first (e.g. [2, 9])."),
+])
+def test_a_refused_value_is_one_whole_message_under_its_path(api, region_tree, values, path, sentence):
+    """A validator's message is one sentence, not one entry per character."""
+    a = region_tree["a"]
+    response = api(a["region_admin"], "POST", f"/api/v1/tenants/{a['region']['id']}/regulation-versions",
+                   json=version("2020-09-01", values), headers={"Accept-Language": "en"})
+    assert response.status_code == 422, response.json
+    assert response.json["errors"] == {path: [sentence]}
