@@ -7,9 +7,10 @@ from flask import g
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core import audit
+from core import audit, clock
 from core.accounts import service as accounts
 from core.extensions import db
+from core.orm import utcnow
 from tenants import service as tenants
 from tenants.models import Tenant
 from blueprints.roster.models import (AcademicYear, Assignment, BellPeriod, Enrolment, Guardian, GuardianLink,
@@ -100,7 +101,7 @@ def years(school: Tenant) -> list[AcademicYear]:
 
 
 def current_year(school: Tenant, on: dt.date | None = None) -> AcademicYear | None:
-    on = on or dt.date.today()
+    on = on or clock.today()
     rows = years(school)
     return next((y for y in rows if y.starts_on <= on <= y.ends_on and y.status != "draft"), rows[0] if rows else None)
 
@@ -488,7 +489,7 @@ def generate_lessons(term: Term) -> int:
                              "period": entry.period, "starts_at": bell.starts_at, "ends_at": bell.ends_at,
                              "subgroup": entry.subgroup, "room": entry.room, "is_cancelled": False,
                              "is_one_off": False, "tenant_id": term.tenant_id, "region_id": term.region_id,
-                             "created_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)})
+                             "created_at": utcnow()})
                 existing.add(key)
         day += dt.timedelta(days=1)
     if rows:

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, or_, select
 
-from core import tabular
+from core import clock, tabular
 from core.extensions import db
 from core.uploads import load_upload, save_upload
 from blueprints.roster import imports, service
@@ -65,7 +65,7 @@ def school_panel(school_id):
 def create_year(school_id):
     school = _school()
     try:
-        service.create_year(school, request.form.get("start_year", type=int) or dt.date.today().year)
+        service.create_year(school, request.form.get("start_year", type=int) or clock.today().year)
         db.session.commit()
         flash(_("The academic year is created with its terms."))
     except service.RosterError as error:
