@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from core import storage
+from core import clock, storage
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -66,7 +66,7 @@ def test_deleting_and_missing_objects(store):
 
 def test_a_retained_archive_cannot_be_deleted_before_its_date(store):
     """RT-2: S3 Object Lock (COMPLIANCE) on SeaweedFS; the same promise on local disk."""
-    until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=365 * 5)
+    until = clock.now() + dt.timedelta(days=365 * 5)
     store.put("archive/2026/journal.pdf", TEXT, retain_until=until)
     assert store.head("archive/2026/journal.pdf").retain_until.date() == until.date()
     with pytest.raises(storage.ObjectLocked):
