@@ -39,7 +39,7 @@ _SEAL_VERSION = "v1"
 
 
 def clock() -> float:
-    """Now, as a UNIX time. Tests put a fixed instant here."""
+    """Now, as a UNIX time (``core.clock``, which tests stand at a fixed instant)."""
     return wall_clock.now().timestamp()
 
 

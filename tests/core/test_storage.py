@@ -150,3 +150,16 @@ def test_keys_are_listed_without_reading_each_object(store):
                                             "audit-anchors/20260101T010000.000000Z.json"]
     assert store.keys("nothing/") == []
     assert len(store.keys()) == 4
+
+
+def test_on_disk_the_retention_ends_on_the_apps_clock(tmp_path, app_clock):
+    """The local store judges a retention by ``core.clock`` (S3 by the server's own clock),
+    so a test moves the clock past the date instead of waiting for it."""
+    store = storage.LocalStorage(tmp_path / "storage")
+    store.put("archive/2026/journal.pdf", TEXT, retain_until=clock.now() + dt.timedelta(days=1))
+    with pytest.raises(storage.ObjectLocked):
+        store.delete("archive/2026/journal.pdf")
+    app_clock.advance(days=1, seconds=1)
+    store.delete("archive/2026/journal.pdf")
+    with pytest.raises(storage.NotFound):
+        store.head("archive/2026/journal.pdf")
