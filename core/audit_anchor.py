@@ -32,7 +32,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import func, select, tuple_
 
-from core import audit
+from core import audit, clock
 from core.audit import AuditEntry, Reconciliation, _Head
 from core.extensions import db
 from core.storage import Storage, StorageError, build, storage_for
@@ -121,7 +121,7 @@ def key_for(moment: datetime) -> str:
 
 def write_anchor(heads: dict[int, _Head], now: datetime | None = None) -> str:
     """Sign the heads and store them under retention; returns the object's key."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    now = (now or clock.now()).astimezone(timezone.utc)
     payload = {"written_at": now.isoformat(timespec="microseconds"),
                "heads": {str(chain): {"seq": head.seq, "hash": head.hash}
                          for chain, head in sorted(heads.items())}}

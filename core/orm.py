@@ -4,12 +4,13 @@ from datetime import datetime, timezone
 from flask import abort
 from sqlalchemy import select
 
+from core import clock
 from core.extensions import db
 
 
 def utcnow() -> datetime:
     """Naive UTC, as stored in every ``*_at`` column (SQLite keeps no offset)."""
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return clock.now().astimezone(timezone.utc).replace(tzinfo=None)
 
 
 def as_aware(value: datetime | None) -> datetime | None:

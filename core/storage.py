@@ -32,6 +32,8 @@ from urllib.parse import quote, unquote
 from flask import current_app
 from itsdangerous import URLSafeTimedSerializer
 
+from core import clock
+
 CHUNK = 1024 * 1024
 
 
@@ -175,7 +177,7 @@ class LocalStorage(Storage):
 
     def _refuse_if_locked(self, key):
         until = self.head(key).retain_until
-        if until and until > dt.datetime.now(dt.timezone.utc):
+        if until and until > clock.now():
             raise ObjectLocked(f"{key} is retained until {until.isoformat()}")
 
     def delete(self, key):

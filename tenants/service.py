@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm.attributes import flag_modified
 
-from core import audit
+from core import audit, clock
 from core.errors import NotAllowed, Refused, require  # noqa: F401 - require: the rules' callers use it from here
 from core.accounts import service as accounts
 from core.orm import get_or_404
@@ -261,10 +261,7 @@ def effective(tenant: Tenant, on: date | None = None) -> regulations.Effective:
 
 def local_today(tenant: Tenant, chain=None) -> date:
     """Today in the tenant's own time zone (DL-5): in Tomsk the day starts 7 hours before UTC's."""
-    import datetime as dt
-
-    zone = zoneinfo.ZoneInfo(inherited(tenant, chain)["timezone"])
-    return dt.datetime.now(zone).date()
+    return clock.today(zoneinfo.ZoneInfo(inherited(tenant, chain)["timezone"]))
 
 
 def _effective_for_chain(chain, on):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core import audit
+from core import audit, clock
 from core.errors import NotAllowed, Refused
 from core.extensions import db
 from core.orm import utcnow
@@ -65,7 +65,7 @@ def term_marks(school_class: SchoolClass, subject_id: int, term: Term) -> list[d
         FinalMark.class_id == school_class.id, FinalMark.subject_id == subject_id,
         FinalMark.period_key == f"term:{term.id}")).scalars()}
     zone = ZoneInfo(tenants.inherited(school)["timezone"])
-    running = dt.datetime.now(zone).date() <= term.ends_on
+    running = clock.today(zone) <= term.ends_on
     pupils = db.session.execute(select(Pupil).join(Enrolment, Enrolment.pupil_id == Pupil.id).where(
         Enrolment.class_id == school_class.id, Enrolment.to_on.is_(None))
         .order_by(Pupil.last_name, Pupil.first_name)).scalars().all()
@@ -89,7 +89,7 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
         Assignment.class_id == school_class.id, Assignment.subject_id == subject_id,
         Assignment.teacher_id == staff.id)).first() is not None
     zone = ZoneInfo(tenants.inherited(school)["timezone"])
-    locked = academic_years.period_closed(term.ends_on, regulation, dt.datetime.now(zone).date())
+    locked = academic_years.period_closed(term.ends_on, regulation, clock.today(zone))
     if locked:
         if by.role != "school_admin":
             raise NotAllowed()

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from core import clock
 from core.extensions import db
 from blueprints.journal import deadlines
 from blueprints.journal.models import LessonRecord
@@ -24,7 +25,7 @@ def missing(school, *, teacher_id=None, class_id=None, since: dt.date | None = N
     date. A fixed number of queries whatever the number of lessons."""
     chain = tenants.chain_of(school)
     zone = ZoneInfo(tenants.inherited(school, chain)["timezone"])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = clock.now()
     until = until or now.astimezone(zone).date()
     stmt = (select(Lesson, LessonRecord, SchoolClass.grade, SchoolClass.letter)
             .join(SchoolClass, SchoolClass.id == Lesson.class_id)

@@ -8,6 +8,7 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core import clock
 from core.errors import NotAllowed, Refused
 from core.extensions import db
 from blueprints.journal.context import Actor, Context, record_of
@@ -46,7 +47,7 @@ def is_teacher_of(ctx: Context, actor: Actor, record: LessonRecord | None = None
 
 def is_locked(ctx: Context, today: dt.date | None = None) -> bool:
     """A term locks ``lock_after_period_days`` after it ends (in the school's local date)."""
-    return academic_years.period_closed(ctx.term.ends_on, ctx.regulation, today or dt.datetime.now(ctx.zone).date())
+    return academic_years.period_closed(ctx.term.ends_on, ctx.regulation, today or clock.today(ctx.zone))
 
 
 def authorise_write(ctx: Context, actor: Actor, record, reason: str | None, *, load_record=False):

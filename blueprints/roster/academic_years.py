@@ -6,6 +6,7 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core import clock
 from core.errors import Refused
 from core import audit
 from core.extensions import db
@@ -27,7 +28,7 @@ def years(school: Tenant) -> list[AcademicYear]:
 
 
 def current_year(school: Tenant, on: dt.date | None = None) -> AcademicYear | None:
-    on = on or dt.date.today()
+    on = on or clock.today()
     rows = years(school)
     return next((y for y in rows if y.starts_on <= on <= y.ends_on and y.status != "draft"), rows[0] if rows else None)
 

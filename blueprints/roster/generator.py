@@ -11,6 +11,7 @@ import random
 
 from sqlalchemy import select
 
+from core import clock
 from core.extensions import db
 from blueprints.roster import academic_years, schedule, school_classes, teaching
 from blueprints.roster.models import Guardian, GuardianLink, Pupil, Subject
@@ -67,7 +68,7 @@ def populate_school(school: Tenant, *, pupils_per_class=25, letters=("а",), see
                     today: dt.date | None = None) -> dict:
     """Fill a school with a current year of data. Returns counts."""
     rng = random.Random(seed if seed is not None else school.id)
-    today = today or dt.date.today()
+    today = today or clock.today()
     region = db.session.execute(select(Tenant).where(Tenant.id == school.path_ids[0])).scalar_one()
     subjects = regional_subjects(region)
     start_year = today.year if today.month >= 9 else today.year - 1

@@ -6,9 +6,10 @@ import datetime as dt
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core.errors import Refused
 from core import audit
+from core.errors import Refused
 from core.extensions import db
+from core.orm import utcnow
 from tenants import service as tenants
 from tenants.models import Tenant
 from blueprints.roster.models import (AcademicYear, BellPeriod, Holiday, Lesson, SchoolClass, Staff, Subject, Term,
@@ -113,7 +114,7 @@ def generate_lessons(term: Term) -> int:
                              "period": entry.period, "starts_at": bell.starts_at, "ends_at": bell.ends_at,
                              "subgroup": entry.subgroup, "room": entry.room, "is_cancelled": False,
                              "is_one_off": False, "tenant_id": term.tenant_id, "region_id": term.region_id,
-                             "created_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)})
+                             "created_at": utcnow()})
                 existing.add(key)
         day += dt.timedelta(days=1)
     if rows:

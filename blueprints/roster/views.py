@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, or_, select
 
-from core import tabular
-from core.errors import Refused, require
+from core import clock, tabular
 from core.access import permission
+from core.errors import Refused, require
 from core.extensions import db
 from core.uploads import load_upload, save_upload
 from blueprints.roster import academic_years, imports, schedule, school_classes, service, teaching
@@ -58,7 +58,7 @@ def school_panel(school_id):
 def create_year(school_id):
     school = g.loaded["school_id"]
     try:
-        academic_years.create_year(school, request.form.get("start_year", type=int) or dt.date.today().year)
+        academic_years.create_year(school, request.form.get("start_year", type=int) or clock.today().year)
         flash(_("The academic year is created with its terms."))
     except Refused as error:
         _fail(error)

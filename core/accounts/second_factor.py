@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
 
 import pyotp
 from flask import current_app
@@ -24,6 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 
 from core import audit
+from core import clock as wall_clock
 from core.accounts.models import ADMIN_ROLES, Membership, RecoveryCode, SecondFactor, User
 from core.accounts.service import CODE_ALPHABET, memberships_of
 from core.errors import Refused
@@ -40,8 +40,8 @@ _SEAL_VERSION = "v1"
 
 
 def clock() -> float:
-    """Now, as a UNIX time. Tests put a fixed instant here."""
-    return time.time()
+    """Now, as a UNIX time (``core.clock``, which tests stand at a fixed instant)."""
+    return wall_clock.now().timestamp()
 
 
 # The policy ------------------------------------------------------------------------------

@@ -183,8 +183,9 @@ class _RedisStore:
         name = self.PREFIX + key
         pipe = self.redis.pipeline()
         pipe.hset(name, "locked_until", _unix(until))
-        # A lock outlives the memory when it is longer than the window it was earned in.
-        pipe.expireat(name, int(_unix(max(until, utcnow() + memory))), gt=True)
+        # A lock outlives the memory when it is longer than the window it was earned in. The
+        # expiry is relative: Redis counts it on its own clock, which is not the app's.
+        pipe.expire(name, int(max(until - utcnow(), memory).total_seconds()), gt=True)
         pipe.execute()
 
     def locked_until(self, keys, now):

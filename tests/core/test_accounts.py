@@ -41,28 +41,24 @@ def test_wrong_passwords_lock_the_account_progressively_not_the_school(database_
     assert http.post("/login", data={"login": "teacher-a", "password": region_tree["a"]["teacher"]["password"]}).status_code == 302
 
 
-def test_each_failure_after_a_lock_doubles_it(database_url, app):
-    import datetime as dt
-
-    from core import create_app
+def test_each_failure_after_a_lock_doubles_it(database_url, app, app_clock):
+    from core import clock, create_app
     from core.accounts import throttle
 
     limited = create_app(app_config(database_url, LOGIN_THROTTLE_ENABLED=True, LOGIN_FREE_FAILURES=2,
                                     LOGIN_LOCK_SECONDS=60))
-    t0 = dt.datetime(2026, 12, 2, 9, 0)
     waits = []
-    with limited.test_request_context("/login", method="POST"):
-        now = t0
+    with limited.test_request_context("/login", method="POST"), clock.fixed(app_clock()) as still:
         for _ in range(4):
             try:
-                throttle.check("ivanova", now=now)
+                throttle.check("ivanova")
             except throttle.Throttled as locked:
                 waits.append(locked.retry_after)
-                now += dt.timedelta(seconds=locked.retry_after + 1)
-                throttle.check("ivanova", now=now)  # the lock is over
-            throttle.failed("ivanova", now=now)
+                still.advance(locked.retry_after + 1)
+                throttle.check("ivanova")  # the lock is over
+            throttle.failed("ivanova")
         with pytest.raises(throttle.Throttled) as last:
-            throttle.check("ivanova", now=now)
+            throttle.check("ivanova")
     assert waits == [60, 120] and last.value.retry_after == 240
 
 
@@ -283,30 +279,22 @@ def test_sign_out_ends_the_session_on_the_server(app, login, region_tree):
     assert thief.get("/account").status_code == 302
 
 
-def _age_sessions(app, **shift):
-    import datetime as dt
-
-    from core.accounts.models import AccountSession
-    from core.extensions import db
-
-    with app.app_context():
-        table = AccountSession.__table__
-        with db.engine.begin() as conn:
-            for row in conn.execute(table.select()).all():
-                values = {k: getattr(row, k) - dt.timedelta(**{"seconds": v}) for k, v in shift.items()}
-                conn.execute(table.update().where(table.c.id == row.id).values(**values))
-
-
-def test_a_session_ends_when_idle_and_at_its_absolute_age(app, login, region_tree):
+def test_a_session_ends_when_idle_and_at_its_absolute_age(app, login, region_tree, app_clock):
+    idle, max_age = app.config["SESSION_IDLE_TIMEOUT"], app.config["SESSION_MAX_AGE"]
     browser = login(app.test_client(), region_tree["a"]["teacher"])
-    _age_sessions(app, last_seen_at=app.config["SESSION_IDLE_TIMEOUT"] - 120)
+    app_clock.advance(idle - 120)
     assert browser.get("/account").status_code == 200  # still active: and this touches it
-    _age_sessions(app, last_seen_at=app.config["SESSION_IDLE_TIMEOUT"] - 120)
+    app_clock.advance(idle - 120)
     assert browser.get("/account").status_code == 200  # the touch above kept it alive
-    _age_sessions(app, last_seen_at=app.config["SESSION_IDLE_TIMEOUT"] + 1)
+    app_clock.advance(idle + 1)
     assert browser.get("/account").status_code == 302
     busy = login(app.test_client(), region_tree["a"]["school_admin"])
-    _age_sessions(app, created_at=app.config["SESSION_MAX_AGE"] + 1)
+    step, lived = idle - 120, 0
+    while lived + step < max_age:  # in use all along, never idle
+        app_clock.advance(step)
+        lived += step
+        assert busy.get("/account").status_code == 200
+    app_clock.advance(max_age - lived + 1)
     assert busy.get("/account").status_code == 302
 
 

@@ -1,6 +1,8 @@
 """The audit log is hash-chained per tenant; `flask audit verify` finds edits and removals (RT-2)."""
 import pytest
 
+from core import clock
+
 
 @pytest.fixture
 def history(client, token, region_tree):
@@ -361,7 +363,7 @@ def test_a_final_mark_edited_in_sql_is_reported_by_the_nightly_job(app, client, 
     from core.jobs import enqueue
     from core.jobs.models import Job
 
-    today = dt.date.today()  # SCHOOL_DAY: the graded fixture runs on it
+    today = clock.today()  # SCHOOL_DAY: the graded fixture runs on it
     term = next((t for t in raw_sql("SELECT id, starts_on, ends_on FROM term WHERE level_from <= 5 AND level_to >= 5")
                  if str(t.starts_on) <= str(today) <= str(t.ends_on)), None)
     assert term is not None, "SCHOOL_DAY falls in a term"

@@ -2,8 +2,8 @@
 a code or a recovery code, replays and guesses refused, the regulation that requires it,
 and the API token.
 
-Every code is computed for a fixed instant (pyotp's ``TOTP.at``) that the server's clock
-is set to: nothing here depends on the real time."""
+Every code is computed for a fixed instant (pyotp's ``TOTP.at``) that the app's clock
+(``core.clock``) stands at: nothing here depends on the real time."""
 import datetime as dt
 import hashlib
 import re
@@ -12,6 +12,7 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
+from core import clock as core_clock
 from core.accounts import second_factor
 from core.accounts import service as accounts
 from core.tenancy import unscoped
@@ -22,21 +23,23 @@ T0 = 1_800_000_000  # 2027-01-15 08:00 UTC, at the start of a 30-second step
 
 
 class Clock:
-    def __init__(self, now):
-        self.now = now
+    """The app's clock standing at a UNIX time, moved on by hand."""
 
-    def __call__(self):
-        return self.now
+    def __init__(self, fixed):
+        self.fixed = fixed
+
+    @property
+    def now(self):
+        return self.fixed().timestamp()
 
     def advance(self, seconds):
-        self.now += seconds
+        self.fixed.advance(seconds)
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    fixed = Clock(T0)
-    monkeypatch.setattr(second_factor, "clock", fixed)
-    return fixed
+def clock(app_clock):
+    with core_clock.fixed(dt.datetime.fromtimestamp(T0, dt.timezone.utc)) as fixed:
+        yield Clock(fixed)
 
 
 def totp(secret, at):

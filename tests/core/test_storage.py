@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from core import storage
+from core import clock, storage
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -66,7 +66,7 @@ def test_deleting_and_missing_objects(store):
 
 def test_a_retained_archive_cannot_be_deleted_before_its_date(store):
     """RT-2: S3 Object Lock (COMPLIANCE) on SeaweedFS; the same promise on local disk."""
-    until = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=365 * 5)
+    until = clock.now() + dt.timedelta(days=365 * 5)
     store.put("archive/2026/journal.pdf", TEXT, retain_until=until)
     assert store.head("archive/2026/journal.pdf").retain_until.date() == until.date()
     with pytest.raises(storage.ObjectLocked):
@@ -150,3 +150,16 @@ def test_keys_are_listed_without_reading_each_object(store):
                                             "audit-anchors/20260101T010000.000000Z.json"]
     assert store.keys("nothing/") == []
     assert len(store.keys()) == 4
+
+
+def test_on_disk_the_retention_ends_on_the_apps_clock(tmp_path, app_clock):
+    """The local store judges a retention by ``core.clock`` (S3 by the server's own clock),
+    so a test moves the clock past the date instead of waiting for it."""
+    store = storage.LocalStorage(tmp_path / "storage")
+    store.put("archive/2026/journal.pdf", TEXT, retain_until=clock.now() + dt.timedelta(days=1))
+    with pytest.raises(storage.ObjectLocked):
+        store.delete("archive/2026/journal.pdf")
+    app_clock.advance(days=1, seconds=1)
+    store.delete("archive/2026/journal.pdf")
+    with pytest.raises(storage.NotFound):
+        store.head("archive/2026/journal.pdf")

@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import expect
 
+from core import clock
+
 from tests.e2e import browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("school_day")]
@@ -20,7 +22,7 @@ def perm_school(make_tenant, make_user, make_roster, raw_sql, as_platform):
     school = make_tenant("МАОУ «СОШ № 12»", parent=city)
     teacher = make_user("teacher12", "teacher", school)
     roster = make_roster(school, pupils=4, lessons=True, teacher_user=teacher)
-    two_days_ago = dt.datetime.now(PERM).date() - dt.timedelta(days=2)
+    two_days_ago = clock.today(PERM) - dt.timedelta(days=2)
     rows = raw_sql("SELECT id FROM lesson WHERE class_id = :c AND teacher_id = :t AND held_on = :d",
                    c=roster["class_id"], t=roster["teacher_id"], d=two_days_ago)
     if rows:

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from blueprints.journal.marks import suggested_mark
+from core import clock
 from tenants import sections
 
 GRADING = sections.GRADING.defaults
@@ -37,7 +38,7 @@ def test_a_weighted_rule_counts_written_work_more():
 
 def current_term(api, user, roster):
     terms = api(user, "GET", f"/api/v1/years/{roster['year_id']}/terms").json
-    today = dt.date.today().isoformat()
+    today = clock.today().isoformat()
     return next((t for t in terms if t["starts_on"] <= today <= t["ends_on"] and t["level_from"] <= 5 <= t["level_to"]), None)
 
 

@@ -5,12 +5,14 @@ import datetime as dt
 
 import pytest
 
+from core import clock
+
 
 def _lesson_held(raw_sql, roster):
     """The timetabled teacher's latest lesson held up to today (the page shows its column)."""
     return raw_sql("SELECT id FROM lesson WHERE class_id = :c AND teacher_id = :t AND held_on <= :d "
                    "ORDER BY held_on DESC LIMIT 1", c=roster["class_id"], t=roster["teacher_id"],
-                   d=dt.date.today())[0].id
+                   d=clock.today())[0].id
 
 
 @pytest.fixture

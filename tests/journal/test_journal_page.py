@@ -1,6 +1,8 @@
 """The journal page: pupils by lessons, in a fixed number of queries whatever the size."""
 import pytest
 
+from core import clock
+
 
 def test_the_page_shows_pupils_lessons_and_marks(client, login, token, region_tree, make_roster, raw_sql):
     a = region_tree["a"]
@@ -78,7 +80,7 @@ def test_the_marks_page_shows_the_forecast_and_saves_a_term_mark(client, login, 
 
     ends = raw_sql("SELECT ends_on FROM term WHERE id = :t", t=term_id)[0].ends_on
     ends = ends if isinstance(ends, dt.date) else dt.date.fromisoformat(str(ends))
-    closed = dt.date.today() > ends + dt.timedelta(days=5)
+    closed = clock.today() > ends + dt.timedelta(days=5)
     saved = client.post(f"/classes/{roster['class_id']}/marks", data={
         "subject_id": roster["subject_id"], "term_id": term_id, f"mark:{pupil}": "4"})
     stored = [(r.value, r.kind) for r in raw_sql("SELECT value, kind FROM final_mark WHERE pupil_id = :p", p=pupil)]

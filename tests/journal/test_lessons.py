@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core import clock
+
 
 def at_once(app, headers, requests):
     """Send PUT requests (url, json) from one thread each, released together; the responses
@@ -39,7 +41,7 @@ def journal(region_tree, make_roster, raw_sql):
     """School A's 5а with lessons for the whole year; its maths teacher is teacher-a."""
     a = region_tree["a"]
     roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
-    today = dt.datetime.now(ZoneInfo("Europe/Moscow")).date()
+    today = clock.today(ZoneInfo("Europe/Moscow"))
 
     def lesson(when, teacher_id=roster["teacher_id"]):
         """A maths lesson of the class: 'past' (long ago, in a locked term), 'recent' (2-6 days
@@ -99,7 +101,7 @@ def test_an_oral_grade_two_days_late_is_late_unless_the_region_allows_three(api,
     written = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][1]}",
                   json={"value": "4", "work_type": "КР", "version": None})
     lesson_on = dt.date.fromisoformat(api(a["teacher"], "GET", f"/api/v1/lessons/{lesson_id}").json["on"])
-    assert written.json["is_late"] is ((dt.datetime.now(ZoneInfo("Europe/Moscow")).date() - lesson_on).days > 3)
+    assert written.json["is_late"] is ((clock.today(ZoneInfo("Europe/Moscow")) - lesson_on).days > 3)
     api(a["region_admin"], "POST", f"/api/v1/tenants/{a['region']['id']}/regulation-versions", json={
         "effective_from": "2020-09-01", "act": "Приказ о трёх днях", "values": {"deadlines": {"grade": {"oral": {"days": 7}}}}})
     again = api(a["teacher"], "PUT", url, json={"value": "4", "work_type": "У", "version": late.json["version"]})

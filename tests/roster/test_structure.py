@@ -2,6 +2,8 @@
 lesson generation and the year rollover (MO-5)."""
 import datetime as dt
 
+from core import clock
+
 
 def test_a_year_gets_its_terms_from_the_calendar_regulation(api, region_tree):
     """Default calendar: quarters for grades 1-9, half-years for 10-11 (REGULATIONS.md)."""
@@ -31,7 +33,7 @@ def test_a_regions_trimesters_shape_its_schools_terms(api, region_tree):
 
 def test_term_dates_stay_inside_the_year(api, region_tree, make_roster):
     a = region_tree["a"]
-    roster = make_roster(a["school"], year=dt.date.today().year + 1)  # its first term is not closed
+    roster = make_roster(a["school"], year=clock.today().year + 1)  # its first term is not closed
     url = f"/api/v1/terms/{roster['term_id']}"
     start = roster["year_start"]
     ok = api(a["school_admin"], "PATCH", url, json={"starts_on": str(start), "ends_on": str(start + dt.timedelta(days=60))})
@@ -216,7 +218,7 @@ def test_moving_a_term_boundary_refiles_the_lessons_to_the_term_that_holds_their
     """A journal page shows one term's lessons: after the dates move, each lesson is shown
     in the term its date now falls in (shrink one term, then stretch the next)."""
     a = region_tree["a"]
-    roster = make_roster(a["school"], lessons=True, year=dt.date.today().year + 1)  # no term closed yet
+    roster = make_roster(a["school"], lessons=True, year=clock.today().year + 1)  # no term closed yet
     first, second = raw_sql("SELECT id, starts_on, ends_on FROM term WHERE year_id = :y AND level_from <= 5 "
                             "AND level_to >= 5 ORDER BY starts_on LIMIT 2", y=roster["year_id"])
     as_date = lambda v: v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v))  # noqa: E731
@@ -249,7 +251,7 @@ def test_lessons_of_a_closed_period_do_not_move(api, region_tree, make_roster, r
     """A locked journal stays locked: a term's boundary that would move lessons out of (or
     into) a closed period is refused."""
     a = region_tree["a"]
-    roster = make_roster(a["school"], lessons=True, year=dt.date.today().year - 2)
+    roster = make_roster(a["school"], lessons=True, year=clock.today().year - 2)
     first = raw_sql("SELECT id, starts_on, ends_on FROM term WHERE year_id = :y AND level_from <= 5 AND level_to >= 5 "
                     "ORDER BY starts_on LIMIT 1", y=roster["year_id"])[0]
     ends = first.ends_on if isinstance(first.ends_on, dt.date) else dt.date.fromisoformat(str(first.ends_on))

@@ -283,21 +283,16 @@ def test_a_lock_on_a_section_holds_for_keys_nobody_above_has_set(api, region_tre
     assert set(response.json["errors"]) == {"deadlines.topic.rule", "deadlines.topic.hours"}
 
 
-def test_today_is_the_schools_local_date(app, region_tree, as_platform, monkeypatch):
+def test_today_is_the_schools_local_date(app, region_tree, as_platform):
     """DL-5: at 20:00 UTC it is already tomorrow in Tomsk (UTC+7)."""
     import datetime as dt
 
+    from core import clock
     from core.extensions import db
     from tenants import service
     from tenants.models import Tenant
 
-    class FrozenDateTime(dt.datetime):
-        @classmethod
-        def now(cls, tz=None):
-            return dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.timezone.utc).astimezone(tz)
-
-    monkeypatch.setattr(dt, "datetime", FrozenDateTime)
-    with as_platform():
+    with as_platform(), clock.fixed(dt.datetime(2026, 11, 22, 20, 0, tzinfo=dt.timezone.utc)):
         tomsk = db.session.get(Tenant, region_tree["b"]["school"]["id"])
         murmansk = db.session.get(Tenant, region_tree["a"]["school"]["id"])
         assert service.local_today(tomsk) == dt.date(2026, 11, 23)
