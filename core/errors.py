@@ -19,13 +19,18 @@ log = logging.getLogger("tabel")
 RETRY_AFTER = 30
 
 
+#: ``Refused.current`` when the refusal says nothing of what is there now (the answer has no
+#: ``current``); None means "there is nothing now".
+ABSENT = object()
+
+
 class Refused(ValueError):
     """A change a rule refuses. ``errors`` maps field paths, as the client named them
     (``grades.0.value``, ``rows.17.birth_date``), to messages; ``status`` is 422, or 409 on a
     version conflict, where ``current`` is the object as it is now (None: there is none);
     ``message`` replaces the answer's general detail."""
 
-    def __init__(self, errors=None, status=422, current=None, message=None):
+    def __init__(self, errors=None, status=422, current=ABSENT, message=None):
         errors = dict(errors or {})
         super().__init__(errors or message)
         self.errors = {str(path): [str(m) for m in (found if isinstance(found, (list, tuple)) else [found])]
@@ -71,7 +76,9 @@ def answer_refusal(error):
         return as_http_error(403)
     if error.status == 409:
         exc = default_exceptions[409]()
-        exc.data = {"errors": error.errors, "current": _dump_current(error.current)}
+        exc.data = {"errors": error.errors}
+        if error.current is not ABSENT:
+            exc.data["current"] = _dump_current(error.current)
         if error.message:
             exc.data["message"] = error.message
         return handle_http_exception(exc)
