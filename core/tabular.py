@@ -123,14 +123,7 @@ def read_table(filename: str, data: bytes) -> list[list]:
     name = (filename or "").lower()
     if name.endswith(".xlsx") or data[:2] == b"PK":
         return _bounded(_xlsx_rows(data))
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise file_refused(_("The file is neither UTF-8 nor Windows-1251 text."))
+    text = _decoded(data)
     try:
         dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ";", delimiters=";,\t")
     except csv.Error:
@@ -139,6 +132,33 @@ def read_table(filename: str, data: bytes) -> list[list]:
         return _bounded(csv.reader(io.StringIO(text), dialect))
     except csv.Error as error:
         raise file_refused(_("The file is not a readable CSV table.")) from error
+
+
+def _decoded(data: bytes) -> str:
+    """The CSV's text, in UTF-8 or else Windows-1251. A UTF-8 file with a few rows pasted in
+    from a Windows-1251 one is refused naming those rows: decoded whole as Windows-1251 it
+    would import every other row garbled."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    lines = data.split(b"\n")
+    bad = [number for number, line in enumerate(lines, start=1) if not _is_utf8(line)]
+    if any(not line.isascii() and _is_utf8(line) for line in lines):
+        raise Refused({f"rows.{number}": [_("Row %(n)s is not in the encoding of the rest of the file (UTF-8): "
+                                            "save the whole file as UTF-8.", n=number)] for number in bad[:20]})
+    try:
+        return data.decode("cp1251")
+    except UnicodeDecodeError:
+        raise file_refused(_("The file is neither UTF-8 nor Windows-1251 text.")) from None
+
+
+def _is_utf8(line: bytes) -> bool:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _bounded(rows) -> list[list]:

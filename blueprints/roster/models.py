@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import (Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint)
+from sqlalchemy import (Boolean, Date, ForeignKey, Index, Integer, String, Time, UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from core.extensions import db
@@ -225,7 +225,10 @@ class Lesson(SchoolOwned, db.Model):
     """A dated lesson generated from the timetable (or added as a one-off change)."""
 
     __tablename__ = "lesson"
-    __table_args__ = (UniqueConstraint("class_id", "held_on", "period", "subgroup"),)
+    # One lesson held in a class's slot; a cancelled one leaves its slot free, so that a lesson
+    # moved into it (a replacement) is not refused as a duplicate.
+    __table_args__ = (Index("uq_lesson_slot", "class_id", "held_on", "period", "subgroup", unique=True,
+                            sqlite_where=text("NOT is_cancelled"), postgresql_where=text("NOT is_cancelled")),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     term_id: Mapped[int] = mapped_column(ForeignKey("term.id"), index=True)

@@ -132,7 +132,8 @@ def change_lesson(lesson: Lesson, *, is_cancelled=None, teacher: Staff | None = 
     require_manager(school)
     before = {"on": lesson.held_on.isoformat(), "period": lesson.period, "teacher_id": lesson.teacher_id,
               "room": lesson.room, "is_cancelled": lesson.is_cancelled}
-    new_on, new_period = on or lesson.held_on, period or lesson.period
+    new_on = lesson.held_on if on is None else on
+    new_period = lesson.period if period is None else period  # schools have a zero period
     new_teacher = teacher.id if teacher else lesson.teacher_id
     bells = {p.number: p for p in bell_schedule(school)}
     if new_period not in bells:
@@ -146,8 +147,7 @@ def change_lesson(lesson: Lesson, *, is_cancelled=None, teacher: Staff | None = 
         (Lesson.teacher_id == new_teacher) | ((Lesson.class_id == lesson.class_id) & (Lesson.subgroup == lesson.subgroup)))
     ).scalars().first()
     if clash is not None and (is_cancelled is not True):
-        field = "teacher_id" if clash.teacher_id == new_teacher else "period"
-        raise Refused({field: _("That slot is taken on %(date)s.", date=new_on.strftime("%d.%m.%Y"))}, 409)
+        raise _slot_taken(clash, new_teacher)
     lesson.held_on, lesson.period, lesson.teacher_id = new_on, new_period, new_teacher
     lesson.starts_at, lesson.ends_at = bells[new_period].starts_at, bells[new_period].ends_at
     if room is not None:
@@ -160,6 +160,19 @@ def change_lesson(lesson: Lesson, *, is_cancelled=None, teacher: Staff | None = 
     audit.record(tenant_id=school.id, action="lesson.change", obj_type="lesson", obj_id=lesson.id, before=before,
                  after=after, reason=reason)
     return lesson
+
+
+def _slot_taken(clash: Lesson, teacher_id: int) -> Refused:
+    """409 naming the lesson that holds the slot: a duplicate, not a concurrent edit."""
+    subject = db.session.execute(select(Subject.name).where(Subject.id == clash.subject_id)).scalar_one()
+    grade, letter = db.session.execute(select(SchoolClass.grade, SchoolClass.letter)
+                                       .where(SchoolClass.id == clash.class_id)).one()
+    names = {"date": clash.held_on.strftime("%d.%m.%Y"), "n": clash.period, "subject": subject,
+             "class_name": f"{grade}{letter}"}
+    if clash.teacher_id == teacher_id:
+        return Refused({"teacher_id": _("On %(date)s the teacher already has lesson %(n)s: %(subject)s in "
+                                        "%(class_name)s.", **names)}, 409)
+    return Refused({"period": _("On %(date)s lesson %(n)s of %(class_name)s is already %(subject)s.", **names)}, 409)
 
 
 def lessons_count(term: Term) -> int:

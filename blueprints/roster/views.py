@@ -208,7 +208,7 @@ def import_template(school_id, kind, fmt):
     if fmt == "csv":
         return Response(tabular.template_csv(columns), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={kind}.csv"})
-    return Response(tabular.template_xlsx(columns, imports.TITLES[kind]),
+    return Response(tabular.template_xlsx(columns, str(imports.TITLES[kind])),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename={kind}.xlsx"})
 
@@ -250,8 +250,8 @@ def import_page(school_id, kind):
                     status = 422
         except Refused as error:
             db.session.rollback()
-            context["error"], status = str(error), 422
-    return _render("roster/import.html", school, **context), status
+            context["error"], status = [m for messages in error.errors.values() for m in messages] or [str(error)], 422
+    return _render("roster/import.html", school, labels=imports.SUMMARY_LABELS, **context), status
 
 
 def _big_import(kind, school, year, filename, data, token):

@@ -214,3 +214,23 @@ def test_a_truncated_workbook_is_a_clear_error(upload, region_tree, make_roster)
     data = xlsx(PUPIL_COLUMNS, pupil_rows(3, 2026))
     response = upload(a["school_admin"], a["school"]["id"], "pupils", data[: len(data) // 2], commit=False)
     assert response.status_code == 422 and "file" in response.json["errors"]
+
+
+def test_a_utf8_file_with_a_row_in_windows_1251_names_the_row(upload, region_tree, make_roster, client, login):
+    """A row pasted in from an old Windows-1251 file is named: the rest of the file is not
+    read as Windows-1251 and imported garbled, and nothing is imported."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"], pupils=0)
+    header = ";".join(c.header for c in PUPIL_COLUMNS)
+    year = roster["year_start"].year - 11
+    good = f"Иванов;Иван;;05.05.{year};П-1;5А;Иванова Анна;+79001112233;;мать;;;;"
+    pasted = f"Петров;Пётр;;06.06.{year};П-2;5А;Петрова Анна;+79001112234;;мать;;;;"
+    data = (header + "\r\n" + good + "\r\n").encode("utf-8") + (pasted + "\r\n").encode("cp1251")
+    response = upload(a["school_admin"], a["school"]["id"], "pupils", data, commit=True, filename="pupils.csv")
+    assert response.status_code == 422 and list(response.json["errors"]) == ["rows.3"]
+    assert "Строка 3" in response.json["errors"]["rows.3"][0]
+    login(client, a["school_admin"])
+    page = client.post(f"/schools/{a['school']['id']}/imports/pupils",
+                       data={"action": "preview", "file": (io.BytesIO(data), "pupils.csv")},
+                       content_type="multipart/form-data")
+    assert page.status_code == 422 and "Строка 3" in page.get_data(as_text=True)

@@ -265,3 +265,37 @@ def test_lessons_of_a_closed_period_do_not_move(api, region_tree, make_roster, r
     assert refused.status_code == 422 and "starts_on" in refused.json["errors"]
     assert raw_sql("SELECT count(*) AS n FROM lesson WHERE term_id = :t", t=first.id)[0].n == before
     assert str(raw_sql("SELECT ends_on FROM term WHERE id = :t", t=first.id)[0].ends_on) == str(first.ends_on)
+
+
+def test_a_lesson_moves_to_the_zero_period(api, region_tree, make_roster):
+    """Schools ring a zero period before the first: «period: 0» is a move, not a missing value."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    bells = f"/api/v1/schools/{a['school']['id']}/bell-schedule"
+    periods = api(a["school_admin"], "GET", bells).json["periods"]
+    zero = {"number": 0, "starts_at": "08:00:00", "ends_at": "08:40:00"}
+    assert api(a["school_admin"], "PUT", bells, json={"periods": [zero] + periods}).status_code == 200
+    api(a["school_admin"], "POST", f"/api/v1/terms/{roster['term_id']}/lessons")
+    lesson = api(a["school_admin"], "GET",
+                 f"/api/v1/schools/{a['school']['id']}/lessons?class_id={roster['class_id']}&page_size=1").json[0]
+    moved = api(a["school_admin"], "PATCH", f"/api/v1/lessons/{lesson['id']}", json={"period": 0})
+    assert moved.status_code == 200 and (moved.json["period"], moved.json["starts_at"]) == (0, "08:00:00")
+
+
+def test_a_lesson_moves_into_the_slot_of_a_cancelled_one(api, region_tree, make_roster):
+    """A cancelled lesson frees its slot for a replacement; a slot held by a lesson that is
+    still on is refused naming the clash, not as a concurrent edit."""
+    a = region_tree["a"]
+    roster = make_roster(a["school"])
+    api(a["school_admin"], "POST", f"/api/v1/terms/{roster['term_id']}/lessons")
+    day = api(a["school_admin"], "GET",
+              f"/api/v1/schools/{a['school']['id']}/lessons?class_id={roster['class_id']}&page_size=10").json
+    first, second = sorted((l for l in day if l["on"] == day[0]["on"]), key=lambda l: l["period"])[:2]
+    refused = api(a["school_admin"], "PATCH", f"/api/v1/lessons/{second['id']}", json={"period": first["period"]})
+    assert refused.status_code == 409 and "same moment" not in refused.get_data(as_text=True)
+    assert f"{first['period']}-м уроком у 5а уже стоит" in refused.json["errors"]["period"][0]
+    api(a["school_admin"], "PATCH", f"/api/v1/lessons/{first['id']}", json={"is_cancelled": True})
+    moved = api(a["school_admin"], "PATCH", f"/api/v1/lessons/{second['id']}", json={"period": first["period"]})
+    assert moved.status_code == 200 and moved.json["period"] == first["period"]
+    restored = api(a["school_admin"], "PATCH", f"/api/v1/lessons/{first['id']}", json={"is_cancelled": False})
+    assert restored.status_code == 409 and "period" in restored.json["errors"]
