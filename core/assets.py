@@ -69,16 +69,22 @@ def init_app(app):
 
 
 class _NoSessionFor(SecureCookieSessionInterface):
-    """Flask's signed-cookie session, except on the given paths (opened before the URL is
-    matched, so by path): there a null session, never saved."""
+    """Flask's signed-cookie session, except on the given paths (a session is opened before
+    the URL is matched, hence by path): there an empty one that is never saved, whatever
+    reads or writes it (a 404 page renders a CSRF token)."""
 
     def __init__(self, prefixes):
         self.prefixes = prefixes
 
     def open_session(self, app, request):
         if request.path.startswith(self.prefixes):
-            return None
+            return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if request.path.startswith(self.prefixes):
+            return None
+        return super().save_session(app, session, response)
 
 
 def _not_for_static(hook):
