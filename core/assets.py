@@ -55,7 +55,7 @@ def init_app(app):
     for name in blueprints:
         app.before_request_funcs[name] = [_not_for_static(hook) for hook in app.before_request_funcs.get(name, [])]
     app.extensions["tabel.static_folders"] = folders
-    prefixes = tuple(f"{rule.rule.split('<', 1)[0]}" for rule in app.url_map.iter_rules() if rule.endpoint in folders)
+    prefixes = tuple(rule.rule.split("<", 1)[0] for rule in app.url_map.iter_rules() if rule.endpoint in folders)
     app.session_interface = _NoSessionFor(prefixes + ("/favicon.ico",))
 
     @app.url_defaults
