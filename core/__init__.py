@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from core import config as config_module
-from core import errors, headers, i18n, inputs, tenancy, transaction
+from core import assets, errors, headers, i18n, inputs, tenancy, transaction
 from core.extensions import api, babel, csrf, db, login_manager, migrate
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -60,6 +60,8 @@ def create_app(config=None, instance_path=None):
     for name in app.config["MODULES"]:
         importlib.import_module(name).init_app(app)
     app.extensions["tabel.modules"] = list(app.config["MODULES"])
+    # 6. static files, every blueprint's included: hashed URLs, long caching, gzip
+    assets.init_app(app)
     return app
 
 
@@ -145,7 +147,7 @@ def _register_core(app):
     def _start_request():
         tenancy.reset_scope()
         g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        if request.endpoint in ("static", "healthz", "readyz"):
+        if assets.is_static_endpoint(request.endpoint) or request.endpoint in ("healthz", "readyz"):
             return None
         bearer = accounts.bearer_token() is not None
         if (request.method not in SAFE_METHODS and app.config.get("WTF_CSRF_ENABLED", True)

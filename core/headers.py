@@ -3,7 +3,7 @@
 The pages load scripts and styles from the app's own origin only (no inline script, no
 ``style`` attributes), so the Content-Security-Policy can be strict; a page that needs
 more (the API docs' Swagger UI) says so with :func:`relaxed_policy`. Responses other than
-static files carry ``Cache-Control: no-store`` unless the view marked its answer
+static files (``core.assets`` says how long those are kept) carry ``Cache-Control: no-store`` unless the view marked its answer
 ``private`` itself: nearly every page and API answer holds personal data (marks, names),
 and a shared or back-button cache must not keep it.
 """
@@ -12,6 +12,8 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import g, request
+
+from core.assets import is_static_endpoint
 
 POLICY = {
     "default-src": "'self'",
@@ -67,11 +69,8 @@ def init_app(app):
         if request.is_secure and app.config["HSTS_SECONDS"]:
             headers.setdefault("Strict-Transport-Security", f"max-age={app.config['HSTS_SECONDS']}; includeSubDomains")
         # A view that revalidates its own private answer (ETag) marks it ``private``.
-        if not _is_static(request.endpoint) and not response.cache_control.private:
+        if not is_static_endpoint(request.endpoint) and not response.cache_control.private:
             headers["Cache-Control"] = "no-store"
             headers.pop("Expires", None)
         return response
 
-
-def _is_static(endpoint: str | None) -> bool:
-    return bool(endpoint) and (endpoint == "static" or endpoint.endswith(".static"))
