@@ -27,7 +27,7 @@ TOPICS = {"Математика": "Сложение и вычитание дро
           "Литература": "А. С. Пушкин. «Капитанская дочка»", "Английский язык": "Present Perfect",
           "Геометрия": "Подобные треугольники", "Химия": "Строение атома", "Биология": "Клетка"}
 HOMEWORK = ["§ 12, № 3–5", "Упр. 145", "Выучить правило на с. 48", "Прочитать главу 3", "№ 210, 212", "Стр. 56, вопросы 1–4"]
-COMMENTS = [None, None, None, "Хорошо отвечал у доски", "Не доделал последнее задание", None]
+COMMENTS = [None] * 6 + ["Хороший ответ у доски", "Задание выполнено не полностью", "Аккуратно оформлена работа"]
 DAYS = 14  # the journal's last two weeks
 
 
@@ -41,6 +41,7 @@ def load() -> str | None:
     first = db.session.execute(select(Pupil).where(Pupil.user_id == users["pupil12"].id)).scalar_one_or_none()
     if guardian is None or first is None:
         return None
+    first.middle_name = "Дмитриевна"  # the daughter of the demo's Дмитрий Новиков
     second = _second_child(school, guardian)
     zone = ZoneInfo(tenants.inherited(school)["timezone"])
     today = clock.today(zone)

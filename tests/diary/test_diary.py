@@ -2,7 +2,7 @@
 only (IN-3), ETags, and a fixed number of statements."""
 import pytest
 
-from tests.diary.conftest import WEEK
+from tests.fixtures.diary import WEEK
 
 
 def grade(api, teacher, lesson, pupil, value, work_type="У", comment=None):
