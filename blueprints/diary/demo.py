@@ -51,7 +51,8 @@ def load() -> str | None:
     for pupil, remark in ((first, ("praise", "Активно работала на уроке, помогала одноклассникам")),
                           (second, ("remark", "Забыл тетрадь с домашней работой"))):
         made += _fill_class(school, pupil, today, zone, rng, users, teacher12, remark)
-    return f"the guardian parent12 reads two children (5 and {SECOND_CHILD[3]} grade); {made} lessons recorded"
+    return (f"the guardian parent12 reads two children, in grades 5 and {SECOND_CHILD[3]}; "
+            f"{made} of their lessons recorded in the journal")
 
 
 def _second_child(school, guardian) -> Pupil:

@@ -141,6 +141,7 @@ def term_page(child: Child, term_id: int | None) -> dict:
     for mark in shown:
         if mark.kind != "term":
             year_rows.setdefault(mark.subject_id, {})[mark.kind] = mark.value
-    out["year_marks"] = [{"subject_id": sid, "subject": subjects.get(sid, ""), **kinds}
+    out["year_marks"] = [{"subject_id": sid, "subject": subjects.get(sid, ""), "year": None, "exam": None,
+                          "final": None, **kinds}
                          for sid, kinds in sorted(year_rows.items(), key=lambda item: subjects.get(item[0], ""))]
     return out

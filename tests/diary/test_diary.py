@@ -162,6 +162,20 @@ def test_the_term_shows_grades_average_forecast_then_the_mark_once_set(app, fami
     assert api(family["guardian"], "GET", f"{url}?term_id={family['second']['term_id']}").status_code == 404
 
 
+def test_year_exam_and_final_marks_show_once_set(app, family, api):
+    url = f"/api/v1/pupils/{family['child']}/marks"
+    assert api(family["guardian"], "GET", url).json["year_marks"] == []
+    saved = api(family["teacher"], "PUT", f"/api/v1/classes/{family['first']['class_id']}/year-marks/{family['child']}",
+                json={"subject_id": family["first"]["subject_id"], "kind": "year", "value": "5", "version": None})
+    assert saved.status_code == 200, saved.json
+    rows = api(family["guardian"], "GET", url).json["year_marks"]
+    assert rows == [{"subject_id": family["first"]["subject_id"], "subject": "Математика", "year": "5",
+                     "exam": None, "final": None}]
+    page = api(family["guardian"], "GET", f"/diary/{family['child']}/term").get_data(as_text=True)
+    assert "Годовые и итоговые оценки" in page
+    assert api(family["other_guardian"], "GET", url).status_code == 404
+
+
 def test_a_mark_is_visible_no_later_than_results_visible_days_after_entry():
     """DL-4 as the diary reads it: the journal publishes on entry, the limit caps it."""
     import datetime as dt

@@ -36,3 +36,21 @@ def test_a_guardian_reads_the_week_and_the_term_and_switches_child_on_a_phone(pa
     expect(page.locator(".diary-head")).to_contain_text("Школа А № 2")
     expect(page.locator(".diary-head")).to_contain_text("7а")
     assert page_overflow(page) <= 0
+
+
+def test_the_week_reads_with_scripts_off(browser, live_server, family, api, week_lessons):
+    """Slow links: the week is server-rendered HTML, whole without a script."""
+    lesson = week_lessons(family["first"], family["first"]["teacher_id"])[0]
+    api(family["teacher"], "PUT", f"/api/v1/lessons/{lesson}/grades/{family['child']}",
+        json={"value": "4", "work_type": "КР", "version": None})
+    context = browser.new_context(base_url=live_server, locale="ru-RU", java_script_enabled=False,
+                                  viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        sign_in(page, family["guardian"]["login"], family["guardian"]["password"])
+        page.wait_for_url("**/diary")
+        expect(page.locator(".grade-line").first).to_contain_text("Контрольная работа")
+        page.get_by_role("link", name="Следующая неделя").click()
+        expect(page.locator(".diary-weeks")).to_contain_text("23.11.2026")
+    finally:
+        context.close()
