@@ -53,7 +53,8 @@ def nav(membership):
     from flask import url_for
     from flask_babel import lazy_gettext as _l
 
-    if service.has_diary(membership):
+    # Any guardian or pupil role of the user's, whichever acts (a teacher who is also a parent).
+    if service.has_diary(membership) or service.diary_memberships(g.get("memberships")):
         return [(_l("Diary"), url_for("diary.home"))]
     return []
 

@@ -19,6 +19,19 @@ def test_a_guardian_and_a_pupil_land_on_the_diary_a_teacher_does_not(app, family
     teacher = login(app.test_client(), family["teacher"])
     assert "/diary" not in teacher.get("/").headers["Location"]
     assert teacher.get("/diary").status_code == 200  # no child: says why, lists nobody
+    assert 'href="/diary"' not in teacher.get("/account").get_data(as_text=True)
+
+
+def test_a_teacher_who_is_also_a_parent_finds_the_diary_in_the_menu(app, family, add_role, login, raw_sql):
+    from tests.fixtures.diary import link_guardian
+
+    teacher = family["teacher"]
+    add_role(teacher, "guardian", family["a"]["school"])
+    link_guardian(raw_sql, teacher, family["stranger"])
+    http = login(app.test_client(), teacher)
+    assert "/diary" not in http.get("/").headers["Location"]  # acting as a teacher: the teacher's landing
+    assert 'href="/diary"' in http.get("/account").get_data(as_text=True)
+    assert http.get(f"/diary/{family['stranger']}").status_code == 200
 
 
 def test_the_week_shows_topic_homework_grade_comment_attendance_and_remark(app, family, login, api, week_lessons):
