@@ -269,9 +269,15 @@ def _jobs_nav(membership):
     return []
 
 
-def register_home(app, provider):
-    """A feature says where a membership lands after sign-in (first answer wins)."""
-    app.extensions.setdefault("tabel.home", []).append(provider)
+def register_home(app, provider, *, first=False):
+    """A feature says where a membership lands after sign-in (first answer wins). ``first``:
+    asked before the features registered earlier, for a landing more specific than theirs
+    (a pupil's diary rather than the school's card)."""
+    homes = app.extensions.setdefault("tabel.home", [])
+    if first:
+        homes.insert(0, provider)
+    else:
+        homes.append(provider)
 
 
 def register_nav(app, provider):

@@ -32,4 +32,5 @@ pytest_plugins = [
     "tests.fixtures.roster",  # make_roster
     "tests.fixtures.queries",  # count_queries, raw_sql
     "tests.fixtures.clock",  # school_day; SCHOOL_DAY
+    "tests.fixtures.diary",  # family, week_lessons; WEEK
 ]

@@ -50,6 +50,7 @@ def victim(region_tree, as_platform, make_roster, token):
             "term_id": roster["term_id"],
             "class_id": roster["class_id"],
             "pupil_id": roster["pupil_ids"][0],
+            "child_id": roster["pupil_ids"][0],  # the diary's pupil: one of the caller's children, else 404
             "subject_id": roster["subject_id"],
             "lesson_id": roster["lesson_id"],
             "handle": handle,

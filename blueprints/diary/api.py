@@ -1,0 +1,85 @@
+"""/api/v1 for the diary apps: the caller's children, a child's week and term. A pupil who
+is not the caller's (or the caller themself, for a pupil) is 404 (IN-3). The week and the
+term answer with an ETag: an unchanged one re-fetched with If-None-Match is 304."""
+from flask import Response, g
+
+from core.apispec import Blueprint
+from blueprints.diary import etags, labels, marks, service, week
+from blueprints.diary.schemas import ChildSchema, MarksArgs, MarksSchema, WeekArgs, WeekSchema
+from tenants import service as tenants
+
+blp = Blueprint("diary_api", __name__, description="The diary of pupils and parents")
+
+
+def child():
+    return g.loaded["child_id"]
+
+
+def child_row(c: service.Child) -> dict:
+    return {"id": c.id, "full_name": c.pupil.full_name, "is_self": c.relation == "self",
+            "relation": None if c.relation == "self" else (c.relation or None), "class_name": class_name(c),
+            "school": {"id": c.school.id, "name": c.school.name,
+                       "timezone": tenants.inherited(c.school, c.chain)["timezone"]}}
+
+
+def class_name(c: service.Child):
+    with service.reading(c):
+        today = c.today()
+        rows = week.enrolments(c, today, today)
+    return rows[-1][1].name if rows else None
+
+
+def _conditional(tag):
+    if etags.not_modified(tag):
+        response = Response(status=304)
+        response.set_etag(tag)
+        return response
+    return None
+
+
+@blp.route("/me/children")
+@blp.response(200, ChildSchema(many=True))
+def my_children():
+    """The pupils whose diary the caller reads: a guardian's linked children (in every
+    school where they hold a guardian role), a pupil themself."""
+    return [child_row(c) for c in service.children()]
+
+
+@blp.route("/pupils/<int:child_id>/diary")
+@blp.arguments(WeekArgs, location="query")
+@blp.response(200, WeekSchema)
+@blp.alt_response(304, description="Not modified: the week is as the If-None-Match tag says")
+def child_week(args, child_id):
+    """The week (the school's current one by default): lessons by day with topics, homework,
+    the pupil's grades, attendance and remarks."""
+    c = child()
+    monday = week.monday_of(args.get("week"), c.today())
+    tag = etags.etag(c, "week", week.week_key(monday))
+    if (answer := _conditional(tag)) is not None:
+        return answer
+    data = week.week(c, monday)
+    data["pupil_id"], data["empty_reason"] = c.id, week.empty_reason(data["empty"])
+    return data, 200, {"ETag": f'"{tag}"', "Cache-Control": "private, no-cache"}
+
+
+def _term(term):
+    return {"id": term.id, "name": labels.term_label(term), "starts_on": term.starts_on,
+            "ends_on": term.ends_on}
+
+
+@blp.route("/pupils/<int:child_id>/marks")
+@blp.arguments(MarksArgs, location="query")
+@blp.response(200, MarksSchema)
+@blp.alt_response(304, description="Not modified")
+def child_marks(args, child_id):
+    """The term by subject: grades, average, the forecast of the period mark (IN-6) while the
+    term runs, and the period, year, exam and final marks once visible (DL-4)."""
+    c = child()
+    tag = etags.etag(c, "marks", args.get("term_id"))
+    if (answer := _conditional(tag)) is not None:
+        return answer
+    data = marks.term_page(c, args.get("term_id"))
+    data["pupil_id"] = c.id
+    data["terms"] = [_term(t) for t in data["terms"]]
+    data["term"] = _term(data["term"]) if data["term"] else None
+    return data, 200, {"ETag": f'"{tag}"', "Cache-Control": "private, no-cache"}

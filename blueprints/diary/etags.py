@@ -1,0 +1,25 @@
+"""Entity tags of a child's diary: a phone re-fetching an unchanged week gets 304 (issue
+#14, slow links). The tag is made from the change stamps and audit heads of the child's
+school and the tenants above it (``core.changes``: every committed write to their data
+moves one, a grade saved moves the school's chain head), the child, what was asked, the
+reader's language and the school's local date (a forecast and "today" change with it): one
+statement, read before the data, so a tag is never older than what it describes."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import request
+from flask_babel import get_locale
+
+from core import changes
+from blueprints.diary.service import Child
+
+
+def etag(child: Child, *parts) -> str:
+    stamps = changes.read_stamp_rows([t.id for t in child.chain], reason="diary: has the child's school changed")
+    key = repr((child.id, parts, str(get_locale()), child.today().isoformat(), stamps))
+    return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+def not_modified(tag: str) -> bool:
+    return tag in request.if_none_match
