@@ -546,6 +546,15 @@ class Change:
     lock_old: bool
     lock_new: bool
 
+    @property
+    def removed(self) -> set:
+        """Items of a list that the new value drops (shown marked on the old side)."""
+        return set(self.old) - set(self.new) if isinstance(self.old, list) and isinstance(self.new, list) else set()
+
+    @property
+    def added(self) -> set:
+        return set(self.new) - set(self.old) if isinstance(self.old, list) and isinstance(self.new, list) else set()
+
 
 def changes(tenant, chain, proposal) -> list[Change]:
     """The keys a new version changes against the tenant's version it replaces: set, unset,
