@@ -215,6 +215,9 @@ def test_lists_and_items_are_edited_as_lists(client, login, region_tree, api):
         "effective_from": "2026-12-01", "act": "Приказ № 9"})
     html = client.post(page_url(a["region"]), data=typed).get_data(as_text=True)
     assert changed_paths(html) == ["grading.ungraded_levels", "grading.work_types"]
+    work_types = html.split('data-path="grading.work_types"', 1)[1].split("</li>\n  \n", 1)[0]
+    assert re.search(r'<li class="added">.*Т · Тест · письменная', work_types)
+    assert re.search(r'<li class="removed">.*ДЗ · Домашняя работа · письменная', work_types)
     confirm = form_fields(html, form_class="reg-confirm")
     confirm.add("action", "confirm")
     assert client.post(page_url(a["region"]), data=confirm).status_code == 302
