@@ -45,6 +45,16 @@ class Section:
       the merged document once each value is valid.
     - ``order``: where the section stands in the document and on the admin page; the
       platform's take tens (see ``tenants/sections.py``), ties keep registration order.
+
+    What the admin page's form shows (paths may be fnmatch patterns; the fields of a list's
+    items are named ``list.*.field``):
+
+    - ``title``: the section's heading; ``labels`` and ``help``: each key's name and a
+      sentence on what it does; ``units``: the unit of a number (``days``, ``hours``, ... :
+      ``tenants.regulation_words.UNITS``); ``choices``: the words for a key's values
+      (``{"quarter": _l("quarter")}``), so no code reaches the reader.
+    - ``expert``: keys edited as JSON only (lists of regular expressions, free mappings);
+      the page shows their value in words and the JSON in a field for experts.
     """
 
     key: str
@@ -56,6 +66,11 @@ class Section:
     optional: dict = field(default_factory=dict)
     check: Callable[[dict], dict] | None = None
     order: int = 100
+    title: object = None
+    help: dict = field(default_factory=dict)
+    units: dict = field(default_factory=dict)
+    choices: dict = field(default_factory=dict)
+    expert: tuple = ()
 
 
 class Registry:
@@ -106,6 +121,10 @@ class Registry:
             "bounds": {p: d for s in ordered for p, d in full(s, s.bounds).items()},
             "labels": {p: label for s in ordered for p, label in full(s, s.labels).items()},
             "merged_by_key": {p: k for s in ordered for p, k in full(s, s.merged_by_key).items()},
+            "help": {p: text for s in ordered for p, text in full(s, s.help).items()},
+            "units": {p: unit for s in ordered for p, unit in full(s, s.units).items()},
+            "choices": {p: words for s in ordered for p, words in full(s, s.choices).items()},
+            "expert": {f"{s.key}.{p}" for s in ordered for p in s.expert},
             "schema": schema,
         }
 
@@ -142,6 +161,54 @@ def labels() -> dict:
 
 def label_of(path: str):
     return _derived()["labels"].get(path, path)
+
+
+def section_of(path: str) -> Section | None:
+    return next((s for s in _derived()["sections"] if s.key == path.split(".", 1)[0]), None)
+
+
+def _matching(mapping: dict, path: str):
+    """The entry for ``path``: its own, else the first pattern that matches it."""
+    if path in mapping:
+        return mapping[path]
+    return next((value for pattern, value in mapping.items() if fnmatch.fnmatchcase(path, pattern)), None)
+
+
+def help_of(path: str):
+    return _matching(_derived()["help"], path)
+
+
+def unit_of(path: str) -> str | None:
+    return _matching(_derived()["units"], path)
+
+
+def choices_of(path: str) -> dict:
+    """``{value: words}`` for a key whose values are codes (``quarter``, ``oral``)."""
+    return _matching(_derived()["choices"], path) or {}
+
+
+def subfield_label(path: str):
+    """The name of a field of a list's items (``calendar.periods.*.kind``)."""
+    return _matching(_derived()["labels"], path)
+
+
+def is_expert(path: str) -> bool:
+    return path in _derived()["expert"]
+
+
+def field_of(path: str) -> ma.fields.Field | None:
+    """The schema's field for a key path (``deadlines.grade.oral.days``), or ``None``."""
+    schema = _derived()["schema"]
+    found = None
+    for part in path.split("."):
+        if isinstance(found, ma.fields.Nested):
+            schema = found.nested
+        elif found is not None:
+            return None
+        found = schema._declared_fields.get(part)  # the class's fields, without building a schema
+        if found is None:
+            return None
+    return found
 
 
 def merged_by_key() -> dict:

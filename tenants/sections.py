@@ -19,15 +19,23 @@ from tenants.regulations import Section, StrictSchema
 
 MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 PERIOD_KINDS = ("quarter", "trimester", "half_year", "year")
+PERIOD_WORDS = {"quarter": _l("quarters"), "trimester": _l("trimesters"), "half_year": _l("half-years"),
+                "year": _l("the whole year")}
 DEADLINE_RULES = ("end_of_lesson_day", "after_last_lesson")
 
 
+# ``metadata["widget"]`` tells the admin page's form how to show a field
+# (tenants/regulation_words.py): a grade level, a range of two levels, a month and a day.
 def _level():
-    return ma.fields.Integer(strict=True, validate=between(1, 11))
+    return ma.fields.Integer(strict=True, validate=between(1, 11), metadata={"widget": "level"})
 
 
 def _level_range(**kwargs):
-    return ma.fields.List(_level(), validate=_valid_range, **kwargs)
+    return ma.fields.List(_level(), validate=_valid_range, metadata={"widget": "range"}, **kwargs)
+
+
+def _month_day_field():
+    return ma.fields.String(validate=_month_day, metadata={"widget": "month_day"})
 
 
 # A validator words its message when it runs (gettext, not lazy_gettext): marshmallow takes
@@ -51,8 +59,8 @@ class PeriodSchema(StrictSchema):
 
 
 class CalendarSchema(StrictSchema):
-    year_start = ma.fields.String(validate=_month_day)
-    year_end = ma.fields.String(validate=_month_day)
+    year_start = _month_day_field()
+    year_end = _month_day_field()
     periods = ma.fields.List(ma.fields.Nested(PeriodSchema), validate=ma.validate.Length(min=1))
 
 
@@ -66,11 +74,20 @@ CALENDAR = Section(
             {"levels": [10, 11], "kind": "half_year"},
         ],
     },
+    title=_l("School calendar"),
     labels={
-        "year_start": _l("School year starts (MM-DD)"),
-        "year_end": _l("School year ends (MM-DD)"),
+        "year_start": _l("Start of the school year"),
+        "year_end": _l("End of the school year"),
         "periods": _l("Reporting periods by grade level"),
+        "periods.*.levels": _l("Grade levels"),
+        "periods.*.kind": _l("Periods"),
     },
+    help={
+        "year_start": _l("The first day of the school year."),
+        "year_end": _l("The last day of the school year."),
+        "periods": _l("How the year is divided into reporting periods for each range of grade levels."),
+    },
+    choices={"periods.*.kind": PERIOD_WORDS},
 )
 
 
@@ -124,14 +141,35 @@ GRADING = Section(
         "final_mark_rule": "mean",
         "min_grades_per_period": 3,  # MO-1 grade accumulation norm
     },
+    title=_l("Grading"),
     labels={
         "scale": _l("Grading scale"),
         "passing": _l("Passing marks (progress rate)"),
         "quality": _l("Quality marks (quality rate)"),
         "ungraded_levels": _l("Ungraded grade levels"),
         "work_types": _l("Work types"),
+        "work_types.*.code": _l("Code"),
+        "work_types.*.name": _l("Name"),
+        "work_types.*.kind": _l("Kind of work"),
+        "work_types.*.weight": _l("Weight"),
         "final_mark_rule": _l("Suggested final mark rule"),
         "min_grades_per_period": _l("Minimum grades per pupil and subject in a period"),
+    },
+    help={
+        "scale": _l("The marks a teacher may give, lowest first."),
+        "passing": _l("Marks that count as passed in the progress rate; each must be on the scale."),
+        "quality": _l("Marks that count for the quality rate; each must also be a passing mark."),
+        "ungraded_levels": _l("Pupils of these grade levels get no marks."),
+        "work_types": _l("The kinds of work a grade column may carry; oral or written decides the grade's deadline. "
+                         "The weight counts when the final mark is a weighted average."),
+        "final_mark_rule": _l("How the journal suggests a period's mark from the current marks."),
+        "min_grades_per_period": _l("A pupil with fewer grades in a subject by the end of a period is below the norm in the reports."),
+    },
+    units={"min_grades_per_period": "marks"},
+    choices={
+        "work_types.*.kind": {"oral": _l("oral"), "written": _l("written")},
+        "final_mark_rule": {"mean": _l("the average of the marks"),
+                            "weighted": _l("the average weighted by work type")},
     },
 )
 
@@ -192,6 +230,7 @@ DEADLINES = Section(
     },
     # The hours of a deadline rule are optional; they follow their rule.
     optional={"topic.hours": "topic.rule", "attendance.hours": "attendance.rule"},
+    title=_l("Entry deadlines"),
     labels={
         "topic.rule": _l("Lesson topic: deadline rule"),
         "topic.hours": _l("Lesson topic: hours after the last lesson"),
@@ -203,9 +242,27 @@ DEADLINES = Section(
         "grade.oral.levels": _l("Oral answer grades: grade levels bound"),
         "grade.written.days": _l("Written work grades: days to enter"),
         "grade.written.levels": _l("Written work grades: grade levels bound"),
-        "results_visible_days": _l("Final and exam results visible within (days)"),
-        "lock_after_period_days": _l("A period locks this many days after it ends"),
+        "results_visible_days": _l("Final and exam results visible within"),
+        "lock_after_period_days": _l("Time until a period locks after it ends"),
     },
+    help={
+        "topic.rule": _l("When a lesson's topic is due, in the school's local time."),
+        "topic.hours": _l("Only for the rule «a set number of hours after the class's last lesson»."),
+        "attendance.rule": _l("When the absent pupils of a lesson are due, in the school's local time."),
+        "attendance.hours": _l("Only for the rule «a set number of hours after the class's last lesson»."),
+        "homework.rule": _l("When a lesson's homework is due, in the school's local time."),
+        "homework.hours": _l("Counted from the end of the class's last lesson of that day."),
+        "grade.oral.days": _l("A grade for an oral answer is due by the end of this day after the lesson (0: the lesson day)."),
+        "grade.oral.levels": _l("Only grades of these levels have the deadline; others have none."),
+        "grade.written.days": _l("A grade for written, control or test work is due by the end of this day after the lesson."),
+        "grade.written.levels": _l("Only grades of these levels have the deadline; others have none."),
+        "results_visible_days": _l("Final and exam marks are shown to pupils and parents no later than this after they are entered."),
+        "lock_after_period_days": _l("After that only a school admin may change the period's entries, giving a reason."),
+    },
+    units={"*.hours": "hours", "grade.*.days": "days", "results_visible_days": "days",
+           "lock_after_period_days": "days"},
+    choices={"*.rule": {"end_of_lesson_day": _l("by the end of the lesson day"),
+                        "after_last_lesson": _l("a set number of hours after the class's last lesson")}},
 )
 
 
@@ -230,10 +287,19 @@ PRINTING = Section(
         ],
         "summary_level_groups": [[1, 4], [5, 9], [10, 11]],
     },
+    title=_l("Printing the journal"),
     labels={
         "periods": _l("Printout periods by grade level"),
+        "periods.*.levels": _l("Grade levels"),
+        "periods.*.every": _l("Printed"),
         "summary_level_groups": _l("Summary sheet level groups"),
     },
+    help={
+        "periods": _l("When the journal is printed, signed and archived for each range of grade levels."),
+        "summary_level_groups": _l("At the end of the year the summary sheet of final marks groups the classes by these levels."),
+    },
+    choices={"periods.*.every": {"quarter": _l("every quarter"), "trimester": _l("every trimester"),
+                                 "half_year": _l("every half-year"), "year": _l("at the end of the year")}},
 )
 
 
@@ -246,10 +312,16 @@ RETENTION = Section(
     key="retention", order=50, schema=RetentionSchema,
     defaults={"journal_years": 5, "final_marks_years": 25},  # RT-1
     bounds={"*_years": "up"},
+    title=_l("Keeping the records"),
     labels={
-        "journal_years": _l("Keep journal data (years)"),
-        "final_marks_years": _l("Keep final marks (years)"),
+        "journal_years": _l("Keep journal data"),
+        "final_marks_years": _l("Keep final marks"),
     },
+    help={
+        "journal_years": _l("Lessons, attendance and grades are kept at least this long."),
+        "final_marks_years": _l("Term, year and final marks are kept at least this long."),
+    },
+    units={"*_years": "years"},
 )
 
 
@@ -262,10 +334,16 @@ INFORMING = Section(
     key="informing", order=60, schema=InformingSchema,
     defaults={"paper_interval_days": 14, "parent_checks_per_week": 2},  # IN-2, IN-4
     bounds={"paper_interval_days": "down", "parent_checks_per_week": "up"},
+    title=_l("Informing parents"),
     labels={
-        "paper_interval_days": _l("Paper printout for parents at least every (days)"),
-        "parent_checks_per_week": _l("Parents check progress at least (times a week)"),
+        "paper_interval_days": _l("Paper printout for parents at least every"),
+        "parent_checks_per_week": _l("Parents check progress at least"),
     },
+    help={
+        "paper_interval_days": _l("Parents who chose paper instead of the electronic diary get a printout of results this often."),
+        "parent_checks_per_week": _l("The norm the activity report compares parents' visits to the diary with."),
+    },
+    units={"paper_interval_days": "days", "parent_checks_per_week": "times_a_week"},
 )
 
 # order 70: the website-disclosure checks (blueprints/disclosure/regulations.py)
@@ -280,7 +358,9 @@ class ServicesSchema(StrictSchema):
 SERVICES = Section(
     key="services", order=80, schema=ServicesSchema,
     defaults={"catalogue": []},  # SV-1: filled by the e-services module
+    title=_l("E-services"),
     labels={"catalogue": _l("E-service catalogue")},
+    help={"catalogue": _l("The e-services the region provides, with their links; kept as data for experts.")},
 )
 
 
@@ -295,7 +375,10 @@ SECURITY = Section(
     defaults={"admin_second_factor": False},
     # A flag bounded "up" may be switched on below, never off once required above.
     bounds={"admin_second_factor": "up"},
-    labels={"admin_second_factor": _l("Administrators sign in with a second factor (true or false)")},
+    title=_l("Security"),
+    labels={"admin_second_factor": _l("Administrators sign in with a second factor")},
+    help={"admin_second_factor": _l("After the password, the administrators of this level and below enter a one-time code from an app.")},
+    choices={"admin_second_factor": {True: _l("switched on"), False: _l("switched off")}},
 )
 
 PLATFORM_SECTIONS = (CALENDAR, GRADING, DEADLINES, PRINTING, RETENTION, INFORMING, SERVICES, SECURITY)

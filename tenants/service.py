@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import re
 import zoneinfo
+from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 
 from flask import current_app, g, has_request_context
 from flask_babel import gettext as _
@@ -259,6 +261,12 @@ def effective(tenant: Tenant, on: date | None = None) -> regulations.Effective:
     return _effective_for_chain(chain, on or local_today(tenant, chain))
 
 
+def effective_above(tenant: Tenant, on: date) -> regulations.Effective:
+    """The regulation the tenant's parent passes down on ``on`` (the platform defaults for
+    a region): what the tenant inherits, and the bounds it keeps within."""
+    return _effective_for_chain(chain_of(tenant)[:-1], on)
+
+
 def local_today(tenant: Tenant, chain=None) -> date:
     """Today in the tenant's own time zone (DL-5): in Tomsk the day starts 7 hours before UTC's."""
     return clock.today(zoneinfo.ZoneInfo(inherited(tenant, chain)["timezone"]))
@@ -361,6 +369,61 @@ def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
                 locked: list | None = None) -> RegulationVersion:
     """Store a new version of ``tenant``'s overrides after checking, key by key, that it is
     valid, touches nothing locked above, and only tightens bounded values set above."""
+    locked = list(locked or [])
+    values = values or {}
+    check_version(tenant, effective_from=effective_from, act=act, values=values, locked=locked)
+    version = RegulationVersion(tenant_id=tenant.id, effective_from=effective_from, act=act.strip(),
+                                values=values, locked=locked, created_by_id=_actor_id())
+    db.session.add(version)
+    flag_modified(tenant, "name")  # bumps the tenant's version: cached documents of its subtree are stale
+    db.session.flush()
+    audit.record(tenant_id=tenant.id, action="regulation.version", obj_type="regulation_version",
+                 obj_id=version.id, after={"effective_from": effective_from.isoformat(), "act": version.act,
+                                           "values": values, "locked": locked})
+    return version
+
+
+@dataclass
+class Proposal:
+    """What a new version would change (the admin page's confirm step): the version of the
+    tenant it replaces from its date (or none), and the regulation in force on that date
+    before and after it."""
+
+    effective_from: date
+    act: str
+    values: dict
+    locked: list
+    replaces: RegulationVersion | None
+    before: regulations.Effective
+    after: regulations.Effective
+
+
+def propose_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
+                    locked: list | None = None) -> Proposal:
+    """Check a version as :func:`add_version` would and work out what it changes, writing
+    nothing. Three queries beyond the checks at most (the tenant's versions, and the
+    documents in force on the date, often cached)."""
+    locked = list(locked or [])
+    values = values or {}
+    check_version(tenant, effective_from=effective_from, act=act, values=values, locked=locked)
+    chain = chain_of(tenant)
+    replaces = next((v for v in versions_of(tenant) if v.effective_from <= effective_from), None)
+    before = _effective_for_chain(chain, effective_from)
+    rows = db.session.execute(
+        select(RegulationVersion).where(RegulationVersion.tenant_id.in_([t.id for t in chain[:-1]]),
+                                        RegulationVersion.effective_from <= effective_from)
+        .order_by(RegulationVersion.tenant_id, RegulationVersion.effective_from)).scalars()
+    latest = {row.tenant_id: row for row in rows}  # ordered by date: the last one is in force
+    # Not a row: nothing the session could flush.
+    latest[tenant.id] = SimpleNamespace(effective_from=effective_from, act=act.strip(), values=values, locked=locked)
+    after = regulations.resolve(chain, latest, effective_from)
+    return Proposal(effective_from, act.strip(), values, locked, replaces, before, after)
+
+
+def check_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
+                  locked: list | None = None):
+    """Refuse (``Refused``, 422 under each key path; 409 for a date taken) a version that is
+    invalid, touches a key locked above or loosens a bounded value set above."""
     require(can_administer(tenant))
     locked = list(locked or [])
     values = values or {}
@@ -406,15 +469,6 @@ def add_version(tenant: Tenant, *, effective_from: date, act: str, values: dict,
             RegulationVersion.tenant_id == tenant.id,
             RegulationVersion.effective_from == effective_from)).scalar_one():
         raise Refused({"effective_from": _("A version from this date already exists.")}, status=409)
-    version = RegulationVersion(tenant_id=tenant.id, effective_from=effective_from, act=act.strip(),
-                                values=values, locked=locked, created_by_id=_actor_id())
-    db.session.add(version)
-    flag_modified(tenant, "name")  # bumps the tenant's version: cached documents of its subtree are stale
-    db.session.flush()
-    audit.record(tenant_id=tenant.id, action="regulation.version", obj_type="regulation_version",
-                 obj_id=version.id, after={"effective_from": effective_from.isoformat(), "act": version.act,
-                                           "values": values, "locked": locked})
-    return version
 
 
 def _redefined_items(values: dict, above) -> dict:

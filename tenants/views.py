@@ -1,5 +1,4 @@
 """Tenant admin panels: the tree, a tenant's page, its regulations, accounts and audit log."""
-import json
 from datetime import date
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -14,10 +13,11 @@ from core.access import permission
 from core.errors import Refused, require
 from core.orm import get_or_404
 from core.extensions import db
-from tenants import regulations, service
+from tenants import regulation_form, regulation_words, service
 from tenants.models import Tenant
 
-bp = Blueprint("tenants", __name__, template_folder="templates")
+bp = Blueprint("tenants", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/tenants")
 PAGE_SIZE = 25
 
 
@@ -123,36 +123,50 @@ def edit(tenant_id):
 
 
 # Regulations -----------------------------------------------------------------------------
+# The page is a form per section (tenants/regulation_form.py); a new version is shown as the
+# changes it makes and saved only once confirmed. The JSON view is the experts' way in.
 
-def _regulation_page(tenant, on, errors=None, form=None, status=200):
+def _regulation_state(tenant, on):
     chain = service.chain_of(tenant)
-    result = service.effective(tenant, on)
     versions = service.versions_of(tenant)
     current = next((v for v in versions if v.effective_from <= on), None)
-    own = regulations.leaves(current.values) if current else {}
-    names = {t.id: t.name for t in chain}
-    rows = []
-    for path in regulations.known_paths():
-        source = result.provenance.get(path)
-        rows.append({"path": path, "label": regulations.label_of(path),
-                     "source": source, "own": own.get(path),
-                     "locked_here": bool(current and any(regulations.covers(lock, path) for lock in current.locked)),
-                     "locked_by_name": names.get(regulations.locked_by(result.locks, path)),
-                     "bound": regulations.bound_of(path),
-                     "is_flag": isinstance(regulations.default_of(path), bool)})
-    return render_template("tenants/regulations.html", tenant=tenant, chain=chain, on=on, rows=rows,
-                           versions=versions, can_admin=service.can_administer(tenant), errors=errors or {},
-                           form=form, to_text=_to_text), status
+    return chain, versions, current
 
 
-def _to_text(value):
-    if value is None:
-        return ""
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, bool):
-        return "true" if value else "false"  # as the document and the form spell it
-    return str(value)
+def _regulation_page(tenant, on, errors=None, form=None, status=200):
+    chain, versions, current = _regulation_state(tenant, on)
+    effective = service.effective(tenant, on)
+    blocks = regulation_form.blocks(tenant, chain, effective, service.effective_above(tenant, on), current,
+                                    form=form, errors=errors)
+    prefix_locks = form.getlist("lock_prefix") if form is not None else regulation_form.own_prefix_locks(current)
+    return render_template("tenants/regulations.html", tenant=tenant, chain=chain, on=on, blocks=blocks,
+                           versions=versions, current=current, prefix_locks=prefix_locks,
+                           can_admin=service.can_administer(tenant), errors=errors or {}, form=form,
+                           summary=regulation_form.error_summary(errors or {}), months=_months(),
+                           version_rows=regulation_form.version_rows, lock_words=regulation_form.lock_words,
+                           flat=_flat), status
+
+
+def _regulation_json_page(tenant, on, errors=None, form=None, status=200):
+    chain, versions, current = _regulation_state(tenant, on)
+    effective = service.effective(tenant, on)
+    own = {"values": current.values if current else {}, "locked": current.locked if current else []}
+    return render_template("tenants/regulations_json.html", tenant=tenant, chain=chain, on=on,
+                           document=regulation_words.as_json(effective.document),
+                           provenance=regulation_words.as_json({p: s.as_dict() for p, s in effective.provenance.items()}),
+                           own=regulation_words.as_json(own), versions=versions, as_json=regulation_words.as_json,
+                           can_admin=service.can_administer(tenant), errors=errors or {}, form=form,
+                           summary=regulation_form.error_summary(errors or {})), status
+
+
+def _months():
+    from flask_babel import format_date
+
+    return [(str(m), format_date(date(2000, m, 1), "LLLL")) for m in range(1, 13)]
+
+
+def _flat(value):
+    return "; ".join(value) if isinstance(value, list) else value
 
 
 @bp.route("/tenants/<int:tenant_id>/regulations")
@@ -162,58 +176,61 @@ def regulations_page(tenant_id):
     return _regulation_page(tenant, on)
 
 
+@bp.route("/tenants/<int:tenant_id>/regulations/json")
+def regulations_json(tenant_id):
+    tenant = service.load(tenant_id)
+    on = _parse_date(request.args.get("on")) or service.local_today(tenant)
+    return _regulation_json_page(tenant, on)
+
+
 @bp.route("/tenants/<int:tenant_id>/regulations", methods=["POST"])
+@permission(service.can_administer, "tenant_id")
 def add_version(tenant_id):
+    """The form (or the JSON view, ``mode=json``) posts here: ``action=preview`` (the
+    default) shows what the version changes, ``confirm`` saves it, ``edit`` goes back to
+    the form with what was typed. Nothing is written before ``confirm``."""
     tenant = service.load(tenant_id)
     form = request.form
+    mode = "json" if form.get("mode") == "json" else "form"
+    action = form.get("action", "preview")
+    shown_on = _parse_date(form.get("on")) or service.local_today(tenant)
+    again = _regulation_json_page if mode == "json" else _regulation_page
+    if action == "edit":
+        return again(tenant, shown_on, {}, form)
     errors = {}
     effective_from = _parse_date(form.get("effective_from"))
     if effective_from is None:
         errors["effective_from"] = [_("Enter the date the act takes effect (DD.MM.YYYY or YYYY-MM-DD).")]
-    values, locked = {}, []
-    for path in regulations.known_paths():
-        raw = (form.get(f"v:{path}") or "").strip()
-        if raw:
-            try:
-                regulations.set_path(values, path, _parse_value(path, raw))
-            except ValueError:
-                errors[path] = [_("Not a valid value.")]
-        if form.get(f"lock:{path}"):
-            locked.append(path)
+    if mode == "json":
+        values, locked, more = regulation_form.read_json(form.get("document"))
+    else:
+        shown_version = next((v for v in service.versions_of(tenant) if v.effective_from <= shown_on), None)
+        values, locked, more = regulation_form.read(form, service.effective(tenant, shown_on), shown_version)
+    errors.update(more)
+    status = 422
     if not errors:
+        version = {"effective_from": effective_from, "act": form.get("act", ""), "values": values, "locked": locked}
         try:
-            service.add_version(tenant, effective_from=effective_from, act=form.get("act", ""),
-                                values=values, locked=locked)
+            if action == "confirm":
+                service.add_version(tenant, **version)
+            else:
+                proposal = service.propose_version(tenant, **version)
         except Refused as error:
             db.session.rollback()
-            errors = error.errors
-            status = error.status
+            errors, status = error.errors, error.status
         else:
-            flash(_("The new version of the regulation is saved."))
-            return redirect(url_for("tenants.regulations_page", tenant_id=tenant.id,
-                                    on=effective_from.isoformat()))
-    else:
-        status = 422
+            if action == "confirm":
+                flash(_("The new version of the regulation is saved."))
+                return redirect(url_for("tenants.regulations_page", tenant_id=tenant.id,
+                                        on=effective_from.isoformat()))
+            chain = service.chain_of(tenant)
+            return render_template(
+                "tenants/regulations_preview.html", tenant=tenant, chain=chain, proposal=proposal,
+                changes=regulation_form.changes(tenant, chain, proposal), mode=mode, on=shown_on,
+                replay=[(k, v) for k, vs in form.lists() for v in vs if k not in ("csrf_token", "action")],
+                lock_words=regulation_form.lock_words, flat=_flat)
     flash(_("The version was not saved: check the fields marked below."), "error")
-    return _regulation_page(tenant, effective_from or service.local_today(tenant), errors, form, status)
-
-
-def _parse_value(path, raw):
-    default = regulations.default_of(path)
-    if isinstance(default, (list, dict)):
-        return json.loads(raw)
-    if isinstance(default, bool):
-        flag = raw.strip().lower()
-        if flag in ("true", "1", "yes", "да", "on"):
-            return True
-        if flag in ("false", "0", "no", "нет", "off"):
-            return False
-        raise ValueError(raw)
-    if isinstance(default, float):
-        return float(raw.replace(",", "."))  # 1,5 as written in Russian
-    if isinstance(default, int) or path.endswith(".hours"):
-        return int(raw)
-    return raw
+    return again(tenant, shown_on, errors, form, status)
 
 
 def _parse_date(raw):

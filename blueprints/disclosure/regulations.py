@@ -114,4 +114,24 @@ def section(checklist: list[dict]) -> Section:
             "per_host_concurrency": _l("Website checks: requests at once to one site"),
             "delay_seconds": _l("Website checks: pause between requests (seconds)"),
         },
+        # What the admin page's form shows (tenants/regulations.py, Section).
+        title=_l("Website disclosure"),
+        help={
+            "checklist": _l("What a school's website must publish, and how each item is recognised (regular "
+                            "expressions). Levels below add items; only a region redefines one."),
+            "schedule": _l("How often the schools' websites are checked."),
+            "max_depth": _l("How many links deep from the start page a check reads."),
+            "max_pages": _l("A check reads at most this many pages of one site."),
+            "timeout_seconds": _l("A page that takes longer counts as not answering."),
+            "per_host_concurrency": _l("Requests sent to one site at the same time."),
+            "delay_seconds": _l("The pause between two requests to one site."),
+        },
+        units={"max_depth": "links", "max_pages": "pages", "*_seconds": "seconds",
+               "per_host_concurrency": "requests"},
+        choices={
+            "schedule": {"off": _l("never (switched off)"), "weekly": _l("every week"),
+                         "monthly": _l("every month")},
+            "checklist.*.required": {True: _l("required"), False: _l("optional")},
+        },
+        expert=("checklist",),  # regular expressions: edited as JSON
     )

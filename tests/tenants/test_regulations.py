@@ -237,9 +237,9 @@ def test_the_page_form_refuses_a_loosened_value_and_names_it(client, login, regi
     page = response.get_data(as_text=True)
     assert 'id="informing.paper_interval_days-error"' in page
     assert "10" in page
-    saved = client.post(f"/tenants/{a['school']['id']}/regulations",
-                        data={"effective_from": "2021-09-01", "act": "Приказ школы № 5",
-                              "v:informing.paper_interval_days": "7"})
+    fixed = {"effective_from": "2021-09-01", "act": "Приказ школы № 5", "v:informing.paper_interval_days": "7"}
+    assert client.post(f"/tenants/{a['school']['id']}/regulations", data=fixed).status_code == 200  # the changes
+    saved = client.post(f"/tenants/{a['school']['id']}/regulations", data={**fixed, "action": "confirm"})
     assert saved.status_code == 302
 
 
@@ -249,7 +249,7 @@ def test_the_page_form_takes_fractions_written_with_a_comma(client, login, regio
     login(client, a["region_admin"])
     saved = client.post(f"/tenants/{a['region']['id']}/regulations",
                         data={"effective_from": "2021-09-01", "act": "Приказ министерства № 7",
-                              "v:disclosure.delay_seconds": "1,5"})
+                              "v:disclosure.delay_seconds": "1,5", "action": "confirm"})
     assert saved.status_code == 302
     body = api(a["region_admin"], "GET", f"/api/v1/tenants/{a['region']['id']}/regulations").json
     assert body["document"]["disclosure"]["delay_seconds"] == 1.5
