@@ -95,6 +95,23 @@ def inherited_many(tenants: list[Tenant]) -> dict[int, dict]:
     return {t.id: inherited(t, [known[i] for i in t.path_ids if i in known]) for t in tenants}
 
 
+def zones_of(tenant_ids) -> dict[int, str]:
+    """The time zone of each tenant asked, inherited along its path (DL-5): core's
+    ``localtime`` asks for the tenants of the things a platform admin reads. Two queries
+    (the tenants, then the ancestors not already among them); a tenant out of the scope
+    is left out."""
+    ids = [i for i in tenant_ids if i is not None]
+    if not ids:
+        return {}
+    cache = _request_cache()
+    rows = [cache[i] for i in ids if i in cache]
+    missing = [i for i in ids if i not in cache]
+    if missing:
+        rows += db.session.execute(select(Tenant).where(Tenant.id.in_(missing))).scalars().all()
+    resolved = inherited_many(rows)
+    return {tenant_id: values["timezone"] for tenant_id, values in resolved.items()}
+
+
 def children_query(parent: Tenant | None, *, kind=None, q=None, include_inactive=True):
     stmt = select(Tenant)
     stmt = stmt.where(Tenant.parent_id.is_(None) if parent is None else Tenant.parent_id == parent.id)
