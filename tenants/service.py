@@ -468,6 +468,16 @@ def statistics(tenant: Tenant):
     return db.session.execute(select(TenantStats).where(TenantStats.tenant_id == tenant.id)).scalar_one_or_none()
 
 
+def latest_statistics_job(tenant: Tenant):
+    """The tenant's newest statistics job, finished or not (the card shows its progress, or
+    says that it failed)."""
+    from core.jobs.models import Job
+
+    return db.session.execute(
+        select(Job).where(Job.tenant_id == tenant.id, Job.kind == "tenant_stats")
+        .order_by(Job.id.desc()).limit(1)).scalar_one_or_none()
+
+
 def running_statistics_job(tenant: Tenant):
     from core.jobs.models import FINISHED, Job
 
