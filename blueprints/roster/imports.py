@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import audit, tabular
@@ -110,7 +111,10 @@ TIMETABLE_COLUMNS = [
                    max_length=tabular.length_of(TimetableEntry.subgroup)),
 ]
 KINDS = {"pupils": PUPIL_COLUMNS, "staff": STAFF_COLUMNS, "timetable": TIMETABLE_COLUMNS}
-TITLES = {"pupils": "Обучающиеся", "staff": "Сотрудники", "timetable": "Расписание"}
+TITLES = {"pupils": _l("Pupils"), "staff": _l("Staff"), "timetable": _l("Timetable")}
+# What an import's summary counts, as words (the keys are the audit entry's).
+SUMMARY_LABELS = {"created": _l("created"), "updated": _l("updated"), "unchanged": _l("unchanged"),
+                  "guardians_created": _l("guardians added"), "entries": _l("timetable entries")}
 
 
 def check(kind, school, year, parsed: tabular.Parsed) -> tabular.Parsed:

@@ -208,7 +208,7 @@ def import_template(school_id, kind, fmt):
     if fmt == "csv":
         return Response(tabular.template_csv(columns), mimetype="text/csv",
                         headers={"Content-Disposition": f"attachment; filename={kind}.csv"})
-    return Response(tabular.template_xlsx(columns, imports.TITLES[kind]),
+    return Response(tabular.template_xlsx(columns, str(imports.TITLES[kind])),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename={kind}.xlsx"})
 
@@ -221,6 +221,7 @@ def import_page(school_id, kind):
         abort(404)
     year = academic_years.current_year(school)
     context = {"kind": kind, "title": imports.TITLES[kind], "parsed": None, "summary": None, "error": None,
+               "summary_labels": imports.SUMMARY_LABELS,
                "upload": None, "year": year}
     status = 200
     if request.method == "POST":
