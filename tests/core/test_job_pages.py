@@ -63,6 +63,7 @@ def test_the_answer_that_finds_the_job_ended_raises_job_finished(client, login, 
     assert "HX-Trigger" not in running.headers
     page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
     assert 'hx-trigger="job-finished"' in page and 'hx-select="#job-details"' in page
+    assert 'hx-disinherit="*"' in page  # else the bar inside would inherit hx-select and lose its own answers
     raw_sql("UPDATE job SET status = 'succeeded', progress = 100 WHERE id = :id", id=job_id)
     done = client.get(f"/jobs/{job_id}/progress")
     assert json.loads(done.headers["HX-Trigger"]) == {"job-finished": {"job": job_id, "status": "succeeded"}}
