@@ -107,7 +107,7 @@ def _register_core(app):
     from core.accounts import api as accounts_api
     from core.accounts import service as accounts
     from core.accounts import views as accounts_views
-    from core import cli, docs, storage, tasks
+    from core import cli, docs, localtime, storage, tasks
     from core.jobs import api as jobs_api
     from core.jobs import celery as jobs_celery
     from core.jobs import cli as jobs_cli
@@ -123,6 +123,7 @@ def _register_core(app):
     cli.init_app(app)
     jobs_cli.init_app(app)
     tasks.init_app(app)
+    localtime.init_app(app)
 
     @login_manager.user_loader
     def _load_user(user_key):
@@ -206,6 +207,8 @@ def _register_core(app):
             if target:
                 return redirect(target)
         return redirect(url_for("accounts.account"))
+
+    app.add_template_global(i18n.language_name, "language_name")
 
     @app.template_filter("ru_date")
     def _ru_date(value):

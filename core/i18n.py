@@ -44,6 +44,14 @@ def _user_locale():
     return current_user.locale if current_user and current_user.is_authenticated else None
 
 
+# Each language by its own name, as language switches show them.
+LANGUAGE_NAMES = {"ru": "Русский", "en": "English"}
+
+
+def language_name(code: str | None) -> str:
+    return LANGUAGE_NAMES.get(code or "", code or "")
+
+
 def select_timezone():
     return g.get("tenant_timezone") or current_app.config["BABEL_DEFAULT_TIMEZONE"]
 

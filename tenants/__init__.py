@@ -3,7 +3,7 @@ tenant admin panels and the demo tenants."""
 from flask import g, url_for
 from flask_babel import lazy_gettext as _l
 
-from core import register_home, register_nav, register_url_loader
+from core import localtime, register_home, register_nav, register_url_loader
 from core.accounts import second_factor
 from core.accounts.service import scope_established
 from core.extensions import api as api_ext
@@ -28,6 +28,8 @@ def init_app(app):
     register_nav(app, _nav)
     # Security item 9: the regulation says which tenants' admins need a second factor.
     second_factor.register_policy(app, service.admin_second_factor_required)
+    # DL-5: a platform admin reads a job's or a check's time in the zone of its tenant.
+    localtime.register_zone_resolver(app, service.zones_of)
 
 
 def _resolve_home_settings(app, membership):

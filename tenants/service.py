@@ -97,6 +97,23 @@ def inherited_many(tenants: list[Tenant]) -> dict[int, dict]:
     return {t.id: inherited(t, [known[i] for i in t.path_ids if i in known]) for t in tenants}
 
 
+def zones_of(tenant_ids) -> dict[int, str]:
+    """The time zone of each tenant asked, inherited along its path (DL-5): core's
+    ``localtime`` asks for the tenants of the things a platform admin reads. Two queries
+    (the tenants, then the ancestors not already among them); a tenant out of the scope
+    is left out."""
+    ids = [i for i in tenant_ids if i is not None]
+    if not ids:
+        return {}
+    cache = _request_cache()
+    rows = [cache[i] for i in ids if i in cache]
+    missing = [i for i in ids if i not in cache]
+    if missing:
+        rows += db.session.execute(select(Tenant).where(Tenant.id.in_(missing))).scalars().all()
+    resolved = inherited_many(rows)
+    return {tenant_id: values["timezone"] for tenant_id, values in resolved.items()}
+
+
 def children_query(parent: Tenant | None, *, kind=None, q=None, include_inactive=True):
     stmt = select(Tenant)
     stmt = stmt.where(Tenant.parent_id.is_(None) if parent is None else Tenant.parent_id == parent.id)
@@ -503,6 +520,16 @@ def statistics(tenant: Tenant):
     from tenants.models import TenantStats
 
     return db.session.execute(select(TenantStats).where(TenantStats.tenant_id == tenant.id)).scalar_one_or_none()
+
+
+def latest_statistics_job(tenant: Tenant):
+    """The tenant's newest statistics job, finished or not (the card shows its progress, or
+    says that it failed)."""
+    from core.jobs.models import Job
+
+    return db.session.execute(
+        select(Job).where(Job.tenant_id == tenant.id, Job.kind == "tenant_stats")
+        .order_by(Job.id.desc()).limit(1)).scalar_one_or_none()
 
 
 def running_statistics_job(tenant: Tenant):

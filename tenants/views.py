@@ -64,8 +64,16 @@ def show(tenant_id):
 def _statistics_context(tenant):
     from core.jobs.service import message_of
 
-    return {"stats": service.statistics(tenant), "stats_job": service.running_statistics_job(tenant),
+    return {"stats": service.statistics(tenant), "stats_job": service.latest_statistics_job(tenant),
             "message_of": message_of}
+
+
+@bp.route("/tenants/<int:tenant_id>/statistics")
+def statistics_fragment(tenant_id):
+    """The statistics section alone: the card fetches it when its recount ends."""
+    tenant = service.load(tenant_id)
+    return render_template("tenants/_statistics.html", tenant=tenant, can_admin=service.can_administer(tenant),
+                           **_statistics_context(tenant))
 
 
 @bp.route("/tenants/<int:tenant_id>/statistics", methods=["POST"])

@@ -66,7 +66,7 @@ def refused_address(addresses, allowed_networks: tuple[str, ...] = ()) -> str | 
 
 
 async def resolve(host: str, port: int, timeout: float) -> tuple[str | None, list[str]]:
-    """(error, the addresses ``host`` resolves to); error "connect" when it resolves to
+    """(error, the addresses ``host`` resolves to); error "dns" when the name resolves to
     nothing, "timeout" when the resolver is silent."""
     try:
         async with asyncio.timeout(timeout):
@@ -74,9 +74,9 @@ async def resolve(host: str, port: int, timeout: float) -> tuple[str | None, lis
     except TimeoutError:
         return "timeout", []
     except (OSError, UnicodeError, ValueError):
-        return "connect", []
+        return "dns", []
     addresses = sorted({str(info[4][0]) for info in infos})
-    return (None, addresses) if addresses else ("connect", [])
+    return (None, addresses) if addresses else ("dns", [])
 
 
 _HOSTLIKE = re.compile(r"^(?:[\w-]+\.)+[\w-]+(?::\d+)?(?:/.*)?$")

@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from core.errors import NotAllowed
 from core import audit
 from core.extensions import db
 from core.orm import utcnow
 from blueprints.disclosure.models import DisclosureRun, Finding, SiteCheck
-from blueprints.disclosure.service import active_dismissals, can_start, schools_under, settings_of
+from blueprints.disclosure.service import UNREADABLE, active_dismissals, can_start, schools_under, settings_of
 from tenants import regulations
 from tenants.models import Tenant
 
@@ -168,6 +168,10 @@ def store_report(run: DisclosureRun, school: Tenant, report) -> SiteCheck:
 
 
 def _error_code(report):
+    if report.error == "deadline":
+        # The start page did not answer within the site's time: nothing was read, as with
+        # a timeout (a site read in part keeps "deadline" and is scored on what was read).
+        return "timeout"
     site = next((f for f in report.findings if f.kind == "site" and not f.ok), None)
     if site is not None:
         return _clip(site.status if site.status != "error" or site.key != "crashed" else "crashed", 40)
@@ -233,8 +237,12 @@ def due_schools(now: datetime | None = None) -> dict[int, list[int]]:
     for row in db.session.execute(select(RegulationVersion).where(RegulationVersion.effective_from <= today)
                                   .order_by(RegulationVersion.tenant_id, RegulationVersion.effective_from)).scalars():
         latest_versions[row.tenant_id] = row
-    last_checked = dict(db.session.execute(select(SiteCheck.tenant_id, func.max(SiteCheck.checked_at))
-                                           .group_by(SiteCheck.tenant_id)).all())
+    # A check that could not read the site (down, refused, timed out) does not count: the
+    # next scheduled run tries the school again, and scores it once the site is back.
+    last_checked = dict(db.session.execute(
+        select(SiteCheck.tenant_id, func.max(SiteCheck.checked_at))
+        .where(or_(SiteCheck.error.is_(None), SiteCheck.error.not_in(sorted(UNREADABLE))))
+        .group_by(SiteCheck.tenant_id)).all())
     due: dict[int, list[int]] = {}
     for school in sorted((t for t in tenants_by_id.values() if t.kind == "school"), key=lambda t: t.id):
         chain = [tenants_by_id[i] for i in school.path_ids if i in tenants_by_id]

@@ -115,7 +115,10 @@ class _SiteCheck:
             return self._failed("blocked_address", "blocked_address", url=start, detail=detail)
         if response.error:
             status = {"timeout": "timeout", "invalid_url": "invalid_url"}.get(response.error, "error")
-            key = {"connect": "unreachable", "tls": "tls"}.get(response.error, response.error)
+            # One key for every failure to connect (the finding's identity across runs);
+            # the detail's "error" says which (refused, dns, connect).
+            key = {"connect": "unreachable", "refused": "unreachable", "dns": "unreachable",
+                   "tls": "tls"}.get(response.error, response.error)
             return self._failed(status, key, url=start, response=response)
         if response.status_code >= 400:
             return self._failed("http_error", "http_error", url=start, response=response)

@@ -10,9 +10,9 @@ from core import audit
 from core.extensions import db
 from core.orm import utcnow
 from blueprints.disclosure.check_runs import figure
-from blueprints.disclosure.models import Dismissal, Finding
+from blueprints.disclosure.models import Dismissal, Finding, SiteCheck
 from blueprints.disclosure.results import latest_checks
-from blueprints.disclosure.service import active_dismissals, can_dismiss, key_hash, school_of
+from blueprints.disclosure.service import active_dismissals, can_dismiss, is_unreadable, key_hash, school_of
 from tenants.models import Tenant
 
 
@@ -28,6 +28,12 @@ def dismiss(finding: Finding, reason: str) -> Dismissal:
         raise Refused({"reason": _("Keep the reason under 2000 characters.")})
     if finding.ok:
         raise Refused({"finding_id": _("Only a fault can be marked as a false alarm.")}, status=409)
+    if finding.kind == "site" and is_unreadable(db.session.execute(
+            select(SiteCheck).where(SiteCheck.id == finding.site_check_id)).scalar_one_or_none()):
+        # WD-5: a site that could not be read is outside the rating and checked again by
+        # the next scheduled run; there is nothing to set aside.
+        raise Refused({"finding_id": _("The site could not be read; it is checked again at the next scheduled run, "
+                                       "so this cannot be marked as a false alarm.")}, status=409)
     row = db.session.execute(select(Dismissal).where(
         Dismissal.tenant_id == school.id, Dismissal.kind == finding.kind,
         Dismissal.key_hash == key_hash(finding.key))).scalar_one_or_none()

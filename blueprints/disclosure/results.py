@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from core.extensions import db
 from blueprints.disclosure.models import DisclosureRun, Dismissal, Finding, SiteCheck
-from blueprints.disclosure.service import FAULT_KINDS, active_dismissals, schools_under
+from blueprints.disclosure.service import (FAULT_KINDS, active_dismissals, failure_reason, is_unreadable,
+                                           schools_under)
 from tenants.models import Tenant
 
 
@@ -27,22 +28,51 @@ class RatingRow:
     place: int | None
     school: Tenant
     check: SiteCheck | None
+    reason: str | None = None  # why the site could not be read: such a row is outside the ranking
+
+    @property
+    def unreachable(self) -> bool:
+        return is_unreadable(self.check)
 
 
 def rating(tenant: Tenant) -> list[RatingRow]:
     """WD-5: the schools under ``tenant`` by their latest disclosure score, best first
-    (equal scores share a place; schools never checked come last). Two queries."""
+    (equal scores share a place). A school whose site could not be read has no score to
+    compare: it follows the ranked ones with no place and the reason; schools never checked
+    come last. Two queries, and a third for the reasons when some site could not be read."""
     schools = schools_under(tenant)
     checks = latest_checks([s.id for s in schools])
-    ordered = sorted(schools, key=lambda s: (s.id not in checks, -(checks[s.id].score if s.id in checks else 0),
-                                             s.display_name))
-    rows, place, last = [], 0, None
-    for index, school in enumerate(ordered, start=1):
+    reasons = failure_reasons([c for c in checks.values() if is_unreadable(c)])
+
+    def order(school):
         check = checks.get(school.id)
-        if check is not None and check.score != last:
+        group = 2 if check is None else (1 if is_unreadable(check) else 0)
+        return group, -(check.score if group == 0 else 0), school.display_name
+
+    rows, place, last = [], 0, None
+    for index, school in enumerate(sorted(schools, key=order), start=1):
+        check = checks.get(school.id)
+        if check is None or is_unreadable(check):
+            rows.append(RatingRow(None, school, check, reasons.get(check.id) if check else None))
+            continue
+        if check.score != last:
             place, last = index, check.score
-        rows.append(RatingRow(place if check is not None else None, school, check))
+        rows.append(RatingRow(place, school, check))
     return rows
+
+
+def failure_reasons(checks) -> dict[int, str]:
+    """``{check id: why the site could not be read}`` in words, from each check's site
+    finding (one query)."""
+    checks = [c for c in checks if c is not None and c.error]
+    if not checks:
+        return {}
+    site = {}
+    for finding in db.session.execute(select(Finding).where(
+            Finding.site_check_id.in_([c.id for c in checks]), Finding.kind == "site", Finding.ok.is_(False))
+            .order_by(Finding.id)).scalars():
+        site.setdefault(finding.site_check_id, finding)
+    return {c.id: failure_reason(c.error, site.get(c.id)) for c in checks}
 
 
 def findings_of(check: SiteCheck) -> list[Finding]:

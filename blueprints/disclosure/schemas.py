@@ -97,6 +97,9 @@ class DisclosureRatingRowSchema(ma.Schema):
     school_name = ma.fields.Function(lambda r: r.school.name)
     website_url = ma.fields.Function(lambda r: r.school.website_url)
     check = ma.fields.Nested(DisclosureSiteCheckSchema, allow_none=True)
+    unreachable = ma.fields.Boolean(metadata={
+        "description": "the site could not be read: no place, checked again at the next scheduled run"})
+    reason = ma.fields.String(allow_none=True, metadata={"description": "why, in the caller's language"})
 
 
 class DisclosureRatingSchema(ma.Schema):

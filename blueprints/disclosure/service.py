@@ -45,8 +45,65 @@ STATUS_LABELS = {
     "crashed": _l("the check failed"),
     "blocked_address": _l("the address is inside a closed network"),
     "deadline": _l("the site took too long to check"),
+    # what a site finding's key says when the start page could not be read
+    "unreachable": _l("the site does not answer"),
+    "tls": _l("the secure connection (TLS) failed"),
+    "protocol": _l("the server's answer cannot be read"),
+    "too_many_redirects": _l("too many redirects"),
+    "crawler_error": _l("the check failed"),
 }
 FAULT_KINDS = ("item", "link", "outdated", "microdata", "site")
+
+# Why a request failed (a finding's ``detail.error``, from ``transport.py``).
+FAILURE_LABELS = {
+    "refused": _l("connection refused"),
+    "connect": _l("no connection to the server"),
+    "dns": _l("the name is not found (DNS)"),
+    "tls": _l("the secure connection (TLS) failed"),
+    "timeout": _l("no answer in time"),
+    "protocol": _l("the server's answer cannot be read"),
+    "redirect_loop": _l("redirect loop"),
+    "too_many_redirects": _l("too many redirects"),
+    "invalid_url": _l("invalid address"),
+    "blocked_address": _l("the address is inside a closed network"),
+}
+
+# A check's ``error`` when the site could not be read at all (a site that is down, refuses,
+# or forbids the crawler): it has no score to rank (WD-5), so the rating lists it apart
+# with the reason, its fault cannot be set aside as a false alarm, and the next scheduled
+# run checks it again. A site read in part ("too_large", "deadline") is scored on what was
+# read; a school with no website address ("no_website") ranks with 0.
+UNREADABLE = frozenset({"timeout", "error", "http_error", "invalid_url", "blocked_address",
+                        "robots_disallowed", "crashed"})
+
+
+def is_unreadable(check) -> bool:
+    return check is not None and check.error in UNREADABLE
+
+
+def site_label(key: str) -> str:
+    """A site finding's key as words («too_large:https://…» is a page past the size cap)."""
+    key = key or ""
+    if key.startswith("too_large:"):
+        return f"{STATUS_LABELS['too_large']}: {key.removeprefix('too_large:')}"
+    return str(STATUS_LABELS.get(key, key))
+
+
+def failure_reason(error: str | None, finding=None) -> str:
+    """Why a site could not be read, in words: connection refused, the name is not found,
+    TLS, HTTP 503, no answer in time, closed by robots.txt..."""
+    from flask_babel import gettext
+
+    detail = (finding.detail or {}) if finding is not None else {}
+    if error == "http_error" and detail.get("status_code"):
+        return gettext("the server answers with an error: HTTP %(code)s", code=detail["status_code"])
+    if detail.get("error") in FAILURE_LABELS:
+        return str(FAILURE_LABELS[detail["error"]])
+    if finding is not None and finding.key == "deadline":
+        return gettext("no answer within %(seconds)s s", seconds=detail.get("seconds", "?"))
+    if finding is not None and finding.key in STATUS_LABELS and error in ("error", None):
+        return str(STATUS_LABELS[finding.key])
+    return str(STATUS_LABELS.get(error, error or ""))
 
 
 

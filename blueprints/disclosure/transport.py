@@ -167,8 +167,26 @@ def _classify(exc: Exception) -> str:
         return "timeout"
     if isinstance(exc, httpx.ConnectError):
         text = str(exc)
-        return "tls" if "SSL" in text or "certificate" in text else "connect"
+        return "tls" if "SSL" in text or "certificate" in text else _connect_failure(exc)
     return "protocol"
+
+
+def _connect_failure(exc: BaseException) -> str:
+    """Why a connection failed, from the errors beneath httpx's: "refused" (nothing
+    listens), "dns" (the name does not resolve), "tls", else "connect" (no route, reset)."""
+    import socket
+    import ssl
+
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, ConnectionRefusedError):
+            return "refused"
+        if isinstance(exc, socket.gaierror):
+            return "dns"
+        if isinstance(exc, ssl.SSLError):
+            return "tls"
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return "connect"
 
 
 class Fetcher:
@@ -245,8 +263,8 @@ class Fetcher:
                 self.limiter.timeouts[host] += 1
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 result.error = _classify(exc)
-            except OSError:
-                result.error = "connect"
+            except OSError as exc:
+                result.error = _connect_failure(exc)
             except ValueError:
                 result.error = "invalid_url"
             return None

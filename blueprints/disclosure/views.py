@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 from sqlalchemy import select
 
+from core import localtime
 from core.access import loaded, permission
 from core.errors import Refused, require
 from core.accounts import service as accounts
@@ -37,7 +38,11 @@ def _may_open() -> bool:
 def _common():
     from core.jobs.service import message_of
 
-    return {"kind_labels": service.KIND_LABELS, "status_labels": service.STATUS_LABELS, "message_of": message_of}
+    return {"kind_labels": service.KIND_LABELS, "status_labels": service.STATUS_LABELS, "message_of": message_of,
+            "failure_labels": service.FAILURE_LABELS, "site_label": service.site_label,
+            "is_unreadable": service.is_unreadable,
+            # a finished check refreshes the page's results in place (see _run.html)
+            "refresh_url": request.path if request.method == "GET" else None}
 
 
 @bp.route("")
@@ -109,19 +114,28 @@ def rating_workbook(tenant, rows) -> bytes:
 
     append([tenant.name])
     sheet["A1"].font = Font(bold=True)
+    # DL-5: the times in the reader's zone, named in the header (a cell holds no zone).
+    zone = localtime.zone_name(tenant)
     headers = [_("Place"), _("School"), _("Website"), _("Score"), _("Score before false alarms"),
                _("Required items found"), _("Required items"), _("Dead links"), _("Outdated documents"),
-               _("Microdata missing"), _("Checked (UTC)"), _("Problem")]
+               _("Microdata missing"), _("Checked (%(zone)s)", zone=localtime.zone_label(zone)), _("Problem")]
     append(headers)
     for cell in sheet[2]:
         cell.font = Font(bold=True)
     for row in rows:
         c = row.check
+        scored = c if c is not None and not row.unreachable else None  # a site not read has no figures
+        checked_at = localtime.in_zone(c.checked_at, tenant).replace(tzinfo=None) if c else None
+        problem = None
+        if row.unreachable:
+            problem = _("Site unavailable: %(reason)s", reason=row.reason)
+        elif c is not None and c.error:
+            problem = service.site_label(c.error)
         append([row.place, row.school.name, (c.url if c else None) or row.school.website_url,
-                c.score if c else None, c.raw_score if c else None, c.required_found if c else None,
-                c.required_total if c else None, c.broken_links if c else None, c.outdated_documents if c else None,
-                c.microdata_missing if c else None, c.checked_at if c else None,
-                str(service.STATUS_LABELS.get(c.error, c.error)) if c and c.error else None])
+                scored.score if scored else None, scored.raw_score if scored else None,
+                scored.required_found if scored else None, scored.required_total if scored else None,
+                scored.broken_links if scored else None, scored.outdated_documents if scored else None,
+                scored.microdata_missing if scored else None, checked_at, problem])
     for letter, width in zip("ABCDEFGHIJKL", (8, 40, 34, 8, 12, 12, 12, 10, 12, 12, 18, 30)):
         sheet.column_dimensions[letter].width = width
     for cell in sheet["K"][2:]:
@@ -153,7 +167,10 @@ def _school(school, check, errors=None, status=200):
     latest = history[0].check if history else None
     people = results.users_named([d.dismissed_by for d in dismissals.values()])
     run = check_runs.latest_run(school)
+    unreadable = service.is_unreadable(check)
     return render_template("disclosure/school.html", school=school, chain=tenants.chain_of(school), check=check,
+                           unreadable=unreadable,
+                           reasons=results.failure_reasons([h.check for h in history] + ([check] if check else [])),
                            is_latest=check is not None and latest is not None and check.id == latest.id,
                            groups=results.grouped(check, findings, dismissals) if check else {},
                            history=history, people=people, errors=errors or {},
@@ -170,6 +187,7 @@ def run_page(run_id):
     checks = results.run_checks(run)
     return render_template("disclosure/run.html", run=run, tenant=tenant, chain=tenants.chain_of(tenant),
                            checks=checks, schools=results.names_of([c.tenant_id for c in checks]),
+                           reasons=results.failure_reasons(checks),
                            job=check_runs.job_of(run), **_common())
 
 

@@ -20,6 +20,11 @@ def init_app(app):
     for name, model in (("class_id", models.SchoolClass), ("lesson_id", models.Lesson)):
         register_url_loader(app, name, lambda value, model=model: _load_with_school(model, value))
     register_nav(app, _nav)
+    from blueprints.roster import academic_years
+
+    # Terms and years as words on every page that shows them (the journal's too).
+    app.add_template_filter(academic_years.term_name, "term_name")
+    app.add_template_filter(academic_years.year_status, "year_status")
     from core.signals import demo_loaded
 
     demo_loaded.connect(_demo_schools, app)

@@ -4,10 +4,12 @@ from __future__ import annotations
 import datetime as dt
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core import clock
 from core.errors import Refused
+from core.i18n import N_
 from core import audit
 from core.extensions import db
 from tenants import service as tenants
@@ -19,6 +21,25 @@ from blueprints.roster.service import owner_columns, require_manager
 from blueprints.roster.teaching import assign
 
 TERM_COUNT = {"quarter": 4, "trimester": 3, "half_year": 2, "year": 1}
+# A term as people name it: «1-я четверть», «2-е полугодие» (the kinds are the regulation's
+# codes, calendar.periods, GR-1).
+TERM_NAMES = {
+    "quarter": N_("Quarter %(n)s"),
+    "trimester": N_("Trimester %(n)s"),
+    "half_year": N_("Half-year %(n)s"),
+    "year": N_("The whole year"),
+}
+YEAR_STATUS_LABELS = {"draft": _l("draft"), "active": _l("current"), "closed": _l("closed")}
+
+
+def term_name(term) -> str:
+    """«1-я четверть» / «Quarter 1» for a term (or anything with ``kind`` and ``number``)."""
+    msgid = TERM_NAMES.get(term.kind)
+    return _(msgid, n=term.number) if msgid else f"{term.number} · {term.kind}"
+
+
+def year_status(year) -> str:
+    return str(YEAR_STATUS_LABELS.get(year.status, year.status))
 LAST_STUDY_DAY = (5, 31)  # the study year ends on 31 May; the regulation's year_end closes the records
 
 

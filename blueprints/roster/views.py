@@ -221,6 +221,7 @@ def import_page(school_id, kind):
         abort(404)
     year = academic_years.current_year(school)
     context = {"kind": kind, "title": imports.TITLES[kind], "parsed": None, "summary": None, "error": None,
+               "summary_labels": imports.SUMMARY_LABELS,
                "upload": None, "year": year}
     status = 200
     if request.method == "POST":
@@ -251,7 +252,7 @@ def import_page(school_id, kind):
         except Refused as error:
             db.session.rollback()
             context["error"], status = [m for messages in error.errors.values() for m in messages] or [str(error)], 422
-    return _render("roster/import.html", school, labels=imports.SUMMARY_LABELS, **context), status
+    return _render("roster/import.html", school, **context), status
 
 
 def _big_import(kind, school, year, filename, data, token):

@@ -220,18 +220,9 @@ def account():
     return render_template("accounts/account.html", memberships=g.memberships,
                            languages=current_app.config["LANGUAGES"],
                            sessions=service.open_sessions(current_user), handle=service.session_handle,
-                           this_session=g.get("account_session"), local_time=_local_time,
+                           this_session=g.get("account_session"),
                            second_factor_enrolled=enrolled,
                            may_enrol=enrolled or second_factor.may_enrol(user, g.memberships))
-
-
-def _local_time(moment):
-    """A stored UTC instant in the reader's time zone, as people write it."""
-    from flask_babel import format_datetime
-
-    from core.orm import as_aware
-
-    return format_datetime(as_aware(moment), "dd.MM.yyyy HH:mm")
 
 
 @bp.route("/account/sessions/<handle>/end", methods=["POST"])
@@ -307,7 +298,7 @@ def second_factor_page():
     user = current_user._get_current_object()
     if second_factor.is_enrolled(user):
         factor = second_factor.factor_of(user)
-        return render_template("accounts/second_factor.html", factor=factor, local_time=_local_time,
+        return render_template("accounts/second_factor.html", factor=factor,
                                codes_left=second_factor.recovery_codes_left(user),
                                required=second_factor.is_required(user, g.memberships))
     if not second_factor.may_enrol(user, g.memberships):

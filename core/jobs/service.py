@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask import current_app, g
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from core import audit
@@ -22,6 +23,15 @@ log = logging.getLogger("tabel.jobs")
 
 # The message users see when a job fails; the traceback is kept for admins.
 FAILED_MESSAGE = N_("The job failed. An administrator can see the details on the jobs page.")
+
+# A job's status as a person reads it (the codes are the API's and the filter's values).
+STATUS_LABELS = {
+    "queued": _l("Queued"),
+    "running": _l("Running"),
+    "retrying": _l("Retrying after a failure"),
+    "succeeded": _l("Completed"),
+    "failed": _l("Failed"),
+}
 
 
 @dataclass
@@ -243,6 +253,10 @@ def message_of(row: Job) -> str:
     if not row.message:
         return ""
     return gettext(row.message, **(row.message_args or {}))
+
+
+def status_label(status: str):
+    return STATUS_LABELS.get(status, status)
 
 
 def label_of(kind: str):

@@ -64,7 +64,7 @@ def test_wd2_dead_links_404_and_refused_connection(sites_server):
     assert broken[base + "files/plan-olimpiad.pdf"].detail | {"elapsed_ms": 0} == {
         "status_code": 404, "method": "HEAD", "external": False, "elapsed_ms": 0}
     assert broken[base + "olimpiady/"].page == base + "docs/"
-    assert broken[sites_server.refused_url].detail["error"] == "connect"
+    assert broken[sites_server.refused_url].detail["error"] == "refused"
     assert broken[sites_server.refused_url].text == "Сайт управления образования"
 
 

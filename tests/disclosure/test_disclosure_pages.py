@@ -220,3 +220,20 @@ def test_website_checks_lead_each_admin_to_their_page(app, checked, login):
     assert "Website checks" in muni.get(landing.headers["Location"], headers=EN).get_data(as_text=True)
     teacher = signed_in(app, login, checked["teacher"])
     assert "/disclosure" not in teacher.get("/account", headers=EN).get_data(as_text=True)
+
+
+def test_a_running_check_fetches_the_rating_again_when_it_ends(app, checked, login, raw_sql):
+    """While the job runs the run section waits for «job-finished» (raised by the progress
+    bar's last answer) to fetch the page again and swap in itself and the results: the new
+    rating and the start button come back without a reload."""
+    raw_sql("UPDATE job SET status = 'running', progress = 50")
+    http = signed_in(app, login, checked["admin"])
+    url = f"/disclosure/tenants/{checked['municipality']['id']}"
+    html = http.get(url).get_data(as_text=True)
+    run = html[html.index('<section id="run"'):html.index("</section>", html.index('<section id="run"'))]
+    assert f'hx-get="{url}" hx-trigger="job-finished" hx-select="#run" hx-select-oob="#results"' in run
+    assert "Запустить проверку" not in run and '<div id="results">' in html
+    raw_sql("UPDATE job SET status = 'succeeded', progress = 100")
+    html = http.get(url).get_data(as_text=True)
+    run = html[html.index('<section id="run"'):html.index("</section>", html.index('<section id="run"'))]
+    assert "hx-trigger" not in run.split(">", 1)[0] and "Запустить проверку" in run

@@ -56,7 +56,7 @@ def test_hostile_sites_are_findings_never_a_crash(app, make_tenant, sites_server
         refused = db.session.execute(select(Finding).where(
             Finding.site_check_id == by_name["refused"].id)).scalars().all()
         assert [(f.kind, f.key, f.status, f.ok, f.detail["error"]) for f in refused] == [
-            ("site", "unreachable", "error", False, "connect")]
+            ("site", "unreachable", "error", False, "refused")]
         # the 50 MB page is read up to the cap, parsed, and reported as a truncated page
         huge = by_name["huge"]
         assert huge.error == "too_large"

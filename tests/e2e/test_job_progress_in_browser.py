@@ -1,7 +1,9 @@
-"""A job started from a page runs on a real worker; its progress bar moves without a reload."""
+"""A job started from a page runs on a real worker; its progress bar moves, and when it ends
+the card shows the new figures and its button again, all without a reload."""
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import app_config
 from tests.workers import Workers
@@ -25,24 +27,27 @@ def test_statistics_progress_moves_to_completion(app, region_tree, make_tenant, 
         page = new_page(serve(queued))
         sign_in(page, a["region_admin"]["login"], a["region_admin"]["password"])
         page.get_by_role("button", name="Пересчитать статистику").click()
+        expect(page.locator("#statistics .job-progress")).to_be_visible()
         page.evaluate("window.__sameDocument = true")
+        assert page.get_by_role("button", name="Пересчитать статистику").count() == 0  # while it runs
         seen = []
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            bar = page.locator(".job-progress")
-            if bar.count():
-                seen.append(int(bar.get_attribute("data-status") == "succeeded") * 1000
-                            + int(page.locator(".job-progress progress").get_attribute("value")))
-                if seen[-1] >= 1000:
-                    break
+        # the bar's value, read in one go: the section may be swapped out between two reads
+        value = "() => { const p = document.querySelector('#statistics .job-progress progress'); return p ? Number(p.value) : null }"
+        while time.monotonic() < deadline and not page.get_by_test_id("stats").count():
+            current = page.evaluate(value)
+            if current is not None:
+                seen.append(current)
             time.sleep(0.2)
         moving = sorted({v for v in seen if 0 < v < 100})
         assert len(moving) >= 2, f"the bar did not move: {seen}\n{workers.logs()}"
-        assert seen[-1] == 1100, seen
-        assert "Готово" in page.locator(".job-progress").inner_text()
-        assert page.evaluate("window.__sameDocument") is True  # updated in place, never reloaded
-        page.reload()
+        # the job's end brings the new figures and the button back, with no reload
+        expect(page.get_by_test_id("stats")).to_be_visible()
         # municipalities, schools, accounts of the region
         assert page.locator('[data-testid="stats"] strong').all_inner_texts() == ["1", "13", "4"]
+        expect(page.get_by_role("button", name="Пересчитать статистику")).to_be_visible()
+        assert "Ещё не подсчитано" not in page.locator("#statistics").inner_text()
+        assert page.locator("#statistics .job-progress").count() == 0
+        assert page.evaluate("window.__sameDocument") is True  # updated in place, never reloaded
     finally:
         workers.stop()

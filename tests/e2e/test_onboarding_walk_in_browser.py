@@ -107,7 +107,7 @@ def test_perm_onboards_schools_and_a_school_fills_its_roster(page, perm, as_plat
     page.set_input_files("#file", file_payload("pupils.xlsx", xlsx(PUPIL_COLUMNS, pupils(bad=False))))
     page.get_by_role("button", name="Проверить файл").click()
     page.get_by_role("button", name="Импортировать все строки").click()
-    assert "created: 300" in page.get_by_test_id("import-done").inner_text()
+    assert "создано: 300" in page.get_by_test_id("import-done").inner_text()
 
     # Staff, then the timetable of 5а, then the first term's lessons.
     page.get_by_role("link", name="Учебные годы и классы").click()

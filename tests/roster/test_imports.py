@@ -165,6 +165,8 @@ def test_import_pages_preview_then_commit(client, login, region_tree, make_roste
     token = good.get_data(as_text=True).split('name="upload" value="')[1].split('"')[0]
     done = client.post(f"/schools/{a['school']['id']}/imports/pupils", data={"action": "commit", "upload": token})
     assert done.status_code == 200 and 'data-testid="import-done"' in done.get_data(as_text=True)
+    # what was done, in words (not the summary's keys «created», «guardians_created»)
+    assert "создано: 3, обновлено: 0, без изменений: 0, добавлено родителей: " in done.get_data(as_text=True)
     other_school = region_tree["b"]["school"]["id"]
     login(client, region_tree["b"]["school_admin"])
     stolen = client.post(f"/schools/{other_school}/imports/pupils", data={"action": "commit", "upload": token})
