@@ -113,7 +113,7 @@ TIMETABLE_COLUMNS = [
 KINDS = {"pupils": PUPIL_COLUMNS, "staff": STAFF_COLUMNS, "timetable": TIMETABLE_COLUMNS}
 TITLES = {"pupils": _l("Pupils"), "staff": _l("Staff"), "timetable": _l("Timetable")}
 #: What an import's summary counts, as a person reads it.
-SUMMARY_LABELS = {"created": _l("added"), "updated": _l("updated"), "unchanged": _l("unchanged"),
+SUMMARY_LABELS = {"created": _l("created"), "updated": _l("updated"), "unchanged": _l("unchanged"),
                   "guardians_created": _l("guardians added"), "entries": _l("timetable entries")}
 
 

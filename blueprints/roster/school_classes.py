@@ -33,7 +33,7 @@ def create_class(year: AcademicYear, grade: int, letter: str, class_teacher_id: 
         raise Refused(errors)
     if db.session.execute(select(SchoolClass).where(SchoolClass.year_id == year.id, SchoolClass.grade == grade,
                                                     SchoolClass.letter == letter)).scalar_one_or_none():
-        raise Refused({"letter": _("Class %(name)s already exists this year.", name=f"{grade}{letter}")}, 409)
+        raise Refused({"letter": _("Class %(name)s already exists this year.", name=str(grade) + letter)}, 409)
     if class_teacher_id is not None:
         staff_of(school, class_teacher_id)
     row = SchoolClass(year_id=year.id, grade=grade, letter=letter, class_teacher_id=class_teacher_id,
