@@ -57,9 +57,10 @@ def grid(school, school_class: SchoolClass, subject, term: Term, today: dt.date,
     lessons = [row[0] for row in lesson_rows]
     ids = [l.id for l in lessons]
     pupils = db.session.execute(
-        select(Pupil.id, Pupil.last_name, Pupil.first_name).join(Enrolment, Enrolment.pupil_id == Pupil.id)
+        select(Pupil.id, Pupil.last_name, Pupil.first_name, Pupil.birth_date)
+        .join(Enrolment, Enrolment.pupil_id == Pupil.id)
         .where(Enrolment.class_id == school_class.id, Enrolment.to_on.is_(None))
-        .order_by(Pupil.last_name, Pupil.first_name)).all()
+        .order_by(Pupil.last_name, Pupil.first_name, Pupil.birth_date, Pupil.id)).all()
     # Plain rows, not ORM objects: the page has about a thousand cells.
     grades, absences = {}, {}
     if ids:
@@ -101,6 +102,7 @@ class TermRow:
     ends_on: dt.date
     level_from: int
     level_to: int
+    kind: str = ""  # quarter, trimester...: the term's name (roster's ``term_name``)
 
 
 @dataclass(frozen=True)
@@ -128,16 +130,17 @@ def class_choices(school_class: SchoolClass):
     number, day = cast(null(), Integer), cast(null(), Date)  # typed: PostgreSQL matches UNION columns by type
     subjects = (select(literal(0).label("kind"), Subject.id.label("id"), Subject.name.label("name"),
                        number.label("number"), day.label("starts_on"), day.label("ends_on"),
-                       number.label("level_from"), number.label("level_to"))
+                       number.label("level_from"), number.label("level_to"),
+                       cast(null(), Term.kind.type).label("term_kind"))
                 .join(Assignment, Assignment.subject_id == Subject.id)
                 .where(Assignment.class_id == school_class.id).distinct())
     terms = select(literal(1), Term.id, cast(null(), Subject.name.type), Term.number, Term.starts_on, Term.ends_on, Term.level_from,
-                   Term.level_to).where(Term.year_id == school_class.year_id)
+                   Term.level_to, Term.kind).where(Term.year_id == school_class.year_id)
     rows = db.session.execute(union_all(subjects, terms).order_by(
         literal_column("kind"), literal_column("name"), literal_column("number"))).all()
     return (tuple(SubjectRow(row.id, row.name) for row in rows if row.kind == 0),
             tuple(TermRow(row.id, row.number, _as_date(row.starts_on), _as_date(row.ends_on), row.level_from,
-                          row.level_to)
+                          row.level_to, row.term_kind)
                   for row in rows if row.kind == 1 and row.level_from <= school_class.grade <= row.level_to))
 
 
@@ -231,10 +234,47 @@ class _Lru:
                 self._items.popitem(last=False)
 
 
+#: How the grid writes each attendance mark: the paper journal's letters (absent, came
+#: late, ill, excused). The touch pad offers the first three; an excused absence needs its
+#: reason, which the lesson page asks for.
+ABSENCE_MARKS = {"absent": "н", "late": "оп", "ill": "б", "excused": "уп"}
+
+
+def pupil_labels(pupils) -> dict:
+    """Each pupil's name as the grid shows it, ``{pupil_id: (name, suffix)}``: «Зайцев Егор»,
+    and for two pupils of the same name a suffix that tells them apart, their birth date
+    («12.03.2014»), or where that is the same too, also their place in the list («12.03.2014, 2»)."""
+    from collections import Counter
+
+    names = Counter((last, first) for _id, last, first, _born in pupils)
+    born = Counter((last, first, birth) for _id, last, first, birth in pupils)
+    seen, out = Counter(), {}
+    for pupil_id, last, first, birth in pupils:
+        name, suffix = f"{last} {first}", ""
+        if names[(last, first)] > 1:
+            suffix = f"{birth:%d.%m.%Y}" if birth is not None else ""
+            if born[(last, first, birth)] > 1:
+                seen[(last, first, birth)] += 1
+                suffix = f"{suffix}, {seen[(last, first, birth)]}" if suffix else str(seen[(last, first, birth)])
+        out[pupil_id] = (name, suffix)
+    return out
+
+
+def now_lesson(lessons, today: dt.date):
+    """The lesson the page opens on: today's (the last of today's), else the latest held
+    before today, else the term's first."""
+    held = [lesson for lesson in lessons if lesson.held_on <= today]
+    return held[-1] if held else (lessons[0] if lessons else None)
+
+
 def grid_html(data: Grid, lesson_url: str, no_topic: str):
     """The table's header and body as ready HTML, built in one pass: the page has about a
     thousand cells, which a template would render one call at a time. ``lesson_url`` is
-    the lesson page's address with ``{}`` for the id. Every value is escaped once."""
+    the lesson page's address with ``{}`` for the id. Every value is escaped once.
+
+    What the page's script says about a cell comes from data attributes, never from the
+    cells' text: a column's date (``data-d``), a row's pupil as shown (``data-n``, with
+    what tells two pupils of one name apart), a cell's absence (``data-a``)."""
     from markupsafe import Markup, escape
 
     memo = {}
@@ -244,15 +284,19 @@ def grid_html(data: Grid, lesson_url: str, no_topic: str):
             memo[value] = str(escape(value))
         return memo[value]
 
+    now = now_lesson(data.lessons, data.today)
     head = []
     for lesson in data.lessons:
         record = data.records.get(lesson.id)
         topic = record.topic if record is not None else None
         attrs = ' data-w="1"' if lesson.id in data.can_write else ""
+        if lesson is now:
+            attrs += ' data-now="1"'
         if lesson.held_on <= data.today and not topic:
             attrs += ' class="missing"'
-        head.append(f'<th scope="col" data-l="{lesson.id}"{attrs}><a href="{lesson_url.format(lesson.id)}" '
-                    f'title="{escape(topic or no_topic)}">{lesson.held_on:%d.%m}</a></th>')
+        day = f"{lesson.held_on:%d.%m}"
+        head.append(f'<th scope="col" data-l="{lesson.id}" data-d="{day}"{attrs}><a href="{lesson_url.format(lesson.id)}" '
+                    f'title="{escape(topic or no_topic)}">{day}</a></th>')
     cells = {}
     for key, marks in data.grades.items():
         late = ' class="l"' if any(m.is_late for m in marks) else ""
@@ -261,11 +305,17 @@ def grid_html(data: Grid, lesson_url: str, no_topic: str):
             cells[key] = f'<td{late} data-v="{int(mark.version)}" data-t="{esc(mark.work_type)}">{esc(mark.value)}</td>'
         else:
             cells[key] = f"<td{late}>{esc('/'.join(m.value for m in marks))}</td>"
-    for key in data.absences:
-        cells[key] = "<td>н</td>"
+    absent_cells = {status: f'<td data-a="{status}">{mark}</td>' for status, mark in ABSENCE_MARKS.items()}
+    for key, status in data.absences.items():
+        cells[key] = absent_cells.get(status, absent_cells["absent"])
     lesson_ids = [lesson.id for lesson in data.lessons]
+    labels = pupil_labels(data.pupils)
     body = []
-    for pupil_id, last_name, first_name in data.pupils:
+    for pupil_id, _last, _first, _born in data.pupils:
+        name, suffix = labels[pupil_id]
+        shown = escape(f"{name} ({suffix})" if suffix else name)
+        extra = f" <small>{escape(suffix)}</small>" if suffix else ""
         row = "".join([cells.get((lesson_id, pupil_id), "<td></td>") for lesson_id in lesson_ids])
-        body.append(f'<tr data-p="{pupil_id}"><th scope="row">{escape(last_name)} {escape(first_name)}</th>{row}</tr>')
+        body.append(f'<tr data-p="{pupil_id}"><th scope="row" data-n="{shown}" title="{shown}">'
+                    f'{escape(name)}{extra}</th>{row}</tr>')
     return Markup("".join(head)), Markup("\n".join(body))

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from core.access import permission
 from core.errors import Refused
 from core.extensions import db
-from blueprints.journal import context, entries, grid, marks, missing, permissions
+from blueprints.journal import context, entries, grid, lesson_form, marks, missing, permissions
 from blueprints.journal.acting import request_actor
-from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, Attendance
+from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES
 from blueprints.roster import academic_years, school_classes, service as roster, teaching
 from blueprints.roster.models import Assignment, Staff, Subject
 from core.accounts.models import User
@@ -79,7 +79,9 @@ def class_journal(class_id):
                            actor=request_actor())
     if page.subject is None or page.term is None:
         return render_template("journal/empty.html", school_class=school_class)
-    return render_template("journal/grid.html", school_class=school_class, page=page)
+    return render_template("journal/grid.html", school_class=school_class, page=page,
+                           absence_marks=grid.ABSENCE_MARKS, absence_labels=ATTENDANCE_LABELS,
+                           pad_absences=("absent", "late", "ill"))
 
 
 @bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])
@@ -99,38 +101,8 @@ def lesson_page(lesson_id):
         form = request.form
         reason = form.get("reason") or None
         record = context.record_of(lesson)
-
-        # The version the page was read at goes with the first write; each write then moves
-        # the record on, and the next one names the version it left. A change saved by
-        # someone else since the page was read fails the first write, and nothing is saved.
-        version = form.get("version", type=int)
-
-        def write():
-            nonlocal version
-            # Only what changed is saved: re-sending an unchanged part must not re-stamp it
-            # (its on-time entry would turn late).
-            topic = (form.get("topic") or "").strip() or None
-            if topic != (record.topic if record else None) and topic is not None:
-                version = entries.set_topic(lesson, topic, by=actor, version=version, reason=reason).version
-            homework = (form.get("homework") or "").strip() or None
-            no_homework = bool(form.get("no_homework"))
-            if (homework, no_homework) != ((record.homework, record.no_homework) if record else (None, False)) \
-                    and (homework or no_homework):
-                version = entries.set_homework(lesson, homework, by=actor, no_homework=no_homework,
-                                               version=version, reason=reason).version
-            absences = [{"pupil_id": int(key.split(":", 1)[1]), "status": value,
-                         "reason": form.get(f"reason:{key.split(':', 1)[1]}")}
-                        for key, value in form.items()
-                        if key.startswith("status:") and key.split(":", 1)[1].isdigit() and value]
-            current = {(a.pupil_id, a.status, a.reason or None) for a in db.session.execute(
-                select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
-            wanted = {(a["pupil_id"], a["status"], a["reason"] or None) for a in absences}
-            if form.get("attendance_taken") and (wanted != current or record is None or record.attendance_at is None):
-                entries.take_attendance(lesson, absences, by=actor, version=version, reason=reason)
-
-        typed = [(label, (form.get(key) or "").strip(), (getattr(record, key) if record else None) or "")
-                 for key, label in (("topic", _("topic")), ("homework", _("homework")))]
-        _save(write, unsaved=[(label, text) for label, text, saved in typed if text != saved])
+        _save(lambda: lesson_form.save(lesson, form, by=actor, reason=reason),
+              unsaved=lesson_form.unsaved(form, record))
         return redirect(url_for("journal.lesson_page", lesson_id=lesson.id))
     view = entries.lesson_view(lesson, actor=actor)
     subject = db.session.execute(select(Subject).where(Subject.id == lesson.subject_id)).scalar_one()
@@ -142,6 +114,7 @@ def lesson_page(lesson_id):
     actors = {u.id: u.full_name for u in db.session.execute(select(User).where(
         User.id.in_({h.actor_id for h in history if h.actor_id}))).scalars()} if history else {}
     can_substitute = not view["locked"] and permissions.may_name_substitute(ctx, actor)
+    work_codes = [w["code"] for w in ctx.grading["work_types"]]
     return render_template("journal/lesson.html", view=view, lesson=lesson, subject=subject,
                            school_class=ctx.school_class, statuses=ATTENDANCE_STATUSES, labels=ATTENDANCE_LABELS,
                            can_write=permissions.is_teacher_of(ctx, actor, view["record"]) and not view["locked"],
@@ -149,8 +122,20 @@ def lesson_page(lesson_id):
                            grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]},
                            remarks=entries.remarks_of(lesson), staff=staff, names={s_.id: s_.full_name for s_ in staff},
                            pupil_names={p.id: p.full_name for p in view["pupils"]}, history=history, actors=actors,
-                           can_substitute=can_substitute, history_of=history_of,
+                           can_substitute=can_substitute, history_of=history_of, term=ctx.term, school=ctx.school,
+                           pupil_grades=lesson_form.grade_rows(view["pupils"], view["grades"], work_codes),
+                           work_types=ctx.grading["work_types"], scale=ctx.grading["scale"],
+                           graded=ctx.school_class.grade not in ctx.grading["ungraded_levels"],
+                           shown_names=_pupil_names(view["pupils"]),
                            show=_show_change, local=lambda at: at.replace(tzinfo=dt.timezone.utc).astimezone(ctx.zone))
+
+
+def _pupil_names(pupils):
+    """Each pupil's full name, with their birth date where two share a name (as the grid
+    tells them apart)."""
+    labels = grid.pupil_labels([(p.id, p.last_name, " ".join(filter(None, (p.first_name, p.middle_name))),
+                                 p.birth_date) for p in pupils])
+    return {p.id: f"{p.full_name} ({labels[p.id][1]})" if labels[p.id][1] else p.full_name for p in pupils}
 
 
 def _show_change(side):

@@ -1,7 +1,10 @@
 // The journal grid: keyboard-first entry; each cell is saved through the API as it is typed
 // (grades typed while a save of their lesson is on its way follow it as one column).
-// Cells are plain <td>s: the lesson is named by the column header (data-l), the pupil by the
-// row (data-p), a saved grade by data-v (its version) and data-t (its work type).
+// Cells are plain <td>s: the lesson is named by the column header (data-l, its date data-d),
+// the pupil by the row (data-p; the name as shown by the row header's data-n), a saved grade
+// by data-v (its version) and data-t (its work type), an absence by data-a (its status).
+// A tap (or click) on a cell opens a pad of marks that saves exactly as a keystroke does.
+// The grid opens scrolled to today's lesson (the header marked data-now).
 (function () {
   var table = document.getElementById("journal");
   if (!table) { return; }
@@ -10,6 +13,9 @@
   var scale = table.dataset.scale.split(",");
   var types = table.dataset.types.split(",");
   var ABSENT = ["н", "Н", "n", "N", "y", "Y"];  // «н» on a Russian or a Latin layout
+  var absences = JSON.parse(table.dataset.absences || "{}");  // status -> {mark, label}
+  var typeNames = JSON.parse(table.dataset.typeNames || "{}");  // work-type code -> name
+  var box = document.getElementById("journal-scroll");
   var heads = table.tHead.rows[0].cells;
   var body = table.tBodies[0];
 
@@ -18,8 +24,10 @@
     if (!heads[c].dataset.w) { continue; }
     var select = document.createElement("select");
     select.className = "work-type";
-    select.setAttribute("aria-label", heads[c].textContent.trim());
-    types.forEach(function (t) { var o = document.createElement("option"); o.value = o.textContent = t; select.appendChild(o); });
+    select.setAttribute("aria-label", table.dataset.typeLabel + ", " + heads[c].dataset.d);
+    types.forEach(function (t) {
+      var o = document.createElement("option"); o.value = o.textContent = t; o.title = typeNames[t] || t; select.appendChild(o);
+    });
     heads[c].appendChild(select);
     for (var r = 0; r < body.rows.length; r++) {
       var td = body.rows[r].cells[c];
@@ -34,6 +42,24 @@
     return td && td.tabIndex === 0 ? td : null;
   }
   function say(text) { status.textContent = text; }
+  function lowerFirst(text) {  // «Устный ответ» reads «устный ответ» inside a line; «ВПР» stays
+    return text.length > 1 && text.charAt(1) === text.charAt(1).toLowerCase() ? text.charAt(0).toLowerCase() + text.slice(1) : text;
+  }
+  function statusOf(value) {  // the attendance status a mark stands for, or null for a grade
+    if (ABSENT.indexOf(value) >= 0) { return "absent"; }
+    for (var key in absences) { if (absences[key].mark === value) { return key; } }
+    return null;
+  }
+  // «Зайцев Егор · 02.12 · устный ответ: 5», from data attributes only: the header's text
+  // holds the work-type choice, a row header the birth date that tells two namesakes apart.
+  function describe(td, withValue) {
+    var text = td.parentNode.cells[0].dataset.n + " · " + heads[td.cellIndex].dataset.d;
+    if (!withValue) { return text; }
+    if (td.dataset.a && absences[td.dataset.a]) { return text + " · " + absences[td.dataset.a].label; }
+    if (!td.textContent) { return text + ": —"; }
+    var type = td.dataset.t;
+    return text + (type ? " · " + lowerFirst(typeNames[type] || type) : "") + ": " + td.textContent;
+  }
   function request(method, url, data) {
     return fetch(url, {method: method, credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf, "Accept-Language": document.documentElement.lang},
@@ -49,12 +75,13 @@
   function save(td, value) {
     var col = td.cellIndex, head = heads[col];
     var lesson = head.dataset.l, pupil = td.parentNode.dataset.p, previous = td.textContent;
-    var absent = ABSENT.indexOf(value) >= 0;
+    var absence = statusOf(value);
     td.classList.remove("saved", "error");
     td.classList.add("saving");
-    td.textContent = absent ? "н" : value;  // shown at once; put back if refused
-    if (absent) {
-      settle([td], request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: "absent"}), [previous]);
+    td.textContent = absence ? absences[absence].mark : value;  // shown at once; put back if refused
+    if (absence) {
+      settle([td], request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: absence}), [previous],
+             false, absence);
     } else if (value === "" && td.dataset.v) {
       settle([td], request("DELETE", "/api/v1/lessons/" + lesson + "/grades/" + pupil + "?work_type=" +
         encodeURIComponent(td.dataset.t) + "&version=" + td.dataset.v), [previous], true);
@@ -86,15 +113,16 @@
       .then(function () { send(lesson); });
   }
 
-  function settle(tds, done, previous, clearing) {
+  function settle(tds, done, previous, clearing, absence) {
     return done.then(function (res) {
       var saved = Array.isArray(res.body) ? res.body : [res.body];
       tds.forEach(function (td, i) {
         td.classList.remove("saving");
         if (res.ok) {
           var grade = saved[i] || {};
-          if (grade.work_type) { td.dataset.v = grade.version; td.dataset.t = grade.work_type; }
-          else if (clearing || td.textContent === "н") { delete td.dataset.v; delete td.dataset.t; }
+          if (grade.work_type) { td.dataset.v = grade.version; td.dataset.t = grade.work_type; delete td.dataset.a; }
+          else if (absence) { delete td.dataset.v; delete td.dataset.t; td.dataset.a = absence; }
+          else if (clearing) { delete td.dataset.v; delete td.dataset.t; delete td.dataset.a; }
           td.classList.toggle("l", !!grade.is_late);
           td.classList.add("saved");
         } else {
@@ -102,9 +130,10 @@
           td.textContent = previous[i];
         }
       });
-      var head = heads[tds[tds.length - 1].cellIndex], last = tds[tds.length - 1];
+      var last = tds[tds.length - 1];
       if (res.ok) {
-        say(last.parentNode.cells[0].textContent + ", " + head.textContent.trim() + ": " + (last.textContent || "—"));
+        say(describe(last, true));
+        if (padCell === last) { padTitle.textContent = describe(last, false); }
         return;
       }
       // 409: the cell someone else changed meanwhile (named by the error, grades.N.version in
@@ -116,8 +145,9 @@
         var current = res.body.current;
         if (changed && current && current.work_type) {
           changed.textContent = current.value; changed.dataset.v = current.version; changed.dataset.t = current.work_type;
+          delete changed.dataset.a;
         } else if (changed && current === null) {
-          changed.textContent = ""; delete changed.dataset.v; delete changed.dataset.t;
+          changed.textContent = ""; delete changed.dataset.v; delete changed.dataset.t; delete changed.dataset.a;
         }
       }
       var errors = res.body.errors ? Object.values(res.body.errors)[0] : null;  // translated, naming the field
@@ -137,6 +167,8 @@
       var above = at(row - 1, col);
       if (above && above.textContent && above.textContent.indexOf("/") < 0) { save(td, above.textContent); }
       next = at(row + 1, col);
+    } else if (event.key === "Escape" && padCell) {
+      closePad();
     } else if (scale.indexOf(event.key) >= 0 || ABSENT.indexOf(event.key) >= 0) {
       save(td, event.key); next = at(row + 1, col);
     } else if (event.key === "Delete" || event.key === "Backspace") {
@@ -148,6 +180,89 @@
     event.preventDefault();
     if (next) { next.focus(); }
   });
-  var first = table.querySelector("td.w");
-  if (first) { first.focus(); }
+
+  // The touch pad: a tap on a writable cell opens it beside the cell; a mark is saved as its
+  // key would be (same requests, same error display, same versions), then the pad moves on
+  // to the next pupil of the column, as Enter does. Clear empties the cell, Close (or Escape,
+  // or a tap elsewhere) closes it.
+  var pad = document.getElementById("journal-pad");
+  var padTitle = document.getElementById("journal-pad-title");
+  var padCell = null;
+
+  function placePad() {
+    if (!padCell) { return; }
+    var cell = padCell.getBoundingClientRect(), size = pad.getBoundingClientRect(), margin = 8;
+    var left = Math.max(margin, Math.min(cell.left + cell.width / 2 - size.width / 2,
+                                         document.documentElement.clientWidth - size.width - margin));
+    var top = cell.bottom + 4;
+    if (top + size.height > window.innerHeight - margin) { top = cell.top - size.height - 4; }
+    if (top < margin) { top = Math.max(margin, window.innerHeight - size.height - margin); }
+    pad.style.left = left + "px";  // CSSOM, not a style attribute: allowed by the CSP
+    pad.style.top = top + "px";
+  }
+  function openPad(td) {
+    if (padCell) { padCell.classList.remove("picked"); }
+    padCell = td;
+    td.classList.add("picked");
+    padTitle.textContent = describe(td, false);
+    pad.hidden = false;
+    td.focus({preventScroll: true});
+    revealCell(td);
+    placePad();
+  }
+  function closePad() {
+    if (padCell) { padCell.classList.remove("picked"); padCell.focus({preventScroll: true}); }
+    padCell = null;
+    pad.hidden = true;
+  }
+  function revealCell(td) {  // into the box's view, clear of the sticky names and dates
+    var cell = td.getBoundingClientRect(), view = box.getBoundingClientRect();
+    var names = table.tHead.rows[0].cells[0].getBoundingClientRect(), dates = table.tHead.getBoundingClientRect();
+    if (cell.left < names.right) { box.scrollLeft -= names.right - cell.left; }
+    else if (cell.right > view.right) { box.scrollLeft += cell.right - view.right; }
+    if (cell.top < dates.bottom) { box.scrollTop -= dates.bottom - cell.top; }
+    else if (cell.bottom > view.bottom) { box.scrollTop += cell.bottom - view.bottom; }
+    cell = td.getBoundingClientRect();
+    if (cell.bottom > window.innerHeight || cell.top < 0) { td.scrollIntoView({block: "nearest", inline: "nearest"}); }
+  }
+  if (pad) {
+    table.addEventListener("click", function (event) {
+      var td = event.target.closest && event.target.closest("td.w");
+      if (td) { openPad(td); }
+    });
+    pad.addEventListener("click", function (event) {
+      var button = event.target.closest("button");
+      if (!button || !padCell) { return; }
+      if (button.dataset.close) { closePad(); return; }
+      var td = padCell, value = button.dataset.value;
+      save(td, value);
+      var next = value === "" ? null : at(td.parentNode.sectionRowIndex + 1, td.cellIndex);
+      if (next) { openPad(next); } else { padTitle.textContent = describe(td, false); }
+    });
+    document.addEventListener("click", function (event) {
+      if (padCell && !pad.contains(event.target) && !(event.target.closest && event.target.closest("td.w"))) { closePad(); }
+    });
+    table.addEventListener("focusin", function (event) {  // keys moved on while the pad is open
+      if (padCell && event.target !== padCell && event.target.classList.contains("w")) { openPad(event.target); }
+    });
+    box.addEventListener("scroll", placePad, {passive: true});
+    window.addEventListener("scroll", placePad, {passive: true});
+    window.addEventListener("resize", placePad);
+  }
+
+  // Open on today's lesson (else the latest held): scrolled so that its column stands near
+  // the right edge of the box, the weeks before it in view, the names still beside it.
+  var now = table.querySelector("thead th[data-now]");
+  if (now) {
+    var nowRect = now.getBoundingClientRect(), boxRect = box.getBoundingClientRect();
+    var ahead = Math.min(2 * nowRect.width, Math.max(0, boxRect.width / 4));
+    box.scrollLeft = Math.max(0, nowRect.right - boxRect.left + box.scrollLeft + ahead - box.clientWidth);
+  }
+  // The keyboard starts in the writable column nearest before today's (else the first).
+  var start = null, writable = table.querySelectorAll("thead th[data-w]");
+  for (var w = 0; w < writable.length; w++) {
+    if (start === null || !now || writable[w].cellIndex <= now.cellIndex) { start = writable[w]; }
+  }
+  var first = start ? at(0, start.cellIndex) : null;
+  if (first) { first.focus({preventScroll: true}); }
 })();
