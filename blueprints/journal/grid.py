@@ -295,8 +295,11 @@ def grid_html(data: Grid, lesson_url: str, no_topic: str):
         if lesson.held_on <= data.today and not topic:
             attrs += ' class="missing"'
         day = f"{lesson.held_on:%d.%m}"
-        head.append(f'<th scope="col" data-l="{lesson.id}" data-d="{day}"{attrs}><a href="{lesson_url.format(lesson.id)}" '
-                    f'title="{escape(topic or no_topic)}">{day}</a></th>')
+        # A lesson not held yet has no topic, as expected: only a topic or a missing one is named.
+        title = topic or (no_topic if lesson.held_on <= data.today else None)
+        title = f' title="{escape(title)}"' if title else ""
+        head.append(f'<th scope="col" data-l="{lesson.id}" data-d="{day}"{attrs}><a href="{lesson_url.format(lesson.id)}"'
+                    f'{title}>{day}</a></th>')
     cells = {}
     for key, marks in data.grades.items():
         late = ' class="l"' if any(m.is_late for m in marks) else ""
@@ -316,6 +319,6 @@ def grid_html(data: Grid, lesson_url: str, no_topic: str):
         shown = escape(f"{name} ({suffix})" if suffix else name)
         extra = f" <small>{escape(suffix)}</small>" if suffix else ""
         row = "".join([cells.get((lesson_id, pupil_id), "<td></td>") for lesson_id in lesson_ids])
-        body.append(f'<tr data-p="{pupil_id}"><th scope="row" data-n="{shown}" title="{shown}">'
+        body.append(f'<tr data-p="{pupil_id}"><th scope="row" data-n="{shown}">'
                     f'{escape(name)}{extra}</th>{row}</tr>')
     return Markup("".join(head)), Markup("\n".join(body))

@@ -57,7 +57,9 @@ def test_perm_teacher_fills_a_lesson_and_sees_late_marks(page, perm_school, clie
     sign_in(page, school["teacher"])
     # The lesson of two days ago: topic and homework, typed into the lesson page.
     page.goto(f"/lessons/{school['lesson_id']}")
-    assert "Asia/Yekaterinburg" in page.locator("hgroup").inner_text()
+    header = page.locator("hgroup").inner_text()
+    assert "Екатеринбург, UTC+5" in header and "Asia/Yekaterinburg" not in header  # the zone, named for a person
+    assert "2-я четверть" in header
     page.get_by_label("Тема урока").fill("Решение уравнений")
     page.get_by_label("Домашнее задание", exact=True).fill("№ 214, 215")
     page.get_by_role("button", name="Сохранить").click()

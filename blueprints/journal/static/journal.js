@@ -133,7 +133,7 @@
       var last = tds[tds.length - 1];
       if (res.ok) {
         say(describe(last, true));
-        if (padCell === last) { padTitle.textContent = describe(last, false); }
+        if (padCell === last) { padTitle.textContent = padLabel(last); }
         return;
       }
       // 409: the cell someone else changed meanwhile (named by the error, grades.N.version in
@@ -200,11 +200,15 @@
     pad.style.left = left + "px";  // CSSOM, not a style attribute: allowed by the CSP
     pad.style.top = top + "px";
   }
+  function padLabel(td) {  // the cell, and the work type a mark tapped now goes to
+    var type = td.dataset.t || heads[td.cellIndex].querySelector("select").value;
+    return describe(td, false) + " · " + lowerFirst(typeNames[type] || type);
+  }
   function openPad(td) {
     if (padCell) { padCell.classList.remove("picked"); }
     padCell = td;
     td.classList.add("picked");
-    padTitle.textContent = describe(td, false);
+    padTitle.textContent = padLabel(td);
     pad.hidden = false;
     td.focus({preventScroll: true});
     revealCell(td);
@@ -237,7 +241,7 @@
       var td = padCell, value = button.dataset.value;
       save(td, value);
       var next = value === "" ? null : at(td.parentNode.sectionRowIndex + 1, td.cellIndex);
-      if (next) { openPad(next); } else { padTitle.textContent = describe(td, false); }
+      if (next) { openPad(next); } else { padTitle.textContent = padLabel(td); }
     });
     document.addEventListener("click", function (event) {
       if (padCell && !pad.contains(event.target) && !(event.target.closest && event.target.closest("td.w"))) { closePad(); }
