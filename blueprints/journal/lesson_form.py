@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from core.errors import Refused
 from core.extensions import db
 from blueprints.journal import entries
 from blueprints.journal.context import Actor
@@ -131,11 +132,35 @@ def save(lesson: Lesson, form, *, by: Actor, reason=None) -> None:
     writes = [{"pupil_id": c.pupil_id, "work_type": c.work_type, "value": c.value, "version": c.version,
                "comment": comments.get((c.pupil_id, c.work_type))} for c in changes if c.value is not None]
     if writes:
-        entries.set_grades(lesson, writes, by=by, reason=reason)
+        try:
+            entries.set_grades(lesson, writes, by=by, reason=reason)
+        except Refused as error:
+            if error.status == 409:
+                raise
+            raise Refused(_named(error.errors, writes, lesson), status=error.status, current=error.current) from None
     for change in changes:
         if change.value is None:
             entries.delete_grade(lesson, change.pupil_id, change.work_type, by=by, version=change.version,
                                  reason=reason)
+
+
+def _named(errors: dict, writes: list[dict], lesson: Lesson) -> dict:
+    """A refused column's errors keyed by whom they concern («Зайцев Егор, Устный ответ»),
+    not by the column's entry paths (``grades.0.value``), as the page shows them."""
+    from blueprints.roster.models import Pupil
+    from blueprints.journal.context import context as lesson_context
+
+    names = {p.id: f"{p.last_name} {p.first_name}" for p in db.session.execute(
+        select(Pupil).where(Pupil.id.in_({w["pupil_id"] for w in writes}))).scalars()}
+    kinds = {w["code"]: w["name"] for w in lesson_context(lesson, None).grading["work_types"]}
+    out = {}
+    for path, messages in errors.items():
+        parts = path.split(".")
+        if len(parts) == 3 and parts[0] == "grades" and parts[1].isdigit() and int(parts[1]) < len(writes):
+            write = writes[int(parts[1])]
+            path = f"{names.get(write['pupil_id'], write['pupil_id'])}, {kinds.get(write['work_type'], write['work_type'])}"
+        out.setdefault(path, []).extend(messages)
+    return out
 
 
 def unsaved(form, record: LessonRecord | None) -> list[tuple[str, str]]:
