@@ -157,7 +157,7 @@ def choose(subjects, terms, subject_id, term_id, today):
     return subject, term
 
 
-def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, no_topic: str, *,
+def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, *,
                actor: Actor) -> GridTable:
     """The journal page's content, kept per worker and served again while nothing it shows
     can have changed; on a hit the page's data costs one statement.
@@ -199,12 +199,12 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     subject, term = choose(*choices, subject_id, term_id, today)
     if subject is None or term is None:
         return GridTable(*choices, subject, term)
-    key = ("table", base, subject.id, term.id, lesson_url, str(no_topic))
+    key = ("table", base, subject.id, term.id, lesson_url)  # no text in a language: kept for every reader
     table = cache.get(key)
     if table is None:
         staff_id = next((value for kind, _tenant, value in found if kind == 2), None)
         data = grid(school, school_class, subject, term, today, staff_id)  # the key's date, also across midnight
-        table = keep(key, GridTable(*choices, subject, term, *grid_html(data, lesson_url, no_topic),
+        table = keep(key, GridTable(*choices, subject, term, *grid_html(data, lesson_url),
                                     tuple(data.work_types), tuple(data.scale)))
     return table
 
@@ -240,6 +240,18 @@ class _Lru:
 ABSENCE_MARKS = {"absent": "н", "late": "оп", "ill": "б", "excused": "уп"}
 
 
+def attribute_json(value) -> str:
+    """``value`` as JSON for a single-quoted HTML attribute: letters as they are (Cyrillic
+    escaped as ``\\uXXXX`` would take three times the bytes), ``&'<>`` escaped."""
+    import json
+
+    from markupsafe import Markup
+
+    text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return Markup(text.replace("&", "\\u0026").replace("'", "\\u0027").replace("<", "\\u003c")
+                  .replace(">", "\\u003e"))
+
+
 def pupil_labels(pupils) -> dict:
     """Each pupil's name as the grid shows it, ``{pupil_id: (name, suffix)}``: «Зайцев Егор»,
     and for two pupils of the same name a suffix that tells them apart, their birth date
@@ -267,14 +279,16 @@ def now_lesson(lessons, today: dt.date):
     return held[-1] if held else (lessons[0] if lessons else None)
 
 
-def grid_html(data: Grid, lesson_url: str, no_topic: str):
+def grid_html(data: Grid, lesson_url: str):
     """The table's header and body as ready HTML, built in one pass: the page has about a
     thousand cells, which a template would render one call at a time. ``lesson_url`` is
     the lesson page's address with ``{}`` for the id. Every value is escaped once.
 
-    What the page's script says about a cell comes from data attributes, never from the
-    cells' text: a column's date (``data-d``), a row's pupil as shown (``data-n``, with
-    what tells two pupils of one name apart), a cell's absence (``data-a``)."""
+    What the page's script says about a cell comes from data attributes, never from a
+    header's text (which holds the work-type choice): a column's date (``data-d``), a
+    namesake's row (``data-n``: the name with what tells two pupils of one name apart; any
+    other row header holds the name alone), a grade (``data-v``, ``data-t``); a cell with
+    no grade and an absence mark of :data:`ABSENCE_MARKS` is that absence."""
     from markupsafe import Markup, escape
 
     memo = {}
@@ -295,9 +309,9 @@ def grid_html(data: Grid, lesson_url: str, no_topic: str):
         if lesson.held_on <= data.today and not topic:
             attrs += ' class="missing"'
         day = f"{lesson.held_on:%d.%m}"
-        # A lesson not held yet has no topic, as expected: only a topic or a missing one is named.
-        title = topic or (no_topic if lesson.held_on <= data.today else None)
-        title = f' title="{escape(title)}"' if title else ""
+        # The topic, where there is one; a held lesson without one is marked (class
+        # "missing", which the legend names) rather than titled on every such column.
+        title = f' title="{escape(topic)}"' if topic else ""
         head.append(f'<th scope="col" data-l="{lesson.id}" data-d="{day}"{attrs}><a href="{lesson_url.format(lesson.id)}"'
                     f'{title}>{day}</a></th>')
     cells = {}
@@ -308,7 +322,9 @@ def grid_html(data: Grid, lesson_url: str, no_topic: str):
             cells[key] = f'<td{late} data-v="{int(mark.version)}" data-t="{esc(mark.work_type)}">{esc(mark.value)}</td>'
         else:
             cells[key] = f"<td{late}>{esc('/'.join(m.value for m in marks))}</td>"
-    absent_cells = {status: f'<td data-a="{status}">{mark}</td>' for status, mark in ABSENCE_MARKS.items()}
+    # An absence is its mark alone: a cell with a grade names it (data-v), so the page's
+    # script tells the two apart without a byte more in some hundred cells.
+    absent_cells = {status: f"<td>{mark}</td>" for status, mark in ABSENCE_MARKS.items()}
     for key, status in data.absences.items():
         cells[key] = absent_cells.get(status, absent_cells["absent"])
     lesson_ids = [lesson.id for lesson in data.lessons]
@@ -316,9 +332,9 @@ def grid_html(data: Grid, lesson_url: str, no_topic: str):
     body = []
     for pupil_id, _last, _first, _born in data.pupils:
         name, suffix = labels[pupil_id]
-        shown = escape(f"{name} ({suffix})" if suffix else name)
+        # A namesake's row says who it is in data-n; any other row header holds the name alone.
+        shown = f' data-n="{escape(f"{name} ({suffix})")}"' if suffix else ""
         extra = f" <small>{escape(suffix)}</small>" if suffix else ""
         row = "".join([cells.get((lesson_id, pupil_id), "<td></td>") for lesson_id in lesson_ids])
-        body.append(f'<tr data-p="{pupil_id}"><th scope="row" data-n="{shown}">'
-                    f'{escape(name)}{extra}</th>{row}</tr>')
+        body.append(f'<tr data-p="{pupil_id}"><th scope="row"{shown}>{escape(name)}{extra}</th>{row}</tr>')
     return Markup("".join(head)), Markup("\n".join(body))

@@ -75,13 +75,14 @@ def class_journal(class_id):
     school_class = g.loaded["class_id"]
     page = grid.grid_table(school_class, request.args.get("subject_id", type=int),
                            request.args.get("term_id", type=int),
-                           url_for("journal.lesson_page", lesson_id=0)[:-1] + "{}", _("No topic yet"),
-                           actor=request_actor())
+                           url_for("journal.lesson_page", lesson_id=0)[:-1] + "{}", actor=request_actor())
     if page.subject is None or page.term is None:
         return render_template("journal/empty.html", school_class=school_class)
-    return render_template("journal/grid.html", school_class=school_class, page=page,
-                           absence_marks=grid.ABSENCE_MARKS, absence_labels=ATTENDANCE_LABELS,
-                           pad_absences=("absent", "late", "ill"))
+    absences = {status: {"mark": mark, "label": str(ATTENDANCE_LABELS[status])}
+                for status, mark in grid.ABSENCE_MARKS.items()}
+    return render_template("journal/grid.html", school_class=school_class, page=page, absences=absences,
+                           absences_json=grid.attribute_json(absences),
+                           type_names_json=grid.attribute_json({w["code"]: w["name"] for w in page.work_types}))
 
 
 @bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])

@@ -191,7 +191,7 @@ def test_namesakes_are_told_apart_by_birth_date_then_by_number():
 def test_the_grid_names_its_dates_pupils_work_types_and_absences_as_data(app, client, login, region_tree,
                                                                          make_roster, raw_sql):
     """The status line reads «Зайцев Егор (01.03.2015) · 18.11 · устный ответ: 5» from data
-    attributes: the column's date, the row's pupil as shown (namesakes told apart), the
+    attributes: the column's date, a namesake's row as shown (told apart by birth date), the
     work types' names, the absence marks; never from the text of a header holding choices."""
     from blueprints.roster import school_classes
     from blueprints.roster.models import Pupil, SchoolClass
@@ -217,8 +217,8 @@ def test_the_grid_names_its_dates_pupils_work_types_and_absences_as_data(app, cl
     assert f'data-l="{lesson_id}" data-d="18.11" data-w="1" data-now="1"' in html  # today's, opened on
     assert 'data-n="Зайцев Егор (01.03.2015)">Зайцев Егор <small>01.03.2015</small></th>' in html
     assert 'data-n="Зайцев Егор (02.04.2015)">' in html
-    assert 'data-n="Ученик000 Иван">Ученик000 Иван</th>' in html  # no namesake: the name alone
-    assert '<td data-a="ill">б</td>' in html
+    assert '<th scope="row">Ученик000 Иван</th>' in html  # no namesake: the name alone
+    assert f'<tr data-p="{pupil}"><th scope="row">Ученик000 Иван</th>' in html and "<td>б</td>" in html  # ill
     names = json.loads(re.search(r"data-type-names='([^']*)'", html).group(1))
     assert names["У"] == "Устный ответ" and names["КР"] == "Контрольная работа"
     absences = json.loads(re.search(r"data-absences='([^']*)'", html).group(1))

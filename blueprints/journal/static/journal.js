@@ -1,8 +1,9 @@
 // The journal grid: keyboard-first entry; each cell is saved through the API as it is typed
 // (grades typed while a save of their lesson is on its way follow it as one column).
 // Cells are plain <td>s: the lesson is named by the column header (data-l, its date data-d),
-// the pupil by the row (data-p; the name as shown by the row header's data-n), a saved grade
-// by data-v (its version) and data-t (its work type), an absence by data-a (its status).
+// the pupil by the row (data-p; a namesake's name as shown by the row header's data-n, any
+// other row header holds the name alone), a saved grade by data-v (its version) and data-t
+// (its work type); a cell with no grade showing an absence mark (data-absences) is that absence.
 // A tap (or click) on a cell opens a pad of marks that saves exactly as a keystroke does.
 // The grid opens scrolled to today's lesson (the header marked data-now).
 (function () {
@@ -45,6 +46,9 @@
   function lowerFirst(text) {  // «Устный ответ» reads «устный ответ» inside a line; «ВПР» stays
     return text.length > 1 && text.charAt(1) === text.charAt(1).toLowerCase() ? text.charAt(0).toLowerCase() + text.slice(1) : text;
   }
+  function absenceOf(td) {  // the absence a cell shows, or null: a grade names itself by data-v
+    return td.dataset.v ? null : statusOf(td.textContent);
+  }
   function statusOf(value) {  // the attendance status a mark stands for, or null for a grade
     if (ABSENT.indexOf(value) >= 0) { return "absent"; }
     for (var key in absences) { if (absences[key].mark === value) { return key; } }
@@ -53,9 +57,11 @@
   // «Зайцев Егор · 02.12 · устный ответ: 5», from data attributes only: the header's text
   // holds the work-type choice, a row header the birth date that tells two namesakes apart.
   function describe(td, withValue) {
-    var text = td.parentNode.cells[0].dataset.n + " · " + heads[td.cellIndex].dataset.d;
+    var who = td.parentNode.cells[0];
+    var text = (who.dataset.n || who.textContent) + " · " + heads[td.cellIndex].dataset.d;
     if (!withValue) { return text; }
-    if (td.dataset.a && absences[td.dataset.a]) { return text + " · " + absences[td.dataset.a].label; }
+    var absence = absenceOf(td);
+    if (absence) { return text + " · " + absences[absence].label; }
     if (!td.textContent) { return text + ": —"; }
     var type = td.dataset.t;
     return text + (type ? " · " + lowerFirst(typeNames[type] || type) : "") + ": " + td.textContent;
@@ -81,7 +87,7 @@
     td.textContent = absence ? absences[absence].mark : value;  // shown at once; put back if refused
     if (absence) {
       settle([td], request("PUT", "/api/v1/lessons/" + lesson + "/attendance/" + pupil, {status: absence}), [previous],
-             false, absence);
+             false, true);
     } else if (value === "" && td.dataset.v) {
       settle([td], request("DELETE", "/api/v1/lessons/" + lesson + "/grades/" + pupil + "?work_type=" +
         encodeURIComponent(td.dataset.t) + "&version=" + td.dataset.v), [previous], true);
@@ -120,9 +126,8 @@
         td.classList.remove("saving");
         if (res.ok) {
           var grade = saved[i] || {};
-          if (grade.work_type) { td.dataset.v = grade.version; td.dataset.t = grade.work_type; delete td.dataset.a; }
-          else if (absence) { delete td.dataset.v; delete td.dataset.t; td.dataset.a = absence; }
-          else if (clearing) { delete td.dataset.v; delete td.dataset.t; delete td.dataset.a; }
+          if (grade.work_type) { td.dataset.v = grade.version; td.dataset.t = grade.work_type; }
+          else if (clearing || absence) { delete td.dataset.v; delete td.dataset.t; }
           td.classList.toggle("l", !!grade.is_late);
           td.classList.add("saved");
         } else {
@@ -145,9 +150,8 @@
         var current = res.body.current;
         if (changed && current && current.work_type) {
           changed.textContent = current.value; changed.dataset.v = current.version; changed.dataset.t = current.work_type;
-          delete changed.dataset.a;
         } else if (changed && current === null) {
-          changed.textContent = ""; delete changed.dataset.v; delete changed.dataset.t; delete changed.dataset.a;
+          changed.textContent = ""; delete changed.dataset.v; delete changed.dataset.t;
         }
       }
       var errors = res.body.errors ? Object.values(res.body.errors)[0] : null;  // translated, naming the field
@@ -188,6 +192,21 @@
   var pad = document.getElementById("journal-pad");
   var padTitle = document.getElementById("journal-pad-title");
   var padCell = null;
+  function key(text, value, label, kind) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.textContent = text;
+    if (value !== null) { button.dataset.value = value; } else { button.dataset.close = "1"; }
+    if (label) { button.title = label; button.setAttribute("aria-label", text + " — " + label); }
+    if (kind) { button.className = kind; }
+    pad.querySelector(".journal-pad-keys").appendChild(button);
+  }
+  if (pad) {  // the scale's marks, the absences a tap may set, Clear and Close
+    scale.forEach(function (mark) { key(mark, mark); });
+    pad.dataset.absences.split(",").forEach(function (s) { key(absences[s].mark, absences[s].mark, absences[s].label, "secondary"); });
+    key(pad.dataset.clear, "", null, "secondary outline");
+    key(pad.dataset.close, null, null, "contrast outline");
+  }
 
   function placePad() {
     if (!padCell) { return; }
