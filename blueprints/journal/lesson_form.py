@@ -123,6 +123,9 @@ def save(lesson: Lesson, form, *, by: Actor, reason=None) -> None:
     absences = attendance_to_take(form, record, current)
     if absences is not None:
         version = entries.take_attendance(lesson, absences, by=by, version=version, reason=reason).version
+    if not any(key.startswith("grade:") and value for key, value in form.items()) \
+            and not any(key.startswith("was:grade:") for key in form):
+        return  # no grade on the form: the regulation's work types are not needed
     changes = grade_changes(form, [w["code"] for w in context.context(lesson, by).grading["work_types"]])
     if not changes:
         return
