@@ -1,6 +1,6 @@
 """The diary's pages, server-rendered (readable with scripts off, light on slow links):
 the week and the term of a child, with a switch between the user's children."""
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, g, render_template, request, send_from_directory
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -11,9 +11,21 @@ bp = Blueprint("diary", __name__, template_folder="templates", static_folder="st
 
 
 @bp.before_request
-@login_required
 def _signed_in():
-    return None
+    # The service worker's script is fetched by the browser on its own schedule, signed in
+    # or not; it holds no data.
+    if request.endpoint == "diary.service_worker":
+        return None
+    return login_required(lambda: None)()
+
+
+@bp.route("/diary/sw.js")
+def service_worker():
+    """The service worker, at a URL that never changes (a browser checks it for updates);
+    its scope is every diary page, ``/diary`` included (``Service-Worker-Allowed``)."""
+    response = send_from_directory(bp.static_folder, "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/diary"
+    return response
 
 
 def _page(template, child, **context):
