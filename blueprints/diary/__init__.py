@@ -5,7 +5,7 @@ from core.extensions import api as api_ext
 
 
 def init_app(app):
-    from blueprints.diary import api, service, views
+    from blueprints.diary import activity, api, service, views  # noqa: F401 (activity: its table)
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)

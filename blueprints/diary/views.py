@@ -4,7 +4,8 @@ from flask import Blueprint, g, render_template, request, send_from_directory
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from blueprints.diary import labels, marks, service, week
+from blueprints.diary import activity, labels, marks, service, week
+from core.access import permission
 
 bp = Blueprint("diary", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/diary")
@@ -48,6 +49,7 @@ def week_page(child_id):
 
 
 def _week(child):
+    activity.record(child)
     monday = week.monday_of(request.args.get("week"), child.today())
     data = week.week(child, monday)
     return _page("diary/week.html", child, data=data, empty=week.empty_reason(data["empty"]))
@@ -56,9 +58,25 @@ def _week(child):
 @bp.route("/diary/<int:child_id>/term")
 def term_page(child_id):
     child = g.loaded["child_id"]
+    activity.record(child)
     data = marks.term_page(child, request.args.get("term_id", type=int))
     empty = week.empty_reason(data["empty"]) if data["empty"] else None
     return _page("diary/term.html", child, data=data, empty=empty)
+
+
+@bp.route("/classes/<int:class_id>/diary-activity")
+@permission(activity.may_see, "class_id")
+def class_activity(class_id):
+    """IN-4: which guardians read the diary less often than the regulation asks."""
+    from blueprints.diary.api import activity_of
+    from blueprints.roster import service as roster
+
+    school_class = g.loaded["class_id"]
+    school = roster.school_of_row(school_class)
+    _term, terms = activity.period_of(school_class, None, activity._school_today(school))
+    report = activity_of(school_class, request.args.get("term_id", type=int))
+    return render_template("diary/activity.html", report=report, terms=terms, school=school,
+                           school_class=school_class)
 
 
 def nav(membership):
