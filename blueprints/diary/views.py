@@ -1,11 +1,12 @@
 """The diary's pages, server-rendered (readable with scripts off, light on slow links):
 the week and the term of a child, with a switch between the user's children."""
-from flask import Blueprint, g, render_template, request, send_from_directory
+from flask import Blueprint, flash, g, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from blueprints.diary import activity, labels, marks, service, week
+from blueprints.diary import activity, labels, marks, messages, service, week
 from core.access import permission
+from core.errors import Refused
 
 bp = Blueprint("diary", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/diary")
@@ -79,14 +80,59 @@ def class_activity(class_id):
                            school_class=school_class)
 
 
+@bp.route("/diary/<int:child_id>/messages", methods=["GET", "POST"])
+def child_messages(child_id):
+    """A guardian's threads about the child, one per teacher, and a new message to one of
+    the child's teachers."""
+    child = g.loaded["child_id"]
+    error, form = None, {}
+    if request.method == "POST":
+        form = request.form
+        try:
+            thread, _m = messages.write_to_teacher(child, form.get("teacher_id", type=int), form.get("text"))
+        except Refused as refusal:
+            error = refusal
+        else:
+            flash(_("The message is sent."))
+            return redirect(url_for("diary.thread_page", thread_id=thread.id))
+    return _page("diary/messages.html", child, threads=messages.threads_of_child(child),
+                 teachers=messages.teachers_of(child), error=error, form=form), 422 if error else 200
+
+
+@bp.route("/messages")
+def inbox():
+    """A teacher's threads with unread counts; a school admin reads every thread of the school."""
+    threads, kind = messages.inbox()
+    return render_template("diary/inbox.html", threads=threads, kind=kind)
+
+
+@bp.route("/messages/<int:thread_id>", methods=["GET", "POST"])
+def thread_page(thread_id):
+    thread = g.loaded["thread_id"]
+    error = None
+    if request.method == "POST":
+        try:
+            messages.reply(thread, request.form.get("text"))
+        except Refused as refusal:
+            error = refusal
+        else:
+            return redirect(url_for("diary.thread_page", thread_id=thread.id) + "#last")
+    child = g.get("message_child")
+    return render_template("diary/thread.html", view=messages.thread_view(thread), child=child,
+                           children=service.children() if child else [], error=error), 422 if error else 200
+
+
 def nav(membership):
     from flask import url_for
     from flask_babel import lazy_gettext as _l
 
     # Any guardian or pupil role of the user's, whichever acts (a teacher who is also a parent).
+    out = []
     if service.has_diary(membership) or service.diary_memberships(g.get("memberships")):
-        return [(_l("Diary"), url_for("diary.home"))]
-    return []
+        out.append((_l("Diary"), url_for("diary.home")))
+    if membership is not None and membership.tenant_id and membership.role in ("teacher", "school_admin"):
+        out.append((_l("Messages"), url_for("diary.inbox")))
+    return out
 
 
 def home_for(membership):
