@@ -3,14 +3,14 @@ day they opened it (a page or the API), and the class report the class teacher a
 school's administration read at the end of each period: who checked fewer than
 ``informing.parent_checks_per_week`` times a week.
 
-Recording costs one statement per diary request (``INSERT ... ON CONFLICT DO NOTHING``),
-and the table is ``unstamped`` (core.changes): a parent's visit changes nothing that pages
+Recording costs one statement (``INSERT ... ON CONFLICT DO NOTHING``) the first time a
+worker sees a guardian read a child on a day, none afterwards; and the table is ``unstamped`` (core.changes): a parent's visit changes nothing that pages
 are built from, so it throws away no kept grid and no ETag."""
 from __future__ import annotations
 
 import datetime as dt
 
-from flask import g
+from flask import after_this_request, current_app, g
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Date, ForeignKey, UniqueConstraint, func, select
@@ -33,6 +33,10 @@ STATUS_LABELS = {
 }
 
 
+#: The days a worker remembers having recorded, (user, pupil, day): 50,000 is a few MB.
+VISITS_KEPT = 50_000
+
+
 class DiaryVisit(SchoolOwned, db.Model):
     """A guardian read a child's diary on a day (the school's local date)."""
 
@@ -50,6 +54,12 @@ def record(child: Child) -> None:
     is not what IN-4 counts)."""
     if child.relation == "self" or not current_user.is_authenticated:
         return
+    key = (current_user.id, child.id, child.today())
+    seen = current_app.extensions.setdefault("tabel.diary.visits", {})
+    if key in seen:
+        return  # this worker recorded it today: no statement (another worker's insert is a no-op)
+    if len(seen) > VISITS_KEPT:
+        seen.clear()
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(DiaryVisit).values(
@@ -58,6 +68,8 @@ def record(child: Child) -> None:
     with reading(child):
         db.session.execute(statement)
     transaction.wrote()
+    # Kept once the request commits; a rolled-back request records again next time.
+    after_this_request(lambda response: seen.__setitem__(key, True) or response)
 
 
 def may_see(school_class: SchoolClass) -> bool:
