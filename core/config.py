@@ -15,7 +15,8 @@ class Defaults:
     DATABASE_URL = None  # None: SQLite file under the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    MODULES = ["tenants", "blueprints.roster", "blueprints.journal", "blueprints.disclosure", "blueprints.diary"]  # feature packages, each with init_app(app)
+    MODULES = ["tenants", "blueprints.roster", "blueprints.journal", "blueprints.services", "blueprints.disclosure",
+               "blueprints.diary"]  # feature packages, each with init_app(app)
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     LANGUAGES = ["ru", "en"]

@@ -16,7 +16,9 @@ PUBLIC_ENDPOINTS = {"static", "healthz", "readyz", "api_docs", "api-docs.openapi
                     # a signed, expiring download link: whoever holds it may download (like S3's)
                     "storage_download", "accounts.login_with_code",
                     # they end the caller's own sessions, which would sign the probe out
-                    "auth_api.revoke_token", "accounts.end_other_sessions"}
+                    "auth_api.revoke_token", "accounts.end_other_sessions",
+                    # what a region and a school disclose to everyone (WD-4): tests/services
+                    "services.region_catalogue", "services.school_services", "services.deep_link"}
 
 
 @pytest.fixture
@@ -53,8 +55,14 @@ def victim(region_tree, as_platform, make_roster, token):
                                sent_at=now, tenant_id=b["school"]["id"], region_id=b["region"]["id"]))
         db.session.commit()
         thread_id = thread.id
+    with as_platform():
+        from blueprints.services import catalogue
+
+        service_id = catalogue.preload(db.session.get(Tenant, b["region"]["id"]))[0].id
+        db.session.commit()
     return {
         "values": {
+            "service_id": service_id,  # a service of the victim's region
             "thread_id": thread_id,  # a thread between the victim's parents and teacher
             "tenant_id": b["school"]["id"],
             "school_id": b["school"]["id"],
