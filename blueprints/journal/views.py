@@ -46,7 +46,9 @@ def _save(work, unsaved=()):
                     flash(_("Not saved, %(what)s: %(text)s", what=label, text=text), "error")
             return
         for field, messages in error.errors.items():
-            flash(f"{field}: {' '.join(messages)}", "error")
+            # A message about the whole form reads on its own; one about a row keeps its place.
+            text = " ".join(messages) if isinstance(messages, (list, tuple)) else str(messages)
+            flash(text if "." not in field else f"{field}: {text}", "error")
 
 
 def _changed_marks(kinds):
@@ -125,6 +127,8 @@ def lesson_page(lesson_id):
             current = {(a.pupil_id, a.status, a.reason or None) for a in db.session.execute(
                 select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
             wanted = {(a["pupil_id"], a["status"], a["reason"] or None) for a in absences}
+            if not absences and not current and entries.marks_wait(context.context(lesson, actor)):
+                return  # DL-2: a topic or homework planned ahead; "all present" waits for the lesson's day
             if form.get("attendance_taken") and (wanted != current or record is None or record.attendance_at is None):
                 entries.take_attendance(lesson, absences, by=actor, version=version, reason=reason)
 
