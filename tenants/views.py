@@ -318,8 +318,10 @@ def audit_log(tenant_id):
     rows, pager = _page(stmt)
     actors = {u.id: u for u in db.session.execute(
         select(User).where(User.id.in_({e.actor_id for e in rows if e.actor_id}))).scalars()} if rows else {}
+    from tenants.audit_words import action_label
+
     return render_template("tenants/audit.html", tenant=tenant, chain=service.chain_of(tenant), entries=rows,
-                           actors=actors, pager=pager)
+                           actors=actors, pager=pager, action_label=action_label)
 
 
 # Onboarding --------------------------------------------------------------------------------

@@ -9,12 +9,11 @@ from sqlalchemy import select
 from core.access import permission
 from core.errors import Refused
 from core.extensions import db
-from blueprints.journal import context, entries, grid, marks, missing, permissions
+from blueprints.journal import context, entries, grid, history, marks, missing, permissions
 from blueprints.journal.acting import request_actor
 from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES, Attendance
 from blueprints.roster import academic_years, school_classes, service as roster, teaching
 from blueprints.roster.models import Assignment, Staff, Subject
-from core.accounts.models import User
 from tenants import service as tenants
 
 bp = Blueprint("journal", __name__, template_folder="templates", static_folder="static",
@@ -142,9 +141,7 @@ def lesson_page(lesson_id):
     staff = db.session.execute(select(Staff).where(Staff.tenant_id == ctx.school.id, Staff.is_active.is_(True))
                                .order_by(Staff.last_name, Staff.first_name)).scalars().all()
     history_of = request.args.get("pupil_id", type=int)
-    history = entries.history(lesson, history_of, actor=actor)
-    actors = {u.id: u.full_name for u in db.session.execute(select(User).where(
-        User.id.in_({h.actor_id for h in history if h.actor_id}))).scalars()} if history else {}
+    history_lines = history.describe(entries.history(lesson, history_of, actor=actor), ctx.school, ctx.grading)
     can_substitute = not view["locked"] and permissions.may_name_substitute(ctx, actor)
     return render_template("journal/lesson.html", view=view, lesson=lesson, subject=subject,
                            school_class=ctx.school_class, statuses=ATTENDANCE_STATUSES, labels=ATTENDANCE_LABELS,
@@ -152,18 +149,9 @@ def lesson_page(lesson_id):
                            absent={a.pupil_id: a for a in view["attendance"]},
                            grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]},
                            remarks=entries.remarks_of(lesson), staff=staff, names={s_.id: s_.full_name for s_ in staff},
-                           pupil_names={p.id: p.full_name for p in view["pupils"]}, history=history, actors=actors,
+                           pupil_names={p.id: p.full_name for p in view["pupils"]}, history_lines=history_lines,
                            can_substitute=can_substitute, history_of=history_of,
-                           show=_show_change, local=lambda at: at.replace(tzinfo=dt.timezone.utc).astimezone(ctx.zone))
-
-
-def _show_change(side):
-    """An audited before/after as «key: value; …» (``—`` when there was none)."""
-    if side is None:
-        return "—"
-    if isinstance(side, dict):
-        return "; ".join(f"{key}: {'—' if value is None else value}" for key, value in side.items())
-    return str(side)
+                           local=lambda at: at.replace(tzinfo=dt.timezone.utc).astimezone(ctx.zone))
 
 
 @bp.route("/schools/<int:school_id>/missing")
