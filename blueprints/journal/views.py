@@ -157,23 +157,29 @@ def lesson_page(lesson_id):
 @bp.route("/schools/<int:school_id>/missing")
 @permission(roster.can_read, "school_id")
 def missing_page(school_id):
-    """What is missing or overdue, per teacher or per class, each row a link to the lesson."""
-    from blueprints.roster.models import SchoolClass, Staff
-
+    """What is missing or overdue: a summary, then one row per teacher, class and subject
+    with its counts (most overdue first, 50 a page), each a link to the first lesson to fill
+    and to the group's lessons; a chosen group lists its lessons, 50 a page."""
     school = g.loaded["school_id"]
     teacher_id = request.args.get("teacher_id", type=int)
     class_id = request.args.get("class_id", type=int)
+    subject_id = request.args.get("subject_id", type=int)
     staff = permissions.acting_staff(school, request_actor())
-    if teacher_id is None and class_id is None and staff is not None:
+    if teacher_id is None and class_id is None and subject_id is None and staff is not None:
         teacher_id = staff.id  # a teacher sees their own lessons first
-    items = missing.missing(school, teacher_id=teacher_id, class_id=class_id)
-    teachers = db.session.execute(select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name)).scalars().all()
+    teachers = db.session.execute(select(Staff).where(Staff.tenant_id == school.id)
+                                  .order_by(Staff.last_name, Staff.first_name)).scalars().all()
+    names = {s_.id: s_.short_name for s_ in teachers}
+    subjects = {s_.id: s_.name for s_ in teaching.subjects_for(school)}
+    order = lambda g_: (-g_.overdue_lessons, -g_.lessons, names.get(g_.teacher_id, ""),  # noqa: E731
+                        g_.class_name, subjects.get(g_.subject_id, ""))
+    found = missing.overview(school, teacher_id=teacher_id, class_id=class_id, subject_id=subject_id,
+                             page=request.args.get("page", 1, type=int), order=order)
     year = academic_years.current_year(school)
     classes = school_classes.classes_of(year) if year else []
-    subjects = {s.id: s.name for s in teaching.subjects_for(school)}
-    return render_template("journal/missing.html", school=school, items=items, teachers=teachers, classes=classes,
-                           subjects=subjects, teacher_id=teacher_id, class_id=class_id,
-                           names={s.id: s.short_name for s in teachers})
+    return render_template("journal/missing.html", school=school, found=found, teachers=teachers, classes=classes,
+                           subjects=subjects, teacher_id=teacher_id, class_id=class_id, subject_id=subject_id,
+                           names=names, components=missing.COMPONENTS)
 
 
 @bp.route("/schools/<int:school_id>/my-journal")
