@@ -320,6 +320,7 @@ def lesson_view(lesson: Lesson, *, actor: Actor) -> dict:
         "attendance": db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars().all(),
         "grades": db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id)).scalars().all(),
         "pupils": pupils_of(lesson), "locked": is_locked(ctx), "timezone": str(ctx.zone), "context": ctx,
+        "marks_wait": marks_wait(ctx),  # DL-2: grades and absences not taken yet (the page's form may say so)
     }
 
 
