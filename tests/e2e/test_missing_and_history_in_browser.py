@@ -1,5 +1,6 @@
-"""A school admin reads what is missing, grouped, and a lesson's history in sentences, on a
-desktop and on a phone (390 px), in Russian and English; nothing scrolls sideways.
+"""A school admin reads what is missing, grouped, a lesson's history in sentences and the
+change log in words, on a desktop and on a phone (390 px), in Russian and English; nothing
+scrolls sideways.
 ``TABEL_SHOTS=<dir>`` also saves a screenshot of each."""
 import os
 from pathlib import Path
@@ -40,8 +41,8 @@ def test_the_missing_page_and_a_lessons_history_read_on_a_desktop_and_a_phone(pa
     api(a["teacher"], "PUT", f"{url}/attendance/{second}", json={"status": "ill"})
 
     sign_in(page, a["school_admin"]["login"], a["school_admin"]["password"])
-    for lang, words in (("ru", ("Уроков с незаполненными записями", "Оценка изменена с 4 на 5 (устный ответ)")),
-                        ("en", ("Lessons with something missing", "Grade changed from 4 to 5 (oral answer)"))):
+    for lang, words in (("ru", ("Уроков с незаполненными записями", "Оценка изменена с 4 на 5 (устный ответ)", "Оценка")),
+                        ("en", ("Lessons with something missing", "Grade changed from 4 to 5 (oral answer)", "Grade"))):
         if lang == "en":
             page.set_viewport_size(SIZES["1366"])
             page.locator("button[name=lang]:visible").first.click()
@@ -58,3 +59,9 @@ def test_the_missing_page_and_a_lessons_history_read_on_a_desktop_and_a_phone(pa
             assert _overflow(page) <= 0
             page.locator("#history").scroll_into_view_if_needed()
             _look(page, f"history-{lang}-{size}")
+            page.goto(f"/tenants/{a['school']['id']}/audit")
+            expect(page.locator("main table")).to_contain_text(words[2])
+            expect(page.locator("main table")).not_to_contain_text("journal.grade")
+            expect(page.locator("main table")).to_contain_text("Десятичные дроби")  # as written, not \u0414…
+            assert _overflow(page) <= 0
+            _look(page, f"audit-{lang}-{size}")
