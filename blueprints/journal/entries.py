@@ -49,6 +49,22 @@ def due_times(ctx: Context) -> dict:
 
 # Writing -----------------------------------------------------------------------------------------
 
+def marks_wait(ctx: Context) -> bool:
+    """DL-2: topics and homework may be planned ahead, grades and absence marks may not: they
+    wait for the lesson's local day (DL-5) unless the regulation in force on the lesson's
+    date allows them earlier (``deadlines.grades_and_absences_ahead``)."""
+    return (not ctx.deadlines.get("grades_and_absences_ahead")
+            and deadlines.before_lesson_day(utcnow(), ctx.lesson.held_on, ctx.zone))
+
+
+def refuse_ahead(ctx: Context, field: str):
+    """Refuse a grade or an absence mark that must wait for the lesson's day (:func:`marks_wait`),
+    naming the lesson's date."""
+    if marks_wait(ctx):
+        raise Refused({field: _("Grades and absence marks are entered no earlier than the lesson's day (%(date)s).",
+                                date=ctx.lesson.held_on.strftime("%d.%m.%Y"))})
+
+
 def _audit(ctx, by: Actor, action, before, after, reason, kind):
     audit.record(tenant_id=ctx.school.id, action=action, obj_type="lesson", obj_id=ctx.lesson.id,
                  before=before, after=after, reason=reason if kind == "correction" or reason else None,
@@ -109,6 +125,7 @@ def take_attendance(lesson: Lesson, absences: list[dict], *, by: Actor, version:
     ctx = context(lesson, by)
     record = record_of(lesson)
     kind = authorise_write(ctx, by, record, reason)
+    refuse_ahead(ctx, "absences")
     pupils = {p.id for p in pupils_of(lesson)}
     errors = {}
     for index, item in enumerate(absences):
@@ -216,6 +233,7 @@ def grade_column(lesson: Lesson, reason, *, by: Actor, whole=False) -> GradeColu
     kind = authorise_write(ctx, by, None, reason, load_record=True)
     if ctx.school_class.grade in ctx.grading["ungraded_levels"]:
         raise Refused({"value": _("Grade %(n)s is not graded.", n=ctx.school_class.grade)})
+    refuse_ahead(ctx, "value")
     codes = {w["code"]: w["kind"] for w in ctx.grading["work_types"]}
     due = {code: deadlines.grade_due(ctx.deadlines["grade"], work, ctx.school_class.grade, lesson.held_on, ctx.zone)
            for code, work in codes.items()}
@@ -302,6 +320,7 @@ def lesson_view(lesson: Lesson, *, actor: Actor) -> dict:
         "attendance": db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars().all(),
         "grades": db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id)).scalars().all(),
         "pupils": pupils_of(lesson), "locked": is_locked(ctx), "timezone": str(ctx.zone), "context": ctx,
+        "marks_wait": marks_wait(ctx),  # DL-2: grades and absences not taken yet (the page's form may say so)
     }
 
 
@@ -313,6 +332,9 @@ def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, by: Actor,
     ctx = context(lesson, by)
     record = record_of(lesson)
     kind = authorise_write(ctx, by, record, correction_reason)
+    waits = marks_wait(ctx)
+    if waits and status is not None:  # clearing a mark made while the regulation allowed it stays possible
+        refuse_ahead(ctx, "status")
     if pupil_id not in {p.id for p in pupils_of(lesson)}:
         raise Refused({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
     if status == "excused" and not (reason or "").strip():
@@ -330,7 +352,7 @@ def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, by: Actor,
         row.status, row.reason = status, reason or None
         db.session.add(row)
     record = record or record_of(lesson, create=True)
-    if record.attendance_at is None:
+    if record.attendance_at is None and not waits:  # clearing ahead takes no attendance
         # Stamped once, with a plain UPDATE: marks typed quickly down a column must not
         # conflict over the record's version.
         from sqlalchemy import update

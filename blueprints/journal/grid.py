@@ -40,6 +40,7 @@ class Grid:
     scale: list
     can_write: set  # lesson ids the user may write
     today: dt.date
+    ahead_allowed: bool = False  # grades and absences before the lesson's day (DL-2)
 
 
 def grid(school, school_class: SchoolClass, subject, term: Term, today: dt.date, staff_id: int | None) -> Grid:
@@ -81,7 +82,8 @@ def grid(school, school_class: SchoolClass, subject, term: Term, today: dt.date,
         writable = {l.id for l in lessons
                     if staff_id in (l.teacher_id, records[l.id].substitute_id if l.id in records else None)}
     return Grid(school_class, subject, term, lessons, pupils, grades, absences, records,
-                regulation["grading"]["work_types"], regulation["grading"]["scale"], writable, today)
+                regulation["grading"]["work_types"], regulation["grading"]["scale"], writable, today,
+                bool(regulation["deadlines"].get("grades_and_absences_ahead")))
 
 
 GRID_CACHE = "tabel.journal.grids"
@@ -244,11 +246,17 @@ def grid_html(data: Grid, lesson_url: str, no_topic: str):
             memo[value] = str(escape(value))
         return memo[value]
 
+    # DL-2: a lesson after the school's today takes no grades or absences (unless the
+    # regulation allows them ahead); its header and cells say so with ``data-ahead="1"``,
+    # which the page's script and styles read to leave them unmarkable.
+    ahead = set() if data.ahead_allowed else {lesson.id for lesson in data.lessons if lesson.held_on > data.today}
     head = []
     for lesson in data.lessons:
         record = data.records.get(lesson.id)
         topic = record.topic if record is not None else None
         attrs = ' data-w="1"' if lesson.id in data.can_write else ""
+        if lesson.id in ahead:
+            attrs += ' data-ahead="1"'
         if lesson.held_on <= data.today and not topic:
             attrs += ' class="missing"'
         head.append(f'<th scope="col" data-l="{lesson.id}"{attrs}><a href="{lesson_url.format(lesson.id)}" '
@@ -264,8 +272,12 @@ def grid_html(data: Grid, lesson_url: str, no_topic: str):
     for key in data.absences:
         cells[key] = "<td>н</td>"
     lesson_ids = [lesson.id for lesson in data.lessons]
+    empty = {lesson_id: '<td data-ahead="1"></td>' if lesson_id in ahead else "<td></td>" for lesson_id in lesson_ids}
+    for key, cell in cells.items():
+        if key[0] in ahead:  # entered while the regulation allowed it
+            cells[key] = cell.replace("<td", '<td data-ahead="1"', 1)
     body = []
     for pupil_id, last_name, first_name in data.pupils:
-        row = "".join([cells.get((lesson_id, pupil_id), "<td></td>") for lesson_id in lesson_ids])
+        row = "".join([cells.get((lesson_id, pupil_id)) or empty[lesson_id] for lesson_id in lesson_ids])
         body.append(f'<tr data-p="{pupil_id}"><th scope="row">{escape(last_name)} {escape(first_name)}</th>{row}</tr>')
     return Markup("".join(head)), Markup("\n".join(body))
