@@ -11,7 +11,7 @@ from core.extensions import db
 from blueprints.roster import academic_years, guardians, imports, schedule, school_classes, service, teaching
 from blueprints.roster.models import (Assignment, Enrolment, Lesson, Pupil, Staff,
                                       TimetableEntry)
-from blueprints.roster.schemas import (GuardianInformingDumpSchema, GuardianInformingSchema, GuardianListArgs,
+from blueprints.roster.schemas import (GuardianChannelsSchema, GuardianInformingSchema, GuardianListArgs,
                                        AssignmentSchema, BellScheduleSchema, ClassBatchSchema, ClassSchema, ImportArgs,
                                        HolidaySchema, LessonChangeSchema,
                                        ImportResultSchema, LessonListArgs, LessonSchema, PupilListArgs, PupilSchema,
@@ -359,7 +359,7 @@ def _with_children(rows):
 @blp.route("/schools/<int:school_id>/guardians")
 @permission(service.can_read, "school_id")
 @blp.arguments(GuardianListArgs, location="query")
-@blp.response(200, GuardianInformingDumpSchema(many=True))
+@blp.response(200, GuardianChannelsSchema(many=True))
 @blp.paginate()
 def school_guardians(args, school_id, pagination_parameters):
     """The school's guardians and how each chose to be informed (IN-1); ``channel=paper``:
@@ -371,13 +371,13 @@ def school_guardians(args, school_id, pagination_parameters):
 @blp.route("/guardians/<int:guardian_id>")
 class GuardianInforming(MethodView):
     @permission(service.can_read, "guardian_id", via=service.school_of_row)
-    @blp.response(200, GuardianInformingDumpSchema)
+    @blp.response(200, GuardianChannelsSchema)
     def get(self, guardian_id):
         return _with_children([g.loaded["guardian_id"]])[0]
 
     @permission(service.can_manage, "guardian_id", via=service.school_of_row)
     @blp.arguments(GuardianInformingSchema)
-    @blp.response(200, GuardianInformingDumpSchema)
+    @blp.response(200, GuardianChannelsSchema)
     def patch(self, data, guardian_id):
         """IN-1: record the ways of informing from the guardian's written application."""
         guardian = guardians.set_informing(g.loaded["guardian_id"], data)

@@ -183,19 +183,19 @@ class HolidaySchema(ma.Schema):
 CHANNEL_CODES = ("web", "email", "sms", "paper")  # IN-1 (models.CHANNELS)
 
 
-class GuardianInformingDumpSchema(ma.Schema):
+class GuardianChannelsSchema(ma.Schema):
     """A guardian with the ways of informing they chose in their written application (IN-1)."""
 
     id = ma.fields.Integer(dump_only=True)
     last_name = ma.fields.String(dump_only=True)
     first_name = ma.fields.String(dump_only=True)
-    middle_name = ma.fields.String(dump_only=True)
+    middle_name = ma.fields.String(dump_only=True, allow_none=True)
     channels = ma.fields.List(ma.fields.String(), dump_only=True,
                               metadata={"description": "web, email, sms, paper", "example": ["web", "email"]})
-    email = ma.fields.String(dump_only=True)
-    phone = ma.fields.String(dump_only=True)
-    application_number = ma.fields.String(dump_only=True)
-    application_date = ma.fields.Date(dump_only=True)
+    email = ma.fields.String(dump_only=True, allow_none=True)
+    phone = ma.fields.String(dump_only=True, allow_none=True)
+    application_number = ma.fields.String(dump_only=True, allow_none=True)
+    application_date = ma.fields.Date(dump_only=True, allow_none=True)
     notify_mode = ma.fields.String(dump_only=True, metadata={"description": "instant or digest"})
     digest_hour = ma.fields.Integer(dump_only=True, metadata={"description": "the digest's hour, school's local time"})
     language = ma.fields.String(dump_only=True)
