@@ -51,8 +51,21 @@ def load() -> str | None:
     for pupil, remark in ((first, ("praise", "Активно работала на уроке, помогала одноклассникам")),
                           (second, ("remark", "Забыл тетрадь с домашней работой"))):
         made += _fill_class(school, pupil, today, zone, rng, users, teacher12, remark)
+    _informing(guardian, school, today)
     return (f"the guardian parent12 reads two children, in grades 5 and {SECOND_CHILD[3]}; "
-            f"{made} of their lessons recorded in the journal")
+            f"{made} of their lessons recorded in the journal; parent12 is informed by e-mail and the web")
+
+
+def _informing(guardian, school, today):
+    """IN-1: parent12 applied for the web diary and e-mail, so a grade teacher12 types from now
+    on arrives in the development mailbox (instance/mailbox/) at once. Set after the journal is
+    filled, so that the demo's own two weeks send nothing."""
+    guardian.by_web, guardian.by_email = True, True
+    guardian.email = guardian.email or "novikov.d@example.ru"
+    year = today.year if today.month >= 9 else today.year - 1
+    guardian.application_number, guardian.application_date = "12-1", dt.date(year, 9, 1)
+    guardian.notify_mode, guardian.language = "instant", "ru"
+    db.session.flush()
 
 
 def _second_child(school, guardian) -> Pupil:

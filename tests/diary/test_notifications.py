@@ -269,3 +269,32 @@ def test_a_withdrawn_choice_sends_nothing(app, family, informed, api, week_lesso
             unscoped("test: the periodic sweep", platform=True):
         assert notify.send_due()["sent"] == 0
     assert mailbox.messages == [] and outbox(raw_sql)[0].failed_at is not None
+
+
+def test_the_demo_guardian_gets_an_email_when_teacher12_types_a_grade(app, client, tmp_path, monkeypatch, raw_sql):
+    """The issue's walk-through: parent12 chose e-mail and the web; the demo's own journal sent
+    nothing; a grade teacher12 enters lands in the development mailbox."""
+    monkeypatch.setitem(app.config, "MAIL_SERVER", None)
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    guardian = raw_sql("SELECT g.id, g.by_web, g.by_email, g.by_sms, g.by_paper, g.email, g.application_number "
+                       "FROM guardian g JOIN \"user\" u ON u.id = g.user_id WHERE u.login = 'parent12'")[0]
+    assert (guardian.by_web, guardian.by_email, guardian.by_sms, guardian.by_paper) == (True, True, False, False)
+    assert guardian.application_number and guardian.email
+    assert raw_sql("SELECT count(*) AS n FROM notification")[0].n == 0
+    login = client.post("/api/v1/auth/token", json={"login": "teacher12", "password": "demo12345"})
+    headers = {"Authorization": f"Bearer {login.json['access_token']}"}
+    pupil = raw_sql("SELECT p.id FROM pupil p JOIN \"user\" u ON u.id = p.user_id WHERE u.login = 'pupil12'")[0].id
+    lessons = raw_sql("SELECT l.id FROM lesson l JOIN enrolment e ON e.class_id = l.class_id JOIN staff s "
+                      "ON s.id = l.teacher_id JOIN \"user\" u ON u.id = s.user_id WHERE e.pupil_id = :p "
+                      "AND u.login = 'teacher12' AND l.held_on <= '2026-11-18' ORDER BY l.held_on DESC", p=pupil)
+    for lesson in lessons:
+        answer = client.put(f"/api/v1/lessons/{lesson.id}/grades/{pupil}", headers=headers,
+                            json={"value": "5", "work_type": "ПР", "version": None})
+        if answer.status_code == 200:
+            break
+    assert answer.status_code == 200, answer.json
+    files = list((tmp_path / "mailbox").glob("*.eml"))
+    assert len(files) == 1
+    text = files[0].read_bytes().decode("utf-8", "replace")
+    assert guardian.email in text
