@@ -282,6 +282,7 @@ def test_the_demo_guardian_gets_an_email_when_teacher12_types_a_grade(app, clien
     assert (guardian.by_web, guardian.by_email, guardian.by_sms, guardian.by_paper) == (True, True, False, False)
     assert guardian.application_number and guardian.email
     assert raw_sql("SELECT count(*) AS n FROM notification")[0].n == 0
+    assert raw_sql("SELECT count(*) AS n FROM guardian WHERE by_paper")[0].n == 3  # the school's paper list (IN-2)
     login = client.post("/api/v1/auth/token", json={"login": "teacher12", "password": "demo12345"})
     headers = {"Authorization": f"Bearer {login.json['access_token']}"}
     pupil = raw_sql("SELECT p.id FROM pupil p JOIN \"user\" u ON u.id = p.user_id WHERE u.login = 'pupil12'")[0].id
