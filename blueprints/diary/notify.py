@@ -370,3 +370,34 @@ def compose(guardian: Guardian, group: list, context: _Context) -> dict:
         sms = sms[:297] + "…"
     return {"subject": subject, "body": body + "\n", "sms": sms}
 
+
+
+# What the school sees: notifications not delivered ---------------------------------------
+
+def undelivered(school, limit=100) -> dict:
+    """The school's notifications still waiting (after a failed attempt) or given up, newest
+    first, with their guardians and children; and how many went out today. Three statements."""
+    rows = db.session.execute(
+        select(Notification, Guardian).join(Guardian, Guardian.id == Notification.guardian_id)
+        .where(Notification.tenant_id == school.id, Notification.sent_at.is_(None),
+               or_(Notification.failed_at.is_not(None), Notification.attempts > 0))
+        .order_by(Notification.id.desc()).limit(limit)).all()
+    zone = ZoneInfo(tenants.inherited(school)["timezone"])
+    midnight = dt.datetime.combine(clock.now().astimezone(zone).date(), dt.time(), zone)
+    from sqlalchemy import func
+
+    sent_today = db.session.execute(select(func.count()).select_from(Notification).where(
+        Notification.tenant_id == school.id,
+        Notification.sent_at >= midnight.astimezone(dt.timezone.utc).replace(tzinfo=None))).scalar_one()
+    return {"rows": rows, "sent_today": sent_today}
+
+
+def problem_words(row: Notification) -> str:
+    """Why a notification has not gone, in words (the server's own answer is kept for the
+    platform's operators in the log and the row)."""
+    if row.failed_at is not None and row.last_error and "no longer chose" in row.last_error:
+        return _("The guardian no longer chose this way of informing.")
+    if row.failed_at is not None:
+        return _("Not delivered after %(n)s attempts: check the address, or the mail or SMS settings.",
+                 n=row.attempts)
+    return _("The mail or SMS server did not accept it; tried %(n)s times, trying again.", n=row.attempts)

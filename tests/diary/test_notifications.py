@@ -299,3 +299,33 @@ def test_the_demo_guardian_gets_an_email_when_teacher12_types_a_grade(app, clien
     assert len(files) == 1
     text = files[0].read_bytes().decode("utf-8", "replace")
     assert guardian.email in text
+
+
+def test_the_school_admin_sees_what_was_not_delivered(app, family, informed, api, week_lessons, mailbox, login,
+                                                      region_tree, monkeypatch, count_queries):
+    """An SMTP server that is down: the school's admins see the notification waiting, then
+    given up after the last attempt, in words; teachers may not, another region's admin gets 404."""
+    monkeypatch.setitem(app.config, "NOTIFY_MAX_ATTEMPTS", 3)
+    informed(0)
+    informed(1)
+    mailbox.refuse.add("parent1@example.ru")
+    grade(api, family["teacher"], lesson_of(family, week_lessons), family["child"], "5")
+    grade(api, family["teacher"], lesson_of(family, week_lessons), family["own"], "4")
+    school = family["a"]["school"]["id"]
+    http = login(app.test_client(), family["a"]["school_admin"])
+    with count_queries() as one:
+        page = http.get(f"/schools/{school}/notifications").get_data(as_text=True)
+    assert "Писем и SMS родителям отправлено сегодня: 1." in page
+    assert "Родитель001 Ольга" in page and "Не доставлено после 3 попыток" in page and "Оценка, Математика" in page
+    assert "Родитель000" not in page and "550" not in page  # the delivered one; no server codes
+    informed(2)
+    mailbox.refuse.add("parent2@example.ru")
+    grade(api, family["teacher"], lesson_of(family, week_lessons), family["stranger"], "3")
+    with count_queries() as two:
+        more = http.get(f"/schools/{school}/notifications").get_data(as_text=True)
+    assert "Родитель002 Ольга" in more and "Родитель001 Ольга" in more
+    assert two.count == one.count  # a fixed number of statements whatever the rows
+    assert f"/schools/{school}/notifications" in http.get(f"/schools/{school}/guardians").get_data(as_text=True)
+    assert login(app.test_client(), family["teacher"]).get(f"/schools/{school}/notifications").status_code == 403
+    other = login(app.test_client(), region_tree["b"]["school_admin"])
+    assert other.get(f"/schools/{school}/notifications").status_code == 404
