@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, event, or_, select
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint, event, func, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
@@ -376,7 +376,8 @@ def compose(guardian: Guardian, group: list, context: _Context) -> dict:
 
 def undelivered(school, limit=100) -> dict:
     """The school's notifications still waiting (after a failed attempt) or given up, newest
-    first, with their guardians and children; and how many went out today. Three statements."""
+    first, with their guardians and children; and how many went out today. Two statements (and the
+    school's zone, usually known already)."""
     rows = db.session.execute(
         select(Notification, Guardian).join(Guardian, Guardian.id == Notification.guardian_id)
         .where(Notification.tenant_id == school.id, Notification.sent_at.is_(None),
@@ -384,8 +385,6 @@ def undelivered(school, limit=100) -> dict:
         .order_by(Notification.id.desc()).limit(limit)).all()
     zone = ZoneInfo(tenants.inherited(school)["timezone"])
     midnight = dt.datetime.combine(clock.now().astimezone(zone).date(), dt.time(), zone)
-    from sqlalchemy import func
-
     sent_today = db.session.execute(select(func.count()).select_from(Notification).where(
         Notification.tenant_id == school.id,
         Notification.sent_at >= midnight.astimezone(dt.timezone.utc).replace(tzinfo=None))).scalar_one()
