@@ -40,8 +40,22 @@ def victim(region_tree, as_platform, make_roster, token):
 
         handle = accounts.session_handle(db.session.execute(select(AccountSession).where(
             AccountSession.user_id == b["teacher"]["id"])).scalars().first())
+    with as_platform():
+        from blueprints.diary.messages import Message, Thread
+        from core.orm import utcnow
+
+        now = utcnow()
+        thread = Thread(pupil_id=roster["pupil_ids"][0], staff_id=roster["teacher_id"], started_at=now, last_at=now,
+                        tenant_id=b["school"]["id"], region_id=b["region"]["id"])
+        db.session.add(thread)
+        db.session.flush()
+        db.session.add(Message(thread_id=thread.id, author_id=b["teacher"]["id"], text="Ученик000 забыл дневник",
+                               sent_at=now, tenant_id=b["school"]["id"], region_id=b["region"]["id"]))
+        db.session.commit()
+        thread_id = thread.id
     return {
         "values": {
+            "thread_id": thread_id,  # a thread between the victim's parents and teacher
             "tenant_id": b["school"]["id"],
             "school_id": b["school"]["id"],
             "user_id": b["teacher"]["id"],

@@ -46,7 +46,8 @@ class Notification(SchoolOwned, db.Model):
 
     __tablename__ = "notification"
     __table_args__ = (UniqueConstraint("guardian_id", "event", "channel"),
-                      Index("ix_notification_pending", "sent_at", "failed_at", "due_at"))
+                      Index("ix_notification_pending", "sent_at", "failed_at", "due_at"),
+                      {"info": {"unstamped": True}})  # no page is kept from it (core.changes)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     guardian_id: Mapped[int] = mapped_column(ForeignKey("guardian.id"))

@@ -70,8 +70,8 @@ def new_page(browser):
     the test that loaded it."""
     contexts, violations = [], []
 
-    def make(base_url):
-        contexts.append(browser.new_context(base_url=base_url, locale="ru-RU", viewport={"width": 1280, "height": 900}))
+    def make(base_url, locale="ru-RU"):
+        contexts.append(browser.new_context(base_url=base_url, locale=locale, viewport={"width": 1280, "height": 900}))
         page = contexts[-1].new_page()
         page.set_default_timeout(10_000)
         page.on("console", lambda message: violations.append(f"{page.url}: {message.text}")

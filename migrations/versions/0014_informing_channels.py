@@ -1,7 +1,7 @@
 """informing channels (IN-1) on the guardian, and the diary's notification outbox
 
-Revision ID: 0012_informing_channels
-Revises: 0011_lesson_slot
+Revision ID: 0014_informing_channels
+Revises: 0013_messages
 Create Date: 2026-12-03 14:00:00
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = '0012_informing_channels'
-down_revision = '0011_lesson_slot'
+revision = '0014_informing_channels'
+down_revision = '0013_messages'
 branch_labels = None
 depends_on = None
 
