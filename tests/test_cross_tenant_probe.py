@@ -75,6 +75,7 @@ def victim(region_tree, as_platform, make_roster, token):
             "child_id": roster["pupil_ids"][0],  # the diary's pupil: one of the caller's children, else 404
             "subject_id": roster["subject_id"],
             "lesson_id": roster["lesson_id"],
+            "guardian_id": roster["guardian_ids"][0],
             "handle": handle,
             **disclosure,
             # not ids: the probe still must get 404 for the victim's school

@@ -14,3 +14,12 @@ FINAL_KINDS = {"term": _l("Period mark"), "year": _l("Year mark"), "exam": _l("E
 
 def term_label(term) -> str:
     return _("%(kind)s %(n)s", kind=PERIOD_KINDS.get(term.kind, term.kind), n=term.number)
+
+# The five-point scale in words (messages to guardians say "5 (excellent)"); other marks as written.
+MARK_WORDS = {"5": _l("excellent"), "4": _l("good"), "3": _l("satisfactory"), "2": _l("unsatisfactory"),
+              "1": _l("very poor")}
+
+
+def mark_in_words(value: str) -> str:
+    words = MARK_WORDS.get(value)
+    return f"{value} ({words})" if words else value

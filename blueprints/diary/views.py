@@ -4,9 +4,11 @@ from flask import Blueprint, flash, g, redirect, render_template, request, send_
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from blueprints.diary import activity, labels, marks, messages, service, week
+from blueprints.diary import activity, labels, marks, messages, notify, service, week
+from blueprints.roster import service as roster
 from core.access import permission
 from core.errors import Refused
+from tenants import service as tenants
 
 bp = Blueprint("diary", __name__, template_folder="templates", static_folder="static",
                static_url_path="/static/diary")
@@ -140,3 +142,18 @@ def home_for(membership):
     from flask import url_for
 
     return url_for("diary.home") if service.has_diary(membership) else None
+
+
+@bp.route("/schools/<int:school_id>/notifications")
+@permission(roster.can_manage, "school_id")
+def school_notifications(school_id):
+    """IN-1: the school's e-mails and SMS to guardians that have not gone out (a server down,
+    a wrong address), for its admins; what was sent today is counted."""
+    school = g.loaded["school_id"]
+    data = notify.undelivered(school)
+    with_words = [(row, guardian, notify.problem_words(row)) for row, guardian in data["rows"]]
+    return render_template("diary/notifications.html", school=school, chain=tenants.chain_of(school),
+                           rows=with_words, sent_today=data["sent_today"], labels=labels,
+                           channel_words={"email": _("E-mail"), "sms": _("SMS")},
+                           kind_words={"grade": _("Grade"), "homework": _("Homework"), "remark": _("Remark"),
+                                       "final_mark": _("Final mark")})

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core import audit
+from core import audit, signals
 from core.errors import NotAllowed, Refused, require
 from core.extensions import db
 from core.orm import utcnow
@@ -108,6 +108,7 @@ def set_homework(lesson: Lesson, homework: str | None, *, by: Actor, no_homework
     flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
     _audit(ctx, by, "journal.homework", before, {"homework": record.homework, "no_homework": record.no_homework,
                                              "late": record.homework_late}, reason, kind)
+    signals.journal_entry("homework", record)
     return record
 
 
@@ -167,6 +168,7 @@ def set_grade(lesson: Lesson, pupil_id: int, *, by: Actor, value: str, work_type
     flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
                                                    Grade.work_type == work_type))
     _audit(column.ctx, column.by, "journal.grade", before, after, reason, column.kind)
+    signals.journal_entry("grade", grade)
     return grade
 
 
@@ -207,6 +209,7 @@ def set_grades(lesson: Lesson, entries: list[dict], *, by: Actor, reason=None) -
         raise
     for before, after in changes:
         _audit(column.ctx, column.by, "journal.grade", before, after, reason, column.kind)
+    signals.journal_entry("grade", *out)
     return out
 
 
@@ -387,6 +390,7 @@ def add_remark(lesson: Lesson, pupil_id: int, kind: str, text: str, *, by: Actor
     db.session.add(row)
     db.session.flush()
     _audit(ctx, by, "journal.remark", None, {"pupil_id": pupil_id, "kind": kind, "text": row.text}, None, "entry")
+    signals.journal_entry("remark", row)
     return row
 
 
