@@ -5,7 +5,7 @@ Chromium counts them (the DevTools protocol's encodedDataLength: headers and bod
 
 Without --base it loads the demo (`flask demo load`, PUPILS pupils a class) into a
 temporary SQLite file and serves it from this process, as `make run` does (the app
-gzips static files; pages go as they are). With --base it measures a server already
+gzips static files and pages). With --base it measures a server already
 running the demo, e.g. nginx (infra/nginx.conf, which compresses pages too) in front of
 `make run`. Each account signs in, then each page is visited with an empty cache
 ("first") and again ("repeat"). Needs the test extras (Playwright) and Debian's chromium.
@@ -23,6 +23,7 @@ PAGES = {  # account: pages (the teacher's class and lesson are found on its jou
     "teacher12": ["my-journal", "journal", "lesson"],
     "school12": ["/schools/{school}/panel", "/schools/{school}/pupils", "/tenants/{school}/audit"],
     "kirovsk": ["/disclosure"],
+    "parent12": ["/diary"],
 }
 
 
@@ -56,7 +57,10 @@ def measure(base, password):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
         for login, pages in PAGES.items():
-            context = browser.new_context(base_url=base, locale="ru-RU", viewport={"width": 390, "height": 844})
+            # The diary's service worker would take the pages' requests out of the page's own
+            # network events; it fetches each page from the network anyway (network first).
+            context = browser.new_context(base_url=base, locale="ru-RU", viewport={"width": 390, "height": 844},
+                                          service_workers="block")
             page = context.new_page()
             cdp = context.new_cdp_session(page)
             received = {}

@@ -25,7 +25,8 @@ class ProblemSchema(ma.Schema):
     detail = ma.fields.String(metadata={"description": "What went wrong, in the caller's language"})
     errors = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.List(ma.fields.String()), metadata={
         "description": "Invalid fields by dotted path (``deadlines.grade.oral.days``, ``rows.17.birth_date``)"})
-    current = ma.fields.Dict(metadata={"description": "On a version conflict (409): the object as it is now"})
+    current = ma.fields.Dict(allow_none=True, metadata={
+        "description": "On a version conflict (409): the object as it is now; null when it no longer exists or never did"})
     request_id = ma.fields.String(metadata={"description": "On a server error: the id to quote to support"})
 
 

@@ -15,6 +15,10 @@ What counts as a write to a tenant's data:
   tenant-scoped table: the ``tenant_id`` values it carries, else the current scope's home
   tenant, else (platform or no scope) the global stamp ``0``, which every reader includes.
 
+A table that nothing is built from and that is written while pages are read (the diary's
+visits log) says ``info={"unstamped": True}`` in its ``__table_args__``: its writes advance
+no stamp, or each parent's visit would throw away what the school's pages keep.
+
 A reader includes the stamps of a tenant's whole chain (the region and municipality
 above a school, and ``0``), so a change made above invalidates what was built below. An
 audited write advances its tenant's audit chain in the same commit, so its stamp is left
@@ -95,6 +99,8 @@ def _owner(obj):
     """The tenant whose data ``obj`` is: its ``tenant_id``; for a tenant row, the tenant
     itself; None for rows of no tenant (accounts, the platform's audit chain and jobs),
     which no tenant's page shows."""
+    if type(obj).__table__.info.get("unstamped"):
+        return None
     if "tenant_id" in type(obj).__table__.c:
         return obj.tenant_id
     return obj.id if type(obj).__table__.name == "tenant" else None
@@ -118,7 +124,7 @@ def _do_orm_execute(state):
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
-    if table is None or table.name == ChangeStamp.__tablename__:
+    if table is None or table.name == ChangeStamp.__tablename__ or table.info.get("unstamped"):
         return
     from core.tenancy import _scoped_tables, current_scope
 

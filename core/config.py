@@ -15,7 +15,8 @@ class Defaults:
     DATABASE_URL = None  # None: SQLite file under the instance folder
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     SQLALCHEMY_TRACK_MODIFICATIONS = False
-    MODULES = ["tenants", "blueprints.roster", "blueprints.journal", "blueprints.disclosure", "blueprints.diary"]  # feature packages, each with init_app(app)
+    MODULES = ["tenants", "blueprints.roster", "blueprints.journal", "blueprints.services", "blueprints.disclosure",
+               "blueprints.diary"]  # feature packages, each with init_app(app)
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     LANGUAGES = ["ru", "en"]
@@ -77,6 +78,29 @@ class Defaults:
         # Security item 10: the heads of the chains, anchored every hour.
         "audit-anchor": {"task": "tabel.enqueue_periodic", "schedule": 3600, "args": ["audit_anchor"]},
     }
+    # Notifications to guardians (IN-1, blueprints/diary/notify.py). E-mail over SMTP when
+    # MAIL_SERVER is set; without one each message is written to instance/mailbox/ (the
+    # development mailbox). MAIL_USE_TLS is STARTTLS, MAIL_USE_SSL SMTP over TLS.
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_FROM = "Табель <noreply@tabel.local>"
+    MAIL_TIMEOUT = 10
+    # SMS: "file" appends each message to instance/sms.log (development); "http" posts JSON
+    # {"to", "text", "sender", "id"} to SMS_HTTP_URL with "Authorization: Bearer SMS_HTTP_TOKEN".
+    SMS_PROVIDER = "file"
+    SMS_HTTP_URL = None
+    SMS_HTTP_TOKEN = None
+    SMS_SENDER = "Tabel"
+    SMS_TIMEOUT = 10
+    # The address links in messages start with; a notification is given up after this many
+    # attempts, and a send that never reported back is tried again after this many seconds.
+    PUBLIC_URL = "http://127.0.0.1:8000"
+    NOTIFY_MAX_ATTEMPTS = 8
+    NOTIFY_CLAIM_SECONDS = 600
     # Journal pages' tables each web worker keeps (about 40 KB each; 0 turns keeping off).
     JOURNAL_GRID_CACHE_SIZE = 512
     # Request size (core/inputs.py): a whole request, file uploads included; a body that

@@ -280,39 +280,41 @@ def _core_statement_on_tenant_tables(state) -> bool:
 
 
 def install(session_class=Session):
-    """Attach the scoping hook to every ORM session."""
-
-    @event.listens_for(session_class, "do_orm_execute")
-    def _apply_scope(state):
-        if not (state.is_select or state.is_update or state.is_delete):
-            return None
-        if _unscoped_reason.get() is not None:
-            return None
-        if state.is_column_load and _scope.get() is None:
-            # Refreshing attributes of an object this session already loaded, by its
-            # primary key (after a commit expired it): it was scoped when first loaded.
-            return None
-        scope = _scope.get()
-        if scope is not None and scope.everything:
-            return None
-        if _core_statement_on_tenant_tables(state):
-            raise ScopeError("tenant tables read through a Core statement: query the ORM entity so the scope "
-                             "applies, or use unscoped(reason)")
-        if scope is None:
-            if any(_is_scoped_entity(m) for m in state.all_mappers):
-                names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
-                raise ScopeError(f"tenant data ({names}) queried with no tenant scope")
-            scope = Scope()  # joins to tenant data see nothing
-        if not state.is_column_load:
-            state.statement = state.statement.options(
-                with_loader_criteria(
-                    TenantScoped,
-                    lambda cls: cls.__scope_criteria__(),
-                    include_aliases=True,
-                )
-            )
-        if state.parameters is None:
-            state.parameters = {}
-        return state.invoke_statement(params=scope.params)
-
+    """Attach the scoping hook to every ORM session, once (every app made in a process
+    shares the session class: a second hook would scope each statement twice)."""
+    if not event.contains(session_class, "do_orm_execute", _apply_scope):
+        event.listen(session_class, "do_orm_execute", _apply_scope)
     return _apply_scope
+
+
+def _apply_scope(state):
+    if not (state.is_select or state.is_update or state.is_delete):
+        return None
+    if _unscoped_reason.get() is not None:
+        return None
+    if state.is_column_load and _scope.get() is None:
+        # Refreshing attributes of an object this session already loaded, by its
+        # primary key (after a commit expired it): it was scoped when first loaded.
+        return None
+    scope = _scope.get()
+    if scope is not None and scope.everything:
+        return None
+    if _core_statement_on_tenant_tables(state):
+        raise ScopeError("tenant tables read through a Core statement: query the ORM entity so the scope "
+                         "applies, or use unscoped(reason)")
+    if scope is None:
+        if any(_is_scoped_entity(m) for m in state.all_mappers):
+            names = ", ".join(sorted(m.class_.__name__ for m in state.all_mappers))
+            raise ScopeError(f"tenant data ({names}) queried with no tenant scope")
+        scope = Scope()  # joins to tenant data see nothing
+    if not state.is_column_load:
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantScoped,
+                lambda cls: cls.__scope_criteria__(),
+                include_aliases=True,
+            )
+        )
+    if state.parameters is None:
+        state.parameters = {}
+    return state.invoke_statement(params=scope.params)

@@ -44,6 +44,12 @@ def end(status: int, method: str):
             raise
 
 
+def wrote():
+    """The request wrote with a statement of its own (``session.execute(insert(...))``), which
+    no flush reports: commit it with the answer, even on a GET."""
+    db.session().info["tabel.flushed"] = True
+
+
 @event.listens_for(Session, "after_flush")
 def _remember_flush(session, _context):
     session.info["tabel.flushed"] = True

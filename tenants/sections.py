@@ -198,6 +198,7 @@ class DeadlinesSchema(StrictSchema):
     grade = ma.fields.Nested(GradeDeadlinesSchema)
     results_visible_days = ma.fields.Integer(strict=True, validate=between(0, 60))
     lock_after_period_days = ma.fields.Integer(strict=True, validate=between(0, 120))
+    grades_and_absences_ahead = ma.fields.Boolean(truthy={True}, falsy={False})
 
 
 def _deadline_errors(deadlines: dict) -> dict:
@@ -221,6 +222,9 @@ DEADLINES = Section(
         },
         "results_visible_days": 3,  # DL-4
         "lock_after_period_days": 5,
+        # DL-2 lets topics and homework be planned ahead, not grades or absences: those wait
+        # for the lesson's local day (DL-5) unless a region allows them earlier.
+        "grades_and_absences_ahead": False,
     },
     bounds={
         "*.hours": "down",
@@ -244,6 +248,7 @@ DEADLINES = Section(
         "grade.written.levels": _l("Written work grades: grade levels bound"),
         "results_visible_days": _l("Final and exam results visible within"),
         "lock_after_period_days": _l("Time until a period locks after it ends"),
+        "grades_and_absences_ahead": _l("Grades and absences before the lesson's day"),
     },
     help={
         "topic.rule": _l("When a lesson's topic is due, in the school's local time."),
@@ -258,11 +263,14 @@ DEADLINES = Section(
         "grade.written.levels": _l("Only grades of these levels have the deadline; others have none."),
         "results_visible_days": _l("Final and exam marks are shown to pupils and parents no later than this after they are entered."),
         "lock_after_period_days": _l("After that only a school admin may change the period's entries, giving a reason."),
+        "grades_and_absences_ahead": _l("Topics and homework may always be entered ahead. Grades and absence marks "
+                                        "are accepted from the lesson's day (in the school's time zone) unless this is allowed."),
     },
     units={"*.hours": "hours", "grade.*.days": "days", "results_visible_days": "days",
            "lock_after_period_days": "days"},
     choices={"*.rule": {"end_of_lesson_day": _l("by the end of the lesson day"),
-                        "after_last_lesson": _l("a set number of hours after the class's last lesson")}},
+                        "after_last_lesson": _l("a set number of hours after the class's last lesson")},
+             "grades_and_absences_ahead": {True: _l("allowed"), False: _l("not allowed")}},
 )
 
 

@@ -318,8 +318,14 @@ def audit_log(tenant_id):
     rows, pager = _page(stmt)
     actors = {u.id: u for u in db.session.execute(
         select(User).where(User.id.in_({e.actor_id for e in rows if e.actor_id}))).scalars()} if rows else {}
+    import json
+
+    from tenants.audit_words import action_label
+
+    # The recorded values as written, «Десятичные дроби» rather than \u0414\u0435…
+    as_written = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)  # noqa: E731
     return render_template("tenants/audit.html", tenant=tenant, chain=service.chain_of(tenant), entries=rows,
-                           actors=actors, pager=pager)
+                           actors=actors, pager=pager, action_label=action_label, as_written=as_written)
 
 
 # Onboarding --------------------------------------------------------------------------------

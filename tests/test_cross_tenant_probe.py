@@ -16,7 +16,9 @@ PUBLIC_ENDPOINTS = {"static", "healthz", "readyz", "api_docs", "api-docs.openapi
                     # a signed, expiring download link: whoever holds it may download (like S3's)
                     "storage_download", "accounts.login_with_code",
                     # they end the caller's own sessions, which would sign the probe out
-                    "auth_api.revoke_token", "accounts.end_other_sessions"}
+                    "auth_api.revoke_token", "accounts.end_other_sessions",
+                    # what a region and a school disclose to everyone (WD-4): tests/services
+                    "services.region_catalogue", "services.school_services", "services.deep_link"}
 
 
 @pytest.fixture
@@ -40,8 +42,28 @@ def victim(region_tree, as_platform, make_roster, token):
 
         handle = accounts.session_handle(db.session.execute(select(AccountSession).where(
             AccountSession.user_id == b["teacher"]["id"])).scalars().first())
+    with as_platform():
+        from blueprints.diary.messages import Message, Thread
+        from core.orm import utcnow
+
+        now = utcnow()
+        thread = Thread(pupil_id=roster["pupil_ids"][0], staff_id=roster["teacher_id"], started_at=now, last_at=now,
+                        tenant_id=b["school"]["id"], region_id=b["region"]["id"])
+        db.session.add(thread)
+        db.session.flush()
+        db.session.add(Message(thread_id=thread.id, author_id=b["teacher"]["id"], text="Ученик000 забыл дневник",
+                               sent_at=now, tenant_id=b["school"]["id"], region_id=b["region"]["id"]))
+        db.session.commit()
+        thread_id = thread.id
+    with as_platform():
+        from blueprints.services import catalogue
+
+        service_id = catalogue.preload(db.session.get(Tenant, b["region"]["id"]))[0].id
+        db.session.commit()
     return {
         "values": {
+            "service_id": service_id,  # a service of the victim's region
+            "thread_id": thread_id,  # a thread between the victim's parents and teacher
             "tenant_id": b["school"]["id"],
             "school_id": b["school"]["id"],
             "user_id": b["teacher"]["id"],
@@ -53,6 +75,7 @@ def victim(region_tree, as_platform, make_roster, token):
             "child_id": roster["pupil_ids"][0],  # the diary's pupil: one of the caller's children, else 404
             "subject_id": roster["subject_id"],
             "lesson_id": roster["lesson_id"],
+            "guardian_id": roster["guardian_ids"][0],
             "handle": handle,
             **disclosure,
             # not ids: the probe still must get 404 for the victim's school

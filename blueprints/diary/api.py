@@ -2,17 +2,23 @@
 is not the caller's (or the caller themself, for a pupil) is 404 (IN-3). The week and the
 term answer with an ETag: an unchanged one re-fetched with If-None-Match is 304."""
 from flask import Response, g
+from flask_babel import gettext as _
 
 from core.apispec import Blueprint
-from blueprints.diary import etags, labels, marks, service, week
-from blueprints.diary.schemas import ChildSchema, MarksArgs, MarksSchema, WeekArgs, WeekSchema
+from core.access import permission
+from core.errors import Refused
+from blueprints.diary import activity, etags, labels, marks, service, week
+from blueprints.diary.schemas import (ActivityArgs, ActivitySchema, ChildSchema, MarksArgs, MarksSchema, WeekArgs,
+                                      WeekSchema)
 from tenants import service as tenants
 
 blp = Blueprint("diary_api", __name__, description="The diary of pupils and parents")
 
 
 def child():
-    return g.loaded["child_id"]
+    c = g.loaded["child_id"]
+    activity.record(c)  # IN-4: a guardian's day of reading, even when the answer is 304
+    return c
 
 
 def child_row(c: service.Child) -> dict:
@@ -83,3 +89,24 @@ def child_marks(args, child_id):
     data["terms"] = [_term(t) for t in data["terms"]]
     data["term"] = _term(data["term"]) if data["term"] else None
     return data, 200, {"ETag": f'"{tag}"', "Cache-Control": "private, no-cache"}
+
+
+@blp.route("/classes/<int:class_id>/diary-activity")
+@permission(activity.may_see, "class_id")
+@blp.arguments(ActivityArgs, location="query")
+@blp.response(200, ActivitySchema)
+def class_activity(args, class_id):
+    """How often each pupil's guardians read the diary in a term, against
+    ``informing.parent_checks_per_week`` (IN-4): for the class teacher and the school's
+    administration, at the end of each period or while it runs."""
+    return activity_of(g.loaded["class_id"], args.get("term_id"))
+
+
+def activity_of(school_class, term_id):
+    from blueprints.roster import service as roster
+
+    school = roster.school_of_row(school_class)
+    term, _terms = activity.period_of(school_class, term_id, activity._school_today(school))
+    if term is None:
+        raise Refused.on("term_id", _("No such term for this class."))
+    return activity.class_report(school_class, term)

@@ -51,8 +51,31 @@ def load() -> str | None:
     for pupil, remark in ((first, ("praise", "Активно работала на уроке, помогала одноклассникам")),
                           (second, ("remark", "Забыл тетрадь с домашней работой"))):
         made += _fill_class(school, pupil, today, zone, rng, users, teacher12, remark)
+    _informing(guardian, first, today)
     return (f"the guardian parent12 reads two children, in grades 5 and {SECOND_CHILD[3]}; "
-            f"{made} of their lessons recorded in the journal")
+            f"{made} of their lessons recorded in the journal; parent12 is informed by e-mail and the web")
+
+
+def _informing(guardian, daughter, today):
+    """IN-1: parent12 applied for the web diary and e-mail, so a grade teacher12 types from now
+    on arrives in the development mailbox (instance/mailbox/) at once. Set after the journal is
+    filled, so that the demo's own two weeks send nothing."""
+    guardian.middle_name = "Андреевич"  # the roster's generator gave the renamed father a random one
+    guardian.by_web, guardian.by_email = True, True
+    guardian.email = guardian.email or "novikov.d@example.ru"
+    year = today.year if today.month >= 9 else today.year - 1
+    guardian.application_number, guardian.application_date = "12-1", dt.date(year, 9, 1)
+    guardian.notify_mode, guardian.language = "instant", "ru"
+    # A few families of the daughter's class chose paper printouts instead (IN-2): the school's list.
+    class_id = db.session.execute(select(Enrolment.class_id).where(Enrolment.pupil_id == daughter.id)).scalars().first()
+    others = db.session.execute(select(Guardian).join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+                                .join(Enrolment, Enrolment.pupil_id == GuardianLink.pupil_id)
+                                .where(Enrolment.class_id == class_id, Guardian.id != guardian.id)
+                                .order_by(Guardian.id).limit(3)).scalars().all()
+    for n, other in enumerate(others, start=2):
+        other.by_web, other.by_paper = False, True
+        other.application_number, other.application_date = f"12-{n}", dt.date(year, 9, n)
+    db.session.flush()
 
 
 def _second_child(school, guardian) -> Pupil:

@@ -22,4 +22,5 @@ def etag(child: Child, *parts) -> str:
 
 
 def not_modified(tag: str) -> bool:
-    return tag in request.if_none_match
+    """If-None-Match compares weakly: the tag comes back weak from a gzipped answer."""
+    return request.if_none_match.contains_weak(tag)

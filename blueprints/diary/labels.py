@@ -3,38 +3,23 @@ attendance, remark kinds, reporting periods. A person never sees a code."""
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from blueprints.journal.models import ATTENDANCE_LABELS
-from tenants import sections
+# The journal's words for its own codes (work types, attendance, remark kinds), shared.
+from blueprints.journal.labels import REMARK_KINDS, attendance_label, work_type_names  # noqa: F401
 
-# The platform's default work types (GR-1) by code; a school's own names are its own words.
-_DEFAULT_WORK_TYPES = {w["code"]: w["name"] for w in sections.GRADING.defaults["work_types"]}
-_WORK_TYPE_WORDS = {"У": _l("Oral answer"), "КР": _l("Test"), "ПР": _l("Practical work"), "ДЗ": _l("Homework")}
-REMARK_KINDS = {"remark": _l("Remark"), "praise": _l("Praise"), "note": _l("Note to parents")}
 PERIOD_KINDS = {"quarter": _l("Quarter"), "trimester": _l("Trimester"), "half_year": _l("Half-year"),
                 "year": _l("Year")}
 FINAL_KINDS = {"term": _l("Period mark"), "year": _l("Year mark"), "exam": _l("Exam mark"),
                "final": _l("Final mark")}
 
 
-def work_type_names(grading: dict) -> dict[str, str]:
-    """Code to name for the regulation's work types: the platform's defaults translated, a
-    name the school or region wrote as written."""
-    out = {}
-    for work_type in grading.get("work_types", []):
-        code, name = work_type["code"], work_type.get("name") or work_type["code"]
-        if code in _WORK_TYPE_WORDS and _DEFAULT_WORK_TYPES.get(code) == name:
-            name = str(_WORK_TYPE_WORDS[code])
-        out[code] = name
-    return out
-
-
-def attendance_label(status: str | None) -> str | None:
-    if status is None:
-        return None
-    if status == "present":
-        return _("present")
-    return str(ATTENDANCE_LABELS.get(status, status))
-
-
 def term_label(term) -> str:
     return _("%(kind)s %(n)s", kind=PERIOD_KINDS.get(term.kind, term.kind), n=term.number)
+
+# The five-point scale in words (messages to guardians say "5 (excellent)"); other marks as written.
+MARK_WORDS = {"5": _l("excellent"), "4": _l("good"), "3": _l("satisfactory"), "2": _l("unsatisfactory"),
+              "1": _l("very poor")}
+
+
+def mark_in_words(value: str) -> str:
+    words = MARK_WORDS.get(value)
+    return f"{value} ({words})" if words else value

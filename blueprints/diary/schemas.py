@@ -2,6 +2,7 @@
 school's local time, every code with its words in the caller's language."""
 import marshmallow as ma
 
+from core.apispec import UtcDateTime
 from core.i18n import between
 
 
@@ -127,3 +128,81 @@ class MarksSchema(ma.Schema):
     empty = ma.fields.String(allow_none=True)
     subjects = ma.fields.List(ma.fields.Nested(SubjectMarksSchema))
     year_marks = ma.fields.List(ma.fields.Nested(YearMarksSchema))
+
+
+class ActivityArgs(ma.Schema):
+    term_id = ma.fields.Integer(strict=False, validate=between(1, 2 ** 31 - 1),
+                                metadata={"description": "The term; the one running, else the last ended, if absent"})
+
+
+class ActivityRowSchema(ma.Schema):
+    pupil_id = ma.fields.Integer()
+    pupil = ma.fields.String()
+    guardian_id = ma.fields.Integer(allow_none=True)
+    guardian = ma.fields.String(allow_none=True, metadata={"description": "null: the pupil has no guardian recorded"})
+    days = ma.fields.Integer(metadata={"description": "Days the guardian read the child's diary in the term so far"})
+    per_week = ma.fields.Float()
+    status = ma.fields.String(metadata={"description": "ok | below (fewer checks a week than the regulation asks) | "
+                                                       "no_account (cannot sign in) | none (no guardian recorded)"})
+    status_label = ma.fields.String()
+
+
+class ActivitySchema(ma.Schema):
+    """How often each pupil's guardians read the diary in a term (IN-4)."""
+
+    class_id = ma.fields.Integer()
+    class_name = ma.fields.String()
+    term_id = ma.fields.Integer()
+    term = ma.fields.String()
+    starts_on = ma.fields.Date()
+    until = ma.fields.Date(metadata={"description": "The term's last day, or today while it runs"})
+    ended = ma.fields.Boolean()
+    weeks = ma.fields.Float()
+    wanted_per_week = ma.fields.Integer(metadata={"description": "informing.parent_checks_per_week"})
+    below = ma.fields.Integer(metadata={"description": "Guardians below the regulation or without access"})
+    rows = ma.fields.List(ma.fields.Nested(ActivityRowSchema))
+
+
+class TeacherSchema(ma.Schema):
+    id = ma.fields.Integer(metadata={"description": "The teacher's staff id: the teacher_id of a new message"})
+    name = ma.fields.String()
+    subjects = ma.fields.List(ma.fields.String())
+    is_class_teacher = ma.fields.Boolean()
+
+
+class ThreadRowSchema(ma.Schema):
+    id = ma.fields.Integer()
+    pupil_id = ma.fields.Integer()
+    pupil = ma.fields.String()
+    teacher_id = ma.fields.Integer()
+    teacher = ma.fields.String()
+    last_at = UtcDateTime()
+    unread = ma.fields.Integer(metadata={"description": "Messages from the others the caller has not read"})
+    last = ma.fields.String(metadata={"description": "The start of the last message"})
+
+
+class MessageSchema(ma.Schema):
+    id = ma.fields.Integer()
+    author = ma.fields.String()
+    mine = ma.fields.Boolean()
+    text = ma.fields.String()
+    sent_at = UtcDateTime()
+
+
+class ThreadSchema(ma.Schema):
+    id = ma.fields.Integer()
+    pupil_id = ma.fields.Integer()
+    pupil = ma.fields.String()
+    teacher_id = ma.fields.Integer()
+    teacher = ma.fields.String()
+    may_write = ma.fields.Boolean(metadata={"description": "False for the school's administration: it only reads"})
+    messages = ma.fields.List(ma.fields.Nested(MessageSchema))
+
+
+class NewMessageSchema(ma.Schema):
+    teacher_id = ma.fields.Integer(required=True, strict=False, validate=between(1, 2 ** 31 - 1))
+    text = ma.fields.String(required=True)
+
+
+class ReplySchema(ma.Schema):
+    text = ma.fields.String(required=True)

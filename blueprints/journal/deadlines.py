@@ -10,7 +10,9 @@ Rules come from the regulation version in force on the lesson's date:
   grade has no deadline);
 
 An entry made before its due time (planned ahead included) is on time; a late one is
-accepted and marked, never refused (``is_late``)."""
+accepted and marked, never refused (``is_late``). Only topics and homework may be planned
+ahead (DL-2): grades and absences wait for the lesson's local day (``before_lesson_day``)
+unless the regulation allows them earlier (``grades_and_absences_ahead``)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -52,3 +54,11 @@ def is_late(entered_at: dt.datetime, due: dt.datetime | None) -> bool:
     if entered_at.tzinfo is None:
         entered_at = entered_at.replace(tzinfo=dt.timezone.utc)
     return entered_at > due
+
+
+def before_lesson_day(now: dt.datetime, lesson_on: dt.date, zone: ZoneInfo) -> bool:
+    """DL-2, DL-5: whether ``now`` falls before the lesson's date in the school's zone
+    (grades and absences are then not accepted unless the regulation allows them ahead)."""
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=dt.timezone.utc)
+    return now.astimezone(zone).date() < lesson_on

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from core import audit
+from core import audit, signals
 from core.errors import NotAllowed, Refused, require
 from core.extensions import db
 from core.orm import utcnow
@@ -48,6 +48,22 @@ def due_times(ctx: Context) -> dict:
 
 
 # Writing -----------------------------------------------------------------------------------------
+
+def marks_wait(ctx: Context) -> bool:
+    """DL-2: topics and homework may be planned ahead, grades and absence marks may not: they
+    wait for the lesson's local day (DL-5) unless the regulation in force on the lesson's
+    date allows them earlier (``deadlines.grades_and_absences_ahead``)."""
+    return (not ctx.deadlines.get("grades_and_absences_ahead")
+            and deadlines.before_lesson_day(utcnow(), ctx.lesson.held_on, ctx.zone))
+
+
+def refuse_ahead(ctx: Context, field: str):
+    """Refuse a grade or an absence mark that must wait for the lesson's day (:func:`marks_wait`),
+    naming the lesson's date."""
+    if marks_wait(ctx):
+        raise Refused({field: _("Grades and absence marks are entered no earlier than the lesson's day (%(date)s).",
+                                date=ctx.lesson.held_on.strftime("%d.%m.%Y"))})
+
 
 def _audit(ctx, by: Actor, action, before, after, reason, kind):
     audit.record(tenant_id=ctx.school.id, action=action, obj_type="lesson", obj_id=ctx.lesson.id,
@@ -92,6 +108,7 @@ def set_homework(lesson: Lesson, homework: str | None, *, by: Actor, no_homework
     flush_or_conflict(lambda: select(LessonRecord).where(LessonRecord.lesson_id == lesson.id))
     _audit(ctx, by, "journal.homework", before, {"homework": record.homework, "no_homework": record.no_homework,
                                              "late": record.homework_late}, reason, kind)
+    signals.journal_entry("homework", record)
     return record
 
 
@@ -109,6 +126,7 @@ def take_attendance(lesson: Lesson, absences: list[dict], *, by: Actor, version:
     ctx = context(lesson, by)
     record = record_of(lesson)
     kind = authorise_write(ctx, by, record, reason)
+    refuse_ahead(ctx, "absences")
     pupils = {p.id for p in pupils_of(lesson)}
     errors = {}
     for index, item in enumerate(absences):
@@ -150,6 +168,7 @@ def set_grade(lesson: Lesson, pupil_id: int, *, by: Actor, value: str, work_type
     flush_or_conflict(lambda: select(Grade).where(Grade.lesson_id == lesson.id, Grade.pupil_id == pupil_id,
                                                    Grade.work_type == work_type))
     _audit(column.ctx, column.by, "journal.grade", before, after, reason, column.kind)
+    signals.journal_entry("grade", grade)
     return grade
 
 
@@ -190,6 +209,7 @@ def set_grades(lesson: Lesson, entries: list[dict], *, by: Actor, reason=None) -
         raise
     for before, after in changes:
         _audit(column.ctx, column.by, "journal.grade", before, after, reason, column.kind)
+    signals.journal_entry("grade", *out)
     return out
 
 
@@ -216,6 +236,7 @@ def grade_column(lesson: Lesson, reason, *, by: Actor, whole=False) -> GradeColu
     kind = authorise_write(ctx, by, None, reason, load_record=True)
     if ctx.school_class.grade in ctx.grading["ungraded_levels"]:
         raise Refused({"value": _("Grade %(n)s is not graded.", n=ctx.school_class.grade)})
+    refuse_ahead(ctx, "value")
     codes = {w["code"]: w["kind"] for w in ctx.grading["work_types"]}
     due = {code: deadlines.grade_due(ctx.deadlines["grade"], work, ctx.school_class.grade, lesson.held_on, ctx.zone)
            for code, work in codes.items()}
@@ -302,6 +323,7 @@ def lesson_view(lesson: Lesson, *, actor: Actor) -> dict:
         "attendance": db.session.execute(select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars().all(),
         "grades": db.session.execute(select(Grade).where(Grade.lesson_id == lesson.id)).scalars().all(),
         "pupils": pupils_of(lesson), "locked": is_locked(ctx), "timezone": str(ctx.zone), "context": ctx,
+        "marks_wait": marks_wait(ctx),  # DL-2: grades and absences not taken yet (the page's form may say so)
     }
 
 
@@ -313,6 +335,9 @@ def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, by: Actor,
     ctx = context(lesson, by)
     record = record_of(lesson)
     kind = authorise_write(ctx, by, record, correction_reason)
+    waits = marks_wait(ctx)
+    if waits and status is not None:  # clearing a mark made while the regulation allowed it stays possible
+        refuse_ahead(ctx, "status")
     if pupil_id not in {p.id for p in pupils_of(lesson)}:
         raise Refused({"pupil_id": _("The pupil is not in this class on the lesson's date.")})
     if status == "excused" and not (reason or "").strip():
@@ -330,7 +355,7 @@ def set_absence(lesson: Lesson, pupil_id: int, status: str | None, *, by: Actor,
         row.status, row.reason = status, reason or None
         db.session.add(row)
     record = record or record_of(lesson, create=True)
-    if record.attendance_at is None:
+    if record.attendance_at is None and not waits:  # clearing ahead takes no attendance
         # Stamped once, with a plain UPDATE: marks typed quickly down a column must not
         # conflict over the record's version.
         from sqlalchemy import update
@@ -365,6 +390,7 @@ def add_remark(lesson: Lesson, pupil_id: int, kind: str, text: str, *, by: Actor
     db.session.add(row)
     db.session.flush()
     _audit(ctx, by, "journal.remark", None, {"pupil_id": pupil_id, "kind": kind, "text": row.text}, None, "entry")
+    signals.journal_entry("remark", row)
     return row
 
 

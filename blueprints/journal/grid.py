@@ -40,6 +40,7 @@ class Grid:
     scale: list
     can_write: set  # lesson ids the user may write
     today: dt.date
+    ahead_allowed: bool = False  # grades and absences before the lesson's day (DL-2)
 
 
 def grid(school, school_class: SchoolClass, subject, term: Term, today: dt.date, staff_id: int | None) -> Grid:
@@ -82,7 +83,8 @@ def grid(school, school_class: SchoolClass, subject, term: Term, today: dt.date,
         writable = {l.id for l in lessons
                     if staff_id in (l.teacher_id, records[l.id].substitute_id if l.id in records else None)}
     return Grid(school_class, subject, term, lessons, pupils, grades, absences, records,
-                regulation["grading"]["work_types"], regulation["grading"]["scale"], writable, today)
+                regulation["grading"]["work_types"], regulation["grading"]["scale"], writable, today,
+                bool(regulation["deadlines"].get("grades_and_absences_ahead")))
 
 
 GRID_CACHE = "tabel.journal.grids"
@@ -299,6 +301,10 @@ def grid_html(data: Grid, lesson_url: str):
         return memo[value]
 
     now = now_lesson(data.lessons, data.today)
+    # DL-2: a lesson after the school's today takes no grades or absences (unless the
+    # regulation allows them ahead); its header and cells say so with ``data-ahead="1"``,
+    # which the page's script and styles read to leave them unmarkable.
+    ahead = set() if data.ahead_allowed else {lesson.id for lesson in data.lessons if lesson.held_on > data.today}
     head = []
     for lesson in data.lessons:
         record = data.records.get(lesson.id)
@@ -306,6 +312,8 @@ def grid_html(data: Grid, lesson_url: str):
         attrs = ' data-w="1"' if lesson.id in data.can_write else ""
         if lesson is now:
             attrs += ' data-now="1"'
+        if lesson.id in ahead:
+            attrs += ' data-ahead="1"'
         if lesson.held_on <= data.today and not topic:
             attrs += ' class="missing"'
         day = f"{lesson.held_on:%d.%m}"
@@ -328,6 +336,10 @@ def grid_html(data: Grid, lesson_url: str):
     for key, status in data.absences.items():
         cells[key] = absent_cells.get(status, absent_cells["absent"])
     lesson_ids = [lesson.id for lesson in data.lessons]
+    empty = {lesson_id: '<td data-ahead="1"></td>' if lesson_id in ahead else "<td></td>" for lesson_id in lesson_ids}
+    for key, cell in cells.items():
+        if key[0] in ahead:  # entered while the regulation allowed it
+            cells[key] = cell.replace("<td", '<td data-ahead="1"', 1)
     labels = pupil_labels(data.pupils)
     body = []
     for pupil_id, _last, _first, _born in data.pupils:
@@ -335,6 +347,6 @@ def grid_html(data: Grid, lesson_url: str):
         # A namesake's row says who it is in data-n; any other row header holds the name alone.
         shown = f' data-n="{escape(f"{name} ({suffix})")}"' if suffix else ""
         extra = f" <small>{escape(suffix)}</small>" if suffix else ""
-        row = "".join([cells.get((lesson_id, pupil_id), "<td></td>") for lesson_id in lesson_ids])
+        row = "".join([cells.get((lesson_id, pupil_id)) or empty[lesson_id] for lesson_id in lesson_ids])
         body.append(f'<tr data-p="{pupil_id}"><th scope="row"{shown}>{escape(name)}{extra}</th>{row}</tr>')
     return Markup("".join(head)), Markup("\n".join(body))

@@ -81,13 +81,17 @@ def absences_of(form) -> list[dict]:
             if key.startswith("status:") and key.split(":", 1)[1].isdigit() and value]
 
 
-def attendance_to_take(form, record: LessonRecord | None, current: set) -> list[dict] | None:
+def attendance_to_take(form, record: LessonRecord | None, current: set, *, waits=False) -> list[dict] | None:
     """The absences to record (``[]``: everyone present), or None when the form says
     nothing about attendance (DL-1). Attendance counts as taken when the teacher ticks
     «everyone present except those marked» or marks any pupil; a lesson whose attendance was
     taken already takes the form's marks as they stand. An unchanged, taken attendance is
-    not written again (its on-time entry would turn late)."""
+    not written again (its on-time entry would turn late). Before the lesson's day
+    (``waits``, DL-2) the form's marks are shown, not sent; marks sent all the same go to the
+    rule, which refuses them."""
     absences = absences_of(form)
+    if waits and not absences:
+        return None  # DL-2: a topic or homework planned ahead; attendance waits for the lesson's day
     taken = record is not None and record.attendance_at is not None
     if not (form.get("attendance_taken") or absences or taken):
         return None
@@ -120,7 +124,7 @@ def save(lesson: Lesson, form, *, by: Actor, reason=None) -> None:
                                        version=version, reason=reason).version
     current = {(a.pupil_id, a.status, a.reason or None) for a in db.session.execute(
         select(Attendance).where(Attendance.lesson_id == lesson.id)).scalars()}
-    absences = attendance_to_take(form, record, current)
+    absences = attendance_to_take(form, record, current, waits=entries.marks_wait(context.context(lesson, by)))
     if absences is not None:
         version = entries.take_attendance(lesson, absences, by=by, version=version, reason=reason).version
     if not any(key.startswith("grade:") and value for key, value in form.items()) \
@@ -148,8 +152,9 @@ def save(lesson: Lesson, form, *, by: Actor, reason=None) -> None:
 
 
 def _named(errors: dict, writes: list[dict], lesson: Lesson) -> dict:
-    """A refused column's errors keyed by whom they concern («Зайцев Егор, Устный ответ»),
-    not by the column's entry paths (``grades.0.value``), as the page shows them."""
+    """A refused column's errors saying whom they concern («Зайцев Егор, Устный ответ: …»),
+    keyed by the form's field (``grade:<pupil>:<code>``) rather than the column's entry path
+    (``grades.0.value``), which the page would show."""
     from blueprints.roster.models import Pupil
     from blueprints.journal.context import context as lesson_context
 
@@ -161,7 +166,8 @@ def _named(errors: dict, writes: list[dict], lesson: Lesson) -> dict:
         parts = path.split(".")
         if len(parts) == 3 and parts[0] == "grades" and parts[1].isdigit() and int(parts[1]) < len(writes):
             write = writes[int(parts[1])]
-            path = f"{names.get(write['pupil_id'], write['pupil_id'])}, {kinds.get(write['work_type'], write['work_type'])}"
+            who = f"{names.get(write['pupil_id'], write['pupil_id'])}, {kinds.get(write['work_type'], write['work_type'])}"
+            path, messages = f"grade:{write['pupil_id']}:{write['work_type']}", [f"{who}: {m}" for m in messages]
         out.setdefault(path, []).extend(messages)
     return out
 

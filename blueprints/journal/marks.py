@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from core import audit, clock
+from core import audit, clock, signals
 from core.errors import NotAllowed, Refused
 from core.extensions import db
 from core.orm import utcnow
@@ -122,6 +122,7 @@ def set_term_mark(school_class: SchoolClass, subject_id: int, term: Term, pupil_
                  before=before, after={"pupil_id": pupil_id, "subject_id": subject_id, "kind": kind,
                                        "period": period_key, "value": value}, reason=reason,
                  actor_id=by.user_id)
+    signals.journal_entry("final_mark", mark)
     return mark
 
 

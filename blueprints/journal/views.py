@@ -9,12 +9,11 @@ from sqlalchemy import select
 from core.access import permission
 from core.errors import Refused
 from core.extensions import db
-from blueprints.journal import context, entries, grid, lesson_form, marks, missing, permissions
+from blueprints.journal import context, entries, grid, history, lesson_form, marks, missing, permissions
 from blueprints.journal.acting import request_actor
 from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES
 from blueprints.roster import academic_years, school_classes, service as roster, teaching
 from blueprints.roster.models import Assignment, Staff, Subject
-from core.accounts.models import User
 from tenants import service as tenants
 
 bp = Blueprint("journal", __name__, template_folder="templates", static_folder="static",
@@ -46,7 +45,9 @@ def _save(work, unsaved=()):
                     flash(_("Not saved, %(what)s: %(text)s", what=label, text=text), "error")
             return
         for field, messages in error.errors.items():
-            flash(f"{field}: {' '.join(messages)}", "error")
+            # A message about the whole form reads on its own; one about a row keeps its place.
+            text = " ".join(messages) if isinstance(messages, (list, tuple)) else str(messages)
+            flash(text if "." not in field else f"{field}: {text}", "error")
 
 
 def _changed_marks(kinds):
@@ -111,9 +112,7 @@ def lesson_page(lesson_id):
     staff = db.session.execute(select(Staff).where(Staff.tenant_id == ctx.school.id, Staff.is_active.is_(True))
                                .order_by(Staff.last_name, Staff.first_name)).scalars().all()
     history_of = request.args.get("pupil_id", type=int)
-    history = entries.history(lesson, history_of, actor=actor)
-    actors = {u.id: u.full_name for u in db.session.execute(select(User).where(
-        User.id.in_({h.actor_id for h in history if h.actor_id}))).scalars()} if history else {}
+    history_lines = history.describe(entries.history(lesson, history_of, actor=actor), ctx.school, ctx.grading)
     can_substitute = not view["locked"] and permissions.may_name_substitute(ctx, actor)
     work_codes = [w["code"] for w in ctx.grading["work_types"]]
     return render_template("journal/lesson.html", view=view, lesson=lesson, subject=subject,
@@ -122,13 +121,13 @@ def lesson_page(lesson_id):
                            absent={a.pupil_id: a for a in view["attendance"]},
                            grades={(gr.pupil_id, gr.work_type): gr for gr in view["grades"]},
                            remarks=entries.remarks_of(lesson), staff=staff, names={s_.id: s_.full_name for s_ in staff},
-                           pupil_names={p.id: p.full_name for p in view["pupils"]}, history=history, actors=actors,
+                           pupil_names={p.id: p.full_name for p in view["pupils"]}, history_lines=history_lines,
                            can_substitute=can_substitute, history_of=history_of, term=ctx.term, school=ctx.school,
                            pupil_grades=lesson_form.grade_rows(view["pupils"], view["grades"], work_codes),
                            work_types=ctx.grading["work_types"], scale=ctx.grading["scale"],
                            graded=ctx.school_class.grade not in ctx.grading["ungraded_levels"],
                            shown_names=_pupil_names(view["pupils"]),
-                           show=_show_change, local=lambda at: at.replace(tzinfo=dt.timezone.utc).astimezone(ctx.zone))
+                           local=lambda at: at.replace(tzinfo=dt.timezone.utc).astimezone(ctx.zone))
 
 
 def _pupil_names(pupils):
@@ -139,35 +138,32 @@ def _pupil_names(pupils):
     return {p.id: f"{p.full_name} ({labels[p.id][1]})" if labels[p.id][1] else p.full_name for p in pupils}
 
 
-def _show_change(side):
-    """An audited before/after as «key: value; …» (``—`` when there was none)."""
-    if side is None:
-        return "—"
-    if isinstance(side, dict):
-        return "; ".join(f"{key}: {'—' if value is None else value}" for key, value in side.items())
-    return str(side)
-
-
 @bp.route("/schools/<int:school_id>/missing")
 @permission(roster.can_read, "school_id")
 def missing_page(school_id):
-    """What is missing or overdue, per teacher or per class, each row a link to the lesson."""
-    from blueprints.roster.models import SchoolClass, Staff
-
+    """What is missing or overdue: a summary, then one row per teacher, class and subject
+    with its counts (most overdue first, 50 a page), each a link to the first lesson to fill
+    and to the group's lessons; a chosen group lists its lessons, 50 a page."""
     school = g.loaded["school_id"]
     teacher_id = request.args.get("teacher_id", type=int)
     class_id = request.args.get("class_id", type=int)
+    subject_id = request.args.get("subject_id", type=int)
     staff = permissions.acting_staff(school, request_actor())
-    if teacher_id is None and class_id is None and staff is not None:
+    if teacher_id is None and class_id is None and subject_id is None and staff is not None:
         teacher_id = staff.id  # a teacher sees their own lessons first
-    items = missing.missing(school, teacher_id=teacher_id, class_id=class_id)
-    teachers = db.session.execute(select(Staff).where(Staff.tenant_id == school.id).order_by(Staff.last_name)).scalars().all()
+    teachers = db.session.execute(select(Staff).where(Staff.tenant_id == school.id)
+                                  .order_by(Staff.last_name, Staff.first_name)).scalars().all()
+    names = {s_.id: s_.short_name for s_ in teachers}
+    subjects = {s_.id: s_.name for s_ in teaching.subjects_for(school)}
+    order = lambda g_: (-g_.overdue_lessons, -g_.lessons, names.get(g_.teacher_id, ""),  # noqa: E731
+                        g_.class_name, subjects.get(g_.subject_id, ""))
+    found = missing.overview(school, teacher_id=teacher_id, class_id=class_id, subject_id=subject_id,
+                             page=request.args.get("page", 1, type=int), order=order)
     year = academic_years.current_year(school)
     classes = school_classes.classes_of(year) if year else []
-    subjects = {s.id: s.name for s in teaching.subjects_for(school)}
-    return render_template("journal/missing.html", school=school, items=items, teachers=teachers, classes=classes,
-                           subjects=subjects, teacher_id=teacher_id, class_id=class_id,
-                           names={s.id: s.short_name for s in teachers})
+    return render_template("journal/missing.html", school=school, found=found, teachers=teachers, classes=classes,
+                           subjects=subjects, teacher_id=teacher_id, class_id=class_id, subject_id=subject_id,
+                           names=names, components=missing.COMPONENTS)
 
 
 @bp.route("/schools/<int:school_id>/my-journal")

@@ -17,7 +17,8 @@ def init_app(app):
     for name, model in (("year_id", models.AcademicYear), ("term_id", models.Term), ("pupil_id", models.Pupil),
                         ("subject_id", models.Subject)):
         register_url_loader(app, name, lambda value, model=model: get_or_404(model, value))
-    for name, model in (("class_id", models.SchoolClass), ("lesson_id", models.Lesson)):
+    for name, model in (("class_id", models.SchoolClass), ("lesson_id", models.Lesson),
+                        ("guardian_id", models.Guardian)):
         register_url_loader(app, name, lambda value, model=model: _load_with_school(model, value))
     register_nav(app, _nav)
     from blueprints.roster import academic_years

@@ -8,10 +8,11 @@ from core import tabular
 from core.access import permission
 from core.apispec import Blueprint, UploadSchema
 from core.extensions import db
-from blueprints.roster import academic_years, imports, schedule, school_classes, service, teaching
+from blueprints.roster import academic_years, guardians, imports, schedule, school_classes, service, teaching
 from blueprints.roster.models import (Assignment, Enrolment, Lesson, Pupil, Staff,
                                       TimetableEntry)
-from blueprints.roster.schemas import (AssignmentSchema, BellScheduleSchema, ClassBatchSchema, ClassSchema, ImportArgs,
+from blueprints.roster.schemas import (GuardianChannelsSchema, GuardianInformingSchema, GuardianListArgs,
+                                       AssignmentSchema, BellScheduleSchema, ClassBatchSchema, ClassSchema, ImportArgs,
                                        HolidaySchema, LessonChangeSchema,
                                        ImportResultSchema, LessonListArgs, LessonSchema, PupilListArgs, PupilSchema,
                                        RolloverResultSchema, RolloverSchema, StaffSchema, SubjectSchema, TermDatesSchema, TermSchema, TimetableEntrySchema,
@@ -346,3 +347,38 @@ def get_subject(subject_id):
     return g.loaded["subject_id"]
 
 
+
+
+def _with_children(rows):
+    children = guardians.children_of([r.id for r in rows])
+    for row in rows:
+        row.pupil_ids = [p.id for p in children.get(row.id, [])]
+    return rows
+
+
+@blp.route("/schools/<int:school_id>/guardians")
+@permission(service.can_read, "school_id")
+@blp.arguments(GuardianListArgs, location="query")
+@blp.response(200, GuardianChannelsSchema(many=True))
+@blp.paginate()
+def school_guardians(args, school_id, pagination_parameters):
+    """The school's guardians and how each chose to be informed (IN-1); ``channel=paper``:
+    those due paper printouts (IN-2)."""
+    stmt = guardians.list_statement(school(), channel=args.get("channel"), q=(args.get("q") or "").strip())
+    return _with_children(page(stmt, pagination_parameters))
+
+
+@blp.route("/guardians/<int:guardian_id>")
+class GuardianInforming(MethodView):
+    @permission(service.can_read, "guardian_id", via=service.school_of_row)
+    @blp.response(200, GuardianChannelsSchema)
+    def get(self, guardian_id):
+        return _with_children([g.loaded["guardian_id"]])[0]
+
+    @permission(service.can_manage, "guardian_id", via=service.school_of_row)
+    @blp.arguments(GuardianInformingSchema)
+    @blp.response(200, GuardianChannelsSchema)
+    def patch(self, data, guardian_id):
+        """IN-1: record the ways of informing from the guardian's written application."""
+        guardian = guardians.set_informing(g.loaded["guardian_id"], data)
+        return _with_children([guardian])[0]

@@ -146,10 +146,29 @@ class Guardian(SchoolOwned, db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(255))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"), index=True)
+    # IN-1: how the guardian chose to be informed, from their written application (its
+    # number and date). The school admin records it today; an applications register will.
+    by_web: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    by_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    by_sms: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    by_paper: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    application_number: Mapped[str | None] = mapped_column(String(40))
+    application_date: Mapped[date | None] = mapped_column(Date)
+    # E-mail and SMS: each event at once, or one digest a day at the guardian's local hour.
+    notify_mode: Mapped[str] = mapped_column(String(10), default="instant", server_default="instant")
+    digest_hour: Mapped[int] = mapped_column(Integer, default=18, server_default=text("18"))
+    language: Mapped[str] = mapped_column(String(5), default="ru", server_default="ru")
 
     @property
     def full_name(self):
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+    @property
+    def channels(self) -> list[str]:
+        return [name for name in CHANNELS if getattr(self, f"by_{name}")]
+
+
+CHANNELS = ("web", "email", "sms", "paper")  # IN-1, in the order the forms list them
 
 
 class GuardianLink(SchoolOwned, db.Model):

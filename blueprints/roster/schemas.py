@@ -178,3 +178,47 @@ class HolidaySchema(ma.Schema):
     name = ma.fields.String(required=True)
     starts_on = ma.fields.Date(required=True)
     ends_on = ma.fields.Date(required=True)
+
+
+CHANNEL_CODES = ("web", "email", "sms", "paper")  # IN-1 (models.CHANNELS)
+
+
+class GuardianChannelsSchema(ma.Schema):
+    """A guardian with the ways of informing they chose in their written application (IN-1)."""
+
+    id = ma.fields.Integer(dump_only=True)
+    last_name = ma.fields.String(dump_only=True)
+    first_name = ma.fields.String(dump_only=True)
+    middle_name = ma.fields.String(dump_only=True, allow_none=True)
+    channels = ma.fields.List(ma.fields.String(), dump_only=True,
+                              metadata={"description": "web, email, sms, paper", "example": ["web", "email"]})
+    email = ma.fields.String(dump_only=True, allow_none=True)
+    phone = ma.fields.String(dump_only=True, allow_none=True)
+    application_number = ma.fields.String(dump_only=True, allow_none=True)
+    application_date = ma.fields.Date(dump_only=True, allow_none=True)
+    notify_mode = ma.fields.String(dump_only=True, metadata={"description": "instant or digest"})
+    digest_hour = ma.fields.Integer(dump_only=True, metadata={"description": "the digest's hour, school's local time"})
+    language = ma.fields.String(dump_only=True)
+    pupil_ids = ma.fields.List(ma.fields.Integer(), dump_only=True)
+
+
+class GuardianInformingSchema(ma.Schema):
+    """IN-1: the choice from the guardian's application; fields left out keep their values,
+    and the whole choice is checked (e-mail chosen needs an address, SMS a mobile number,
+    the application its number and date)."""
+
+    channels = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(CHANNEL_CODES)),
+                              metadata={"example": ["web", "email"]})
+    email = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
+    phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40))
+    application_number = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40))
+    application_date = ma.fields.Date(allow_none=True)
+    notify_mode = ma.fields.String(validate=ma.validate.OneOf(["instant", "digest"]))
+    digest_hour = ma.fields.Integer(strict=True, validate=between(0, 23))
+    language = ma.fields.String(validate=ma.validate.OneOf(["ru", "en"]))
+
+
+class GuardianListArgs(ma.Schema):
+    channel = ma.fields.String(validate=ma.validate.OneOf(CHANNEL_CODES),
+                               metadata={"description": "only those who chose it (paper: the printouts' list)"})
+    q = ma.fields.String(metadata={"description": "surname's beginning or the application's number"})

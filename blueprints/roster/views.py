@@ -12,8 +12,9 @@ from core.access import permission
 from core.errors import Refused, require
 from core.extensions import db
 from core.uploads import load_upload, save_upload
-from blueprints.roster import academic_years, imports, schedule, school_classes, service, teaching
-from blueprints.roster.models import Assignment, Enrolment, Lesson, Pupil, SchoolClass, Staff, TimetableEntry
+from blueprints.roster import academic_years, guardians as guardian_rules, imports, schedule, school_classes, service, teaching
+from blueprints.roster.models import (CHANNELS, Assignment, Enrolment, Guardian, Lesson, Pupil, SchoolClass, Staff,
+                                      TimetableEntry)
 from tenants import service as tenants
 
 bp = Blueprint("roster", __name__, template_folder="templates")
@@ -119,6 +120,59 @@ def pupils(school_id):
     return _render("roster/pupils.html", school, pupils=rows, class_names=class_names,
                    guardians=school_classes.guardians_by_pupil([p.id for p in rows]),
                    pager={"page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "total": total})
+
+
+@bp.route("/schools/<int:school_id>/guardians")
+@permission(service.can_read, "school_id")
+def guardians(school_id):
+    """The school's guardians with how each chose to be informed (IN-1); ``channel=paper``
+    lists those due printouts (IN-2)."""
+    school = g.loaded["school_id"]
+    channel = request.args.get("channel") if request.args.get("channel") in CHANNELS else None
+    stmt = guardian_rules.list_statement(school, channel=channel, q=(request.args.get("q") or "").strip())
+    page = max(request.args.get("page", 1, type=int), 1)
+    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    rows = db.session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).scalars().all()
+    return _render("roster/guardians.html", school, guardians=rows, channel=channel,
+                   children=guardian_rules.children_of([r.id for r in rows]),
+                   channel_labels=guardian_rules.CHANNEL_LABELS,
+                   pager={"page": page, "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), "total": total})
+
+
+def _guardian_page(guardian: Guardian, form=None, errors=None, status=200):
+    school = service.school_of_row(guardian)
+    values = dict(guardian_rules.informing(guardian))
+    if form is not None:
+        values.update(form)
+    return _render("roster/guardian.html", school, guardian=guardian, values=values, errors=errors or {},
+                   children=guardian_rules.children_of([guardian.id]).get(guardian.id, []),
+                   channel_labels=guardian_rules.CHANNEL_LABELS, mode_labels=guardian_rules.MODE_LABELS,
+                   language_labels=guardian_rules.LANGUAGE_LABELS), status
+
+
+@bp.route("/guardians/<int:guardian_id>")
+@permission(service.can_read, "guardian_id", via=service.school_of_row)
+def guardian_page(guardian_id):
+    return _guardian_page(g.loaded["guardian_id"])
+
+
+@bp.route("/guardians/<int:guardian_id>/informing", methods=["POST"])
+@permission(service.can_manage, "guardian_id", via=service.school_of_row)
+def guardian_informing(guardian_id):
+    """IN-1: the ways of informing from the guardian's written application."""
+    guardian = g.loaded["guardian_id"]
+    form = {"channels": request.form.getlist("channels"), "email": request.form.get("email", ""),
+            "phone": request.form.get("phone", ""), "application_number": request.form.get("application_number", ""),
+            "application_date": request.form.get("application_date", ""),
+            "notify_mode": request.form.get("notify_mode", ""), "digest_hour": request.form.get("digest_hour", ""),
+            "language": request.form.get("language", "")}
+    try:
+        guardian_rules.set_informing(guardian, form)
+    except Refused as error:
+        db.session.rollback()
+        return _guardian_page(guardian, form=form, errors=error.errors, status=422)
+    flash(_("The guardian's ways of informing are saved."))
+    return redirect(url_for("roster.guardian_page", guardian_id=guardian.id))
 
 
 @bp.route("/schools/<int:school_id>/staff")

@@ -209,7 +209,11 @@ def logout():
     logout_user()
     _clear_session()
     flash(_("You have signed out."))
-    return redirect(url_for("accounts.login"))
+    response = redirect(url_for("accounts.login"))
+    # The diary's offline copies (its service worker's cache) leave with the session: the
+    # next person on a shared phone finds none of them.
+    response.headers["Clear-Site-Data"] = '"storage"'
+    return response
 
 
 @bp.route("/account")

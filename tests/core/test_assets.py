@@ -112,3 +112,18 @@ def test_nginx_maps_every_hashed_url_to_the_file_the_app_serves(app, client):
         on_disk = re.sub(r"\$(\w+)", lambda name: match[name[1]] or "", alias).replace("/srv/tabel/", f"{ROOT}/")
         assert Path(on_disk).is_file(), f"{url} -> {on_disk}"
         assert client.get(url).data == Path(on_disk).read_bytes()
+
+
+def test_pages_go_out_gzipped_to_a_client_that_takes_gzip(client, login, region_tree):
+    """A parent on a slow link fetching a page without nginx in front (issue #14, item 8)."""
+    login(client, region_tree["a"]["region_admin"])
+    plain = client.get("/", follow_redirects=True)
+    assert plain.status_code == 200 and "Content-Encoding" not in plain.headers
+    packed = client.get("/", headers={"Accept-Encoding": "gzip"}, follow_redirects=True)
+    assert packed.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in packed.headers["Vary"]
+    assert len(packed.data) < len(plain.data) / 2
+    page = gzip.decompress(packed.data).decode()
+    assert "<html" in page and page.count("<form") == plain.get_data(as_text=True).count("<form")
+    # A redirect is left as it is.
+    moved = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert moved.status_code == 302 and "Content-Encoding" not in moved.headers

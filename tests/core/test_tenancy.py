@@ -221,3 +221,22 @@ def test_absurd_ids_are_404_in_urls_and_422_in_bodies_never_500(client, token, r
     response = client.post("/api/v1/tenants", headers=headers,
                            json={"kind": "school", "name": "x", "parent_id": 99999999999999999999})
     assert response.status_code == 422 and "parent_id" in response.json["errors"]
+
+
+def test_a_second_app_in_the_process_scopes_each_statement_once(app, region_tree, database_url, count_queries):
+    """Every app made in a process shares the session class: the scoping hook is attached
+    once, or each statement carries the scope's criteria once per app ever made (seen as a
+    suite that slowed to a crawl on PostgreSQL)."""
+    from core import create_app
+    from tests.fixtures.app import app_config
+
+    def criteria_in_a_scoped_read():
+        with app.test_request_context(), scoped(Scope(home_path=region_tree["a"]["school"]["path"])):
+            with count_queries() as counter:
+                db.session.execute(select(Tenant)).all()
+        return counter.statements[-1].count("LIKE")
+
+    before = criteria_in_a_scoped_read()
+    create_app(app_config(database_url))
+    create_app(app_config(database_url))
+    assert criteria_in_a_scoped_read() == before

@@ -221,6 +221,22 @@ def test_an_unchanged_week_is_304_and_a_new_grade_gives_a_new_etag(app, family, 
     assert http.get(marks, headers={**headers, "If-None-Match": tag}).status_code == 304
 
 
+def test_a_gzipped_week_carries_a_weak_tag_that_still_gives_304(app, family, token, week_lessons):
+    """A phone taking gzip gets the week compressed (issue #14, item 8) and, sending the
+    weak tag back, a 304: If-None-Match compares weakly."""
+    import gzip
+    import json
+
+    headers = {**token(family["guardian"]), "Accept-Encoding": "gzip"}
+    http = app.test_client()
+    url = f"/api/v1/pupils/{family['child']}/diary?week={WEEK}"
+    first = http.get(url, headers=headers)
+    assert first.headers["Content-Encoding"] == "gzip" and first.headers["ETag"].startswith('W/"')
+    assert json.loads(gzip.decompress(first.data))["days"]
+    again = http.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+
+
 def test_the_week_costs_the_same_statements_whatever_its_lessons_and_grades(app, family, login, token, api,
                                                                              week_lessons, count_queries):
     http = login(app.test_client(), family["guardian"])

@@ -70,9 +70,9 @@ def new_page(browser):
     the test that loaded it."""
     contexts, violations = [], []
 
-    def make(base_url, **options):
+    def make(base_url, locale="ru-RU", **options):
         """``options`` go to the browser context: another ``viewport``, ``has_touch``, ``is_mobile``."""
-        contexts.append(browser.new_context(**{"base_url": base_url, "locale": "ru-RU",
+        contexts.append(browser.new_context(**{"base_url": base_url, "locale": locale,
                                                "viewport": {"width": 1280, "height": 900}, **options}))
         page = contexts[-1].new_page()
         page.set_default_timeout(10_000)

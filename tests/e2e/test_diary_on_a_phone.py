@@ -54,3 +54,35 @@ def test_the_week_reads_with_scripts_off(browser, live_server, family, api, week
         expect(page.locator(".diary-weeks")).to_contain_text("23.11.2026")
     finally:
         context.close()
+
+
+def test_the_last_week_stays_readable_offline_and_leaves_with_the_sign_out(page, family, api, week_lessons):
+    """Rural links drop (issue #14, item 8): once opened, the week is kept by the diary's
+    service worker and shown, marked as the kept copy, when the network is gone. Signing out
+    clears the copies (Clear-Site-Data), so the next person on the phone finds none."""
+    lesson = week_lessons(family["first"], family["first"]["teacher_id"])[0]
+    api(family["teacher"], "PUT", f"/api/v1/lessons/{lesson}/grades/{family['child']}",
+        json={"value": "4", "work_type": "КР", "version": None})
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in(page, family["guardian"]["login"], family["guardian"]["password"])
+    page.wait_for_url("**/diary")
+    expect(page.locator("html")).to_have_attribute("data-offline-ready", "1")
+    expect(page.locator("#diary-offline")).to_be_hidden()
+    week_url = page.url
+
+    page.context.set_offline(True)
+    try:
+        page.reload()
+        expect(page.locator(".grade-line").first).to_contain_text("Контрольная работа")
+        expect(page.locator("#diary-offline")).to_be_visible()
+        expect(page.locator("#diary-offline")).to_contain_text("Нет связи")
+        assert page_overflow(page) <= 0
+    finally:
+        page.context.set_offline(False)
+
+    page.reload()
+    page.locator("header details.site-menu summary").click()  # the menu folded on a phone
+    page.locator("form[action$='/logout'] button").first.click()
+    page.wait_for_url("**/login")
+    assert page.evaluate("caches.keys()") == []
+    assert page.evaluate("navigator.serviceWorker.getRegistrations().then((r) => r.length)") == 0

@@ -70,6 +70,10 @@ def test_a_teacher_taps_marks_and_absences_on_a_tablet_and_they_survive_a_reload
     stored = raw_sql("SELECT pupil_id, value, work_type FROM grade WHERE lesson_id = :l ORDER BY pupil_id", l=lesson)
     assert [(r.pupil_id, r.value, r.work_type) for r in stored] == [
         (roster["pupil_ids"][0], "5", "У"), (roster["pupil_ids"][1], "4", "У")]
+    # DL-2: tomorrow's lesson takes no marks yet: a tap on it opens no pad.
+    ahead = page.locator("#journal thead th[data-ahead]").first.evaluate("th => th.cellIndex")
+    page.locator(f"#journal tbody tr:first-child td:nth-child({ahead + 1})").tap()
+    expect(page.locator("#journal-pad")).to_be_hidden()
     absent = raw_sql("SELECT pupil_id, status FROM attendance WHERE lesson_id = :l ORDER BY pupil_id", l=lesson)
     assert [(r.pupil_id, r.status) for r in absent] == [(roster["pupil_ids"][2], "absent"),
                                                         (roster["pupil_ids"][3], "ill")]

@@ -62,6 +62,30 @@ def test_a_first_visit_is_light_and_a_repeat_visit_takes_only_the_page(page, reg
     assert sum(first.values()) < 100_000, first
     again, _ = wire.load(page, journal)
     assert sum(static(again).values()) == 0, static(again)
-    # Only the page itself crossed the wire (25 pupils by the term's lessons: about 23 KB as
-    # the app sends it, about 4 KB through infra/nginx.conf, which compresses pages).
+    # Only the page itself crossed the wire, gzipped (25 pupils by the term's lessons: about
+    # 23 KB as HTML, 4-5 KB on the wire, from the app as through infra/nginx.conf).
     assert [path for path, size in again.items() if size] == [journal], again
+    assert sum(again.values()) < 20_000, again
+
+
+def test_the_diary_week_is_under_60_kb_first_and_10_kb_again(browser, live_server, family, api, week_lessons):
+    """Issue #14, item 8: a parent on a slow link. The page's own requests are counted with
+    the diary's service worker blocked (it fetches pages from the network first anyway)."""
+    lesson = week_lessons(family["first"], family["first"]["teacher_id"])[0]
+    api(family["teacher"], "PUT", f"/api/v1/lessons/{lesson}/grades/{family['child']}",
+        json={"value": "5", "work_type": "У", "version": None, "comment": "Решил задачу у доски"})
+    context = browser.new_context(base_url=live_server, locale="ru-RU", viewport={"width": 390, "height": 844},
+                                  service_workers="block")
+    try:
+        page = context.new_page()
+        sign_in(page, family["guardian"]["login"], family["guardian"]["password"])
+        page.wait_for_url("**/diary")
+        wire = Wire(page)
+        wire.cdp.send("Network.clearBrowserCache")
+        first, _ = wire.load(page, f"/diary/{family['child']}")
+        assert sum(first.values()) < 60_000, first
+        again, _ = wire.load(page, f"/diary/{family['child']}")
+        assert sum(again.values()) < 10_000, again
+        assert sum(static(again).values()) == 0, static(again)
+    finally:
+        context.close()

@@ -47,8 +47,9 @@ def test_term_marks_show_grades_forecast_and_the_mark_set(api, region_tree, make
     roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
     term = current_term(api, a["teacher"], roster)
     assert term is not None, "SCHOOL_DAY falls in a term"
-    lessons = raw_sql("SELECT id FROM lesson WHERE term_id = :t AND teacher_id = :s ORDER BY held_on DESC LIMIT 2",
-                      t=term["id"], s=roster["teacher_id"])
+    # The term's last two lessons held so far: grades wait for the lesson's day (DL-2).
+    lessons = raw_sql("SELECT id FROM lesson WHERE term_id = :t AND teacher_id = :s AND held_on <= :d "
+                      "ORDER BY held_on DESC LIMIT 2", t=term["id"], s=roster["teacher_id"], d=clock.today().isoformat())
     pupil = roster["pupil_ids"][0]
     for lesson, value in zip(lessons, ("5", "4")):
         assert api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson.id}/grades/{pupil}",
@@ -71,8 +72,9 @@ def test_term_marks_show_grades_forecast_and_the_mark_set(api, region_tree, make
 def test_remarks_and_cell_history(api, region_tree, make_roster, raw_sql):
     a = region_tree["a"]
     roster = make_roster(a["school"], lessons=True, teacher_user=a["teacher"])
-    lesson = raw_sql("SELECT id FROM lesson WHERE class_id = :c AND teacher_id = :t ORDER BY held_on DESC LIMIT 1",
-                     c=roster["class_id"], t=roster["teacher_id"])[0].id
+    lesson = raw_sql("SELECT id FROM lesson WHERE class_id = :c AND teacher_id = :t AND held_on <= :d "
+                     "ORDER BY held_on DESC LIMIT 1", c=roster["class_id"], t=roster["teacher_id"],
+                     d=clock.today().isoformat())[0].id
     pupil, other = roster["pupil_ids"][:2]
     remark = api(a["teacher"], "POST", f"/api/v1/lessons/{lesson}/remarks",
                  json={"pupil_id": pupil, "kind": "praise", "text": "Отлично решил задачу у доски"})

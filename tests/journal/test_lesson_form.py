@@ -176,6 +176,10 @@ def test_attendance_is_taken_only_when_ticked_or_someone_is_marked():
         {"pupil_id": 4, "status": "late", "reason": None}]
     assert lesson_form.attendance_to_take(MultiDict({"status:4": "late"}), taken, {(4, "late", None)}) is None
     assert lesson_form.attendance_to_take(MultiDict({"status:4": ""}), taken, {(4, "late", None)}) == []
+    # DL-2: before the lesson's day the tick says nothing; a mark goes to the rule, which refuses it.
+    assert lesson_form.attendance_to_take(MultiDict({"attendance_taken": "1"}), None, set(), waits=True) is None
+    assert lesson_form.attendance_to_take(MultiDict({"status:4": "ill"}), None, set(), waits=True) == [
+        {"pupil_id": 4, "status": "ill", "reason": None}]
 
 
 # The grid's data for its status line ------------------------------------------------------------

@@ -45,7 +45,8 @@ def journal(region_tree, make_roster, raw_sql):
 
     def lesson(when, teacher_id=roster["teacher_id"]):
         """A maths lesson of the class: 'past' (long ago, in a locked term), 'recent' (2-6 days
-        ago in an open term), 'future'."""
+        ago in an open term), 'today' (this morning: grades and absences are taken from the
+        lesson's day, DL-2), 'future'."""
         rows = raw_sql("SELECT l.id, l.held_on AS on_date, t.ends_on FROM lesson l JOIN term t ON t.id = l.term_id "
                        "WHERE l.class_id = :c AND l.teacher_id = :t ORDER BY l.held_on", c=roster["class_id"], t=teacher_id)
         on = lambda r: r.on_date if isinstance(r.on_date, dt.date) else dt.date.fromisoformat(str(r.on_date))  # noqa: E731
@@ -54,6 +55,7 @@ def journal(region_tree, make_roster, raw_sql):
             "past": [r for r in rows if ends(r) + dt.timedelta(days=5) < today],
             "recent": [r for r in rows if today - dt.timedelta(days=6) <= on(r) <= today - dt.timedelta(days=2)
                        and ends(r) + dt.timedelta(days=5) >= today],
+            "today": [r for r in rows if on(r) == today],
             "future": [r for r in rows if on(r) > today + dt.timedelta(days=1)],
         }[when]
         assert pick, f"no {when} lesson in this school year around {today}"
@@ -64,12 +66,12 @@ def journal(region_tree, make_roster, raw_sql):
 
 def test_the_teacher_enters_topic_homework_and_attendance(api, journal):
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     url = f"/api/v1/lessons/{lesson_id}"
     assert api(a["teacher"], "GET", url).json["version"] == 0  # nothing written yet
     topic = api(a["teacher"], "PUT", f"{url}/topic", json={"topic": "Сложение дробей", "version": 0})
     assert topic.status_code == 200, topic.json
-    assert topic.json["topic_late"] is False  # planned ahead: on time (DL-2)
+    assert topic.json["topic_late"] is False  # before the end of the lesson day: on time (DL-1)
     homework = api(a["teacher"], "PUT", f"{url}/homework", json={"no_homework": True, "version": topic.json["version"]})
     assert homework.json["no_homework"] is True
     pupils = journal["roster"]["pupil_ids"]
@@ -110,7 +112,7 @@ def test_an_oral_grade_two_days_late_is_late_unless_the_region_allows_three(api,
 
 def test_a_stale_version_gets_409_with_the_current_value(api, journal):
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
     first = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У", "version": None})
     second = api(a["teacher"], "PUT", url, json={"value": "3", "work_type": "У", "version": first.json["version"]})
@@ -125,7 +127,7 @@ def test_a_stale_version_gets_409_with_the_current_value(api, journal):
 def test_grades_follow_the_scale_and_work_types(api, journal, body, field):
     """GR-1: the effective scale and work types."""
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     response = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}", json=body)
     assert response.status_code == 422 and field in response.json["errors"]
 
@@ -172,7 +174,7 @@ def test_grade_one_is_not_graded(api, region_tree, make_roster, raw_sql):
 
 def test_every_change_is_in_the_schools_audit_chain(api, journal, app, raw_sql):
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Тема", "version": 0})
     api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}",
         json={"value": "5", "work_type": "У", "version": None})
@@ -187,7 +189,7 @@ def test_two_teachers_saving_one_cell_at_once_lose_no_update(app, journal, token
     """Both read version N; both send a new value with it at the same moment: one wins, the
     other gets 409 with the winner's value, and the cell holds the winner's value."""
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
     headers = token(a["teacher"])
     first = app.test_client().put(url, headers=headers, json={"value": "3", "work_type": "У", "version": None}).json
@@ -236,7 +238,7 @@ def test_the_missing_list_makes_a_fixed_number_of_queries(client, login, journal
 
 def test_a_column_is_saved_whole_or_not_at_all(api, journal):
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     pupils = journal["roster"]["pupil_ids"]
     bad = api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/grades", json={"grades": [
         {"pupil_id": pupils[0], "value": "5", "work_type": "КР", "version": None},
@@ -252,7 +254,7 @@ def test_a_column_names_the_entry_that_conflicts(api, app, journal, token):
     """No lost update in a column either: two columns over the same saved grades sent at
     once — one lands, the other is refused whole, naming its first stale entry (409)."""
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     pupils = journal["roster"]["pupil_ids"]
     url = f"/api/v1/lessons/{lesson_id}/grades"
     saved = api(a["teacher"], "PUT", url, json={"grades": [
@@ -280,7 +282,7 @@ def test_concurrent_saves_in_one_school_all_land(app, journal, token):
     """Teachers of one school saving at once append to the school's audit chain in turn;
     none of their entries is refused."""
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     pupils = journal["roster"]["pupil_ids"]
     requests = [(f"/api/v1/lessons/{lesson_id}/grades/{p}", {"value": "4", "work_type": w, "version": None})
                 for p in pupils for w in ("У", "КР")]
@@ -293,7 +295,7 @@ def test_first_absences_on_a_lesson_typed_at_once_all_land(app, journal, token, 
     """The first marks of a lesson create its record; simultaneous ones must not collide."""
 
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     pupils = journal["roster"]["pupil_ids"]
     responses = at_once(app, token(a["teacher"]), [(f"/api/v1/lessons/{lesson_id}/attendance/{p}", {"status": "absent"})
                                                    for p in pupils])
@@ -306,7 +308,7 @@ def test_absences_after_a_topic_all_land(app, journal, token, raw_sql, api):
     """Marks typed at once after the topic exists must not conflict over the record."""
 
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     api(a["teacher"], "PUT", f"/api/v1/lessons/{lesson_id}/topic", json={"topic": "Дроби", "version": 0})
     pupils = journal["roster"]["pupil_ids"]
     responses = at_once(app, token(a["teacher"]), [(f"/api/v1/lessons/{lesson_id}/attendance/{p}", {"status": "ill"})
@@ -317,7 +319,7 @@ def test_absences_after_a_topic_all_land(app, journal, token, raw_sql, api):
 
 def test_a_write_that_saw_no_grade_does_not_overwrite_an_existing_one(api, journal):
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     url = f"/api/v1/lessons/{lesson_id}/grades/{journal['roster']['pupil_ids'][0]}"
     first = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У", "version": None})
     blind = api(a["teacher"], "PUT", url, json={"value": "2", "work_type": "У", "version": None})
@@ -327,7 +329,7 @@ def test_a_write_that_saw_no_grade_does_not_overwrite_an_existing_one(api, journ
 
 def test_saving_the_lesson_page_again_does_not_turn_on_time_entries_late(client, login, journal, raw_sql):
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     login(client, a["teacher"])
     form = {"topic": "Проценты", "homework": "№ 5", "attendance_taken": "1"}
     client.post(f"/lessons/{lesson_id}", data={**form, "version": page_version(client, lesson_id)})

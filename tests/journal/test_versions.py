@@ -32,7 +32,7 @@ def test_every_write_of_a_lesson_names_its_version_and_never_null(api, journal, 
     """Security item 11: the lesson's record always has a version to name (0 before any
     entry), so null is no answer."""
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     url = f"/api/v1/lessons/{lesson_id}/{component}"
     missing = api(a["teacher"], "PUT", url, json=body)
     null = api(a["teacher"], "PUT", url, json={**body, "version": None})
@@ -145,7 +145,7 @@ def test_a_grade_with_a_version_where_none_is_left_is_a_conflict(api, journal):
     """Security item 11: a number says "the grade I saw": if it was cleared meanwhile, 409
     with ``current`` null, not a new grade the writer did not mean to make."""
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     pupil = journal["roster"]["pupil_ids"][0]
     url = f"/api/v1/lessons/{lesson_id}/grades/{pupil}"
     saved = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У", "version": None}).json
@@ -159,7 +159,7 @@ def test_clearing_a_grade_names_its_version(api, journal):
     """Security item 11: DELETE takes the version in its query; without it, or not an
     integer, 422; stale, 409 with the current grade; the one read, 204."""
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     pupil = journal["roster"]["pupil_ids"][0]
     url = f"/api/v1/lessons/{lesson_id}/grades/{pupil}"
     first = api(a["teacher"], "PUT", url, json={"value": "5", "work_type": "У", "version": None}).json
@@ -230,7 +230,7 @@ def test_one_save_of_the_lesson_page_writes_topic_homework_and_attendance_on_one
     """Security item 11: the form names the version it showed once; its writes follow each
     other (each names the version the one before left), and a stale form writes nothing."""
     a = journal["a"]
-    lesson_id = journal["lesson"]("future")
+    lesson_id = journal["lesson"]("today")
     pupil = journal["roster"]["pupil_ids"][0]
     login(client, a["teacher"])
     page = f"/lessons/{lesson_id}"

@@ -20,9 +20,10 @@
   var heads = table.tHead.rows[0].cells;
   var body = table.tBodies[0];
 
-  // Writable columns: cells become focusable; each such header gets a work-type choice.
+  // Writable columns: cells become focusable; each such header gets a work-type choice. A
+  // lesson after today (data-ahead, DL-2) takes no grades or absences yet: it stays as it is.
   for (var c = 1; c < heads.length; c++) {
-    if (!heads[c].dataset.w) { continue; }
+    if (!heads[c].dataset.w || heads[c].dataset.ahead) { continue; }
     var select = document.createElement("select");
     select.className = "work-type";
     select.setAttribute("aria-label", table.dataset.typeLabel + ", " + heads[c].dataset.d);
@@ -282,7 +283,7 @@
     box.scrollLeft = Math.max(0, nowRect.right - boxRect.left + box.scrollLeft + ahead - box.clientWidth);
   }
   // The keyboard starts in the writable column nearest before today's (else the first).
-  var start = null, writable = table.querySelectorAll("thead th[data-w]");
+  var start = null, writable = table.querySelectorAll("thead th[data-w]:not([data-ahead])");
   for (var w = 0; w < writable.length; w++) {
     if (start === null || !now || writable[w].cellIndex <= now.cellIndex) { start = writable[w]; }
   }

@@ -1,0 +1,63 @@
+"""/api/v1 for the e-services catalogue: a region's services (SV-1, SV-2) and a school's
+responsible persons (WD-4)."""
+from flask import g
+
+from core.access import permission
+from core.apispec import Blueprint
+from core.errors import NotAllowed
+from blueprints.services import catalogue
+from blueprints.services.schemas import ContactSchema, ServicePatchSchema, ServiceSchema
+from tenants import service as tenants
+
+blp = Blueprint("services_api", __name__, description="The region's e-services and who is responsible for them")
+
+
+def _region_of(tenant):
+    return tenant.path_ids[0]
+
+
+@blp.route("/tenants/<int:tenant_id>/services")
+@blp.response(200, ServiceSchema(many=True))
+def list_services(tenant_id):
+    """The services of the tenant's region, in SV-1's order."""
+    return catalogue.services_of(_region_of(g.loaded["tenant_id"]))
+
+
+@blp.route("/services/<int:service_id>", methods=["PATCH"])
+@blp.arguments(ServicePatchSchema(partial=True))
+@blp.response(200, ServiceSchema)
+def patch_service(data, service_id):
+    """A region admin edits a service card; ``version`` as read (409 if it changed)."""
+    service = g.loaded["service_id"]
+    region = tenants.load(service.tenant_id)
+    if not tenants.can_administer(region):
+        raise NotAllowed()
+    version = data.pop("version", None)
+    return catalogue.update_service(service, data, version)
+
+
+def _school_admin(school):
+    return school.kind == "school" and tenants.can_administer(school)
+
+
+@blp.route("/schools/<int:school_id>/service-contacts")
+@blp.response(200, ContactSchema(many=True))
+def list_contacts(school_id):
+    """The school's responsible person for each service that has one."""
+    contacts = catalogue.contacts_of(g.loaded["school_id"].id)
+    return sorted(contacts.values(), key=lambda c: c.service_id)
+
+
+@blp.route("/schools/<int:school_id>/service-contacts/<int:service_id>", methods=["PUT"])
+@permission(_school_admin, "school_id")
+@blp.arguments(ContactSchema)
+@blp.response(200, ContactSchema)
+@blp.alt_response(204, description="The name was empty: the responsible person is removed")
+def put_contact(data, school_id, service_id):
+    school, service = g.loaded["school_id"], g.loaded["service_id"]
+    if service.tenant_id != school.path_ids[0]:
+        from flask import abort
+
+        abort(404)
+    contact = catalogue.set_contact(school, service, data)
+    return contact if contact is not None else ("", 204)

@@ -1,0 +1,32 @@
+"""The e-services API's schemas (../shared/API.md)."""
+import marshmallow as ma
+
+
+class ServiceSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    code = ma.fields.String(dump_only=True, metadata={"description": "The deep link's /services/<code>"})
+    number = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String()
+    regulation = ma.fields.String()
+    acts = ma.fields.String(metadata={"description": "The acts that set the service, one a line"})
+    procedure = ma.fields.String()
+    portal_url = ma.fields.String(allow_none=True)
+    office_name = ma.fields.String(allow_none=True)
+    office_room = ma.fields.String(allow_none=True)
+    office_hours = ma.fields.String(allow_none=True)
+    office_phone = ma.fields.String(allow_none=True)
+    office_email = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer(metadata={"description": "Send it back on PATCH: 409 if the card changed meanwhile"})
+
+
+class ServicePatchSchema(ServiceSchema):
+    version = ma.fields.Integer(required=True, strict=False)
+
+
+class ContactSchema(ma.Schema):
+    service_id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(metadata={"description": "An empty name removes the responsible person"})
+    room = ma.fields.String(allow_none=True)
+    hours = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    email = ma.fields.String(allow_none=True)
