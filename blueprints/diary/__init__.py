@@ -7,7 +7,7 @@ from core.extensions import api as api_ext
 
 
 def init_app(app):
-    from blueprints.diary import activity, api, message_api, messages, notify, service, tasks, views  # noqa: F401 (tables, job kinds)
+    from blueprints.diary import activity, api, message_api, messages, notify, paper, service, tasks, views  # noqa: F401 (tables, job kinds)
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from core.apispec import Blueprint
 from core.access import permission
 from core.errors import Refused
-from blueprints.diary import activity, etags, labels, marks, service, week
-from blueprints.diary.schemas import (ActivityArgs, ActivitySchema, ChildSchema, MarksArgs, MarksSchema, WeekArgs,
+from blueprints.diary import activity, etags, labels, marks, paper, service, week
+from blueprints.diary.schemas import (ActivityArgs, ActivitySchema, HandoverSchema, PaperSchema, ChildSchema, MarksArgs, MarksSchema, WeekArgs,
                                       WeekSchema)
 from tenants import service as tenants
 
@@ -110,3 +110,25 @@ def activity_of(school_class, term_id):
     if term is None:
         raise Refused.on("term_id", _("No such term for this class."))
     return activity.class_report(school_class, term)
+
+
+@blp.route("/classes/<int:class_id>/paper")
+@permission(activity.may_see, "class_id")
+@blp.response(200, PaperSchema)
+def class_paper(class_id):
+    """The guardians of the class who chose paper printouts (IN-2): the interval a printout
+    would cover now, when it is due, and whether it is overdue. The PDF is at
+    ``/classes/{class_id}/paper.pdf?pupil_id=&since=&until=``."""
+    return paper.due_list(g.loaded["class_id"])
+
+
+@blp.route("/classes/<int:class_id>/paper/handovers", methods=["POST"])
+@permission(activity.may_see, "class_id")
+@blp.arguments(HandoverSchema)
+@blp.response(201, HandoverSchema)
+def hand_over(data, class_id):
+    """A printout handed to a guardian who chose paper: the interval it covered and the day."""
+    if data["since"] > data["until"]:
+        raise Refused.on("since", _("The first day comes after the last."))
+    return paper.hand_over(g.loaded["class_id"], data["pupil_id"], data["guardian_id"], data["since"],
+                           data["until"], data["handed_on"])
