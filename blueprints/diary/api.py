@@ -10,6 +10,7 @@ from core.errors import Refused
 from blueprints.diary import activity, etags, labels, marks, paper, service, week
 from blueprints.diary.schemas import (ActivityArgs, ActivitySchema, HandoverSchema, PaperSchema, ChildSchema, MarksArgs, MarksSchema, WeekArgs,
                                       WeekSchema)
+from blueprints.roster.schemas import GuardianChannelsSchema
 from tenants import service as tenants
 
 blp = Blueprint("diary_api", __name__, description="The diary of pupils and parents")
@@ -132,3 +133,30 @@ def hand_over(data, class_id):
         raise Refused.on("since", _("The first day comes after the last."))
     return paper.hand_over(g.loaded["class_id"], data["pupil_id"], data["guardian_id"], data["since"],
                            data["until"], data["handed_on"])
+
+
+@blp.route("/pupils/<int:child_id>/informing")
+@blp.response(200, GuardianChannelsSchema)
+@blp.alt_response(404, description="The caller is not a guardian of this pupil (a pupil's own diary has none)")
+def child_informing(child_id):
+    """How the calling guardian is informed about this child (IN-1): the channels, the
+    addresses and the application the school recorded them from. The choice changes by a
+    new written application at the school, so the app reads it here and does not write it."""
+    from flask import abort
+    from sqlalchemy import select
+
+    from blueprints.roster.models import Guardian, GuardianLink
+    from core.extensions import db
+    from flask_login import current_user
+
+    c = child()
+    with service.reading(c):
+        guardian = db.session.execute(
+            select(Guardian).join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+            .where(GuardianLink.pupil_id == c.id, Guardian.user_id == current_user.id)).scalars().first()
+    if guardian is None:
+        abort(404)
+    return {**{f: getattr(guardian, f) for f in ("id", "last_name", "first_name", "middle_name", "email", "phone",
+                                                 "application_number", "application_date", "notify_mode",
+                                                 "digest_hour", "language")},
+            "channels": guardian.channels, "pupil_ids": [c.id]}

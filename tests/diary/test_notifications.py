@@ -345,3 +345,14 @@ def test_a_teachers_message_reaches_the_guardian_and_a_guardians_does_not_echo(f
     message = mailbox.messages[0]
     assert message["Subject"] == "Сообщение от учителя Морозова А. С.: Ученик000 Иван"
     assert "Ученик000 Иван: сообщение от Морозова А. С.: Да, в четверг после уроков." in message.get_content()
+
+
+def test_the_guardians_app_reads_how_they_are_informed_and_nobody_else_does(family, informed, api):
+    """IN-1 in the mobile API: the choice the school recorded, for the guardian themself."""
+    informed(0, channels=["web", "email", "sms"], phone="+7 912 345-67-89")
+    mine = api(family["guardian"], "GET", f"/api/v1/pupils/{family['child']}/informing")
+    assert mine.status_code == 200
+    body = mine.get_json()
+    assert body["channels"] == ["web", "email", "sms"] and body["application_number"] == "17"
+    assert api(family["other_guardian"], "GET", f"/api/v1/pupils/{family['child']}/informing").status_code == 404
+    assert api(family["pupil"], "GET", f"/api/v1/pupils/{family['own']}/informing").status_code == 404
