@@ -1,6 +1,8 @@
 """/api/v1 for the diary apps: the caller's children, a child's week and term. A pupil who
 is not the caller's (or the caller themself, for a pupil) is 404 (IN-3). The week and the
 term answer with an ETag: an unchanged one re-fetched with If-None-Match is 304."""
+import json
+
 from flask import Response, g
 from flask_babel import gettext as _
 
@@ -64,9 +66,19 @@ def child_week(args, child_id):
     tag = etags.etag(c, "week", week.week_key(monday))
     if (answer := _conditional(tag)) is not None:
         return answer
-    data = week.week(c, monday)
-    data["pupil_id"], data["empty_reason"] = c.id, week.empty_reason(data["empty"])
-    return data, 200, {"ETag": f'"{tag}"', "Cache-Control": "private, no-cache"}
+
+    def build():
+        data = week.week(c, monday)
+        data["pupil_id"], data["empty_reason"] = c.id, week.empty_reason(data["empty"])
+        return json.dumps(WeekSchema().dump(data), ensure_ascii=False, separators=(",", ":")).encode()
+
+    return _json(etags.kept(tag, build), tag)
+
+
+def _json(body: bytes, tag: str) -> Response:
+    """A kept answer as it is sent: flask-smorest passes a Response through."""
+    return Response(body, mimetype="application/json",
+                    headers={"ETag": f'"{tag}"', "Cache-Control": "private, no-cache"})
 
 
 def _term(term):
@@ -85,11 +97,15 @@ def child_marks(args, child_id):
     tag = etags.etag(c, "marks", args.get("term_id"))
     if (answer := _conditional(tag)) is not None:
         return answer
-    data = marks.term_page(c, args.get("term_id"))
-    data["pupil_id"] = c.id
-    data["terms"] = [_term(t) for t in data["terms"]]
-    data["term"] = _term(data["term"]) if data["term"] else None
-    return data, 200, {"ETag": f'"{tag}"', "Cache-Control": "private, no-cache"}
+
+    def build():
+        data = marks.term_page(c, args.get("term_id"))
+        data["pupil_id"] = c.id
+        data["terms"] = [_term(t) for t in data["terms"]]
+        data["term"] = _term(data["term"]) if data["term"] else None
+        return json.dumps(MarksSchema().dump(data), ensure_ascii=False, separators=(",", ":")).encode()
+
+    return _json(etags.kept(tag, build), tag)
 
 
 @blp.route("/classes/<int:class_id>/diary-activity")
