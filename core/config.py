@@ -103,6 +103,8 @@ class Defaults:
     NOTIFY_CLAIM_SECONDS = 600
     # Journal pages' tables each web worker keeps (about 40 KB each; 0 turns keeping off).
     JOURNAL_GRID_CACHE_SIZE = 512
+    # Diary answers (a week's, a term's JSON) kept per worker by their ETag; 0 keeps none.
+    DIARY_KEPT_ANSWERS = 512
     # Request size (core/inputs.py): a whole request, file uploads included; a body that
     # carries no file (JSON, plain forms); one non-file form field; JSON nesting; a schema's
     # string field that declares no length of its own.

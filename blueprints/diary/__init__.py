@@ -7,7 +7,7 @@ from core.extensions import api as api_ext
 
 
 def init_app(app):
-    from blueprints.diary import activity, api, message_api, messages, notify, service, tasks, views  # noqa: F401 (tables, job kinds)
+    from blueprints.diary import activity, api, message_api, messages, notify, paper, service, tasks, views  # noqa: F401 (tables, job kinds)
 
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
@@ -24,6 +24,7 @@ def init_app(app):
     # IN-1: the journal's entries become notifications in the same transaction; the jobs
     # that send them start once the request has committed.
     journal_written.connect(notify.record, app)
+    messages.posted.connect(_teacher_wrote)
     notify.install_session_events()
     app.after_request(notify.start_jobs)
     _schedule(app, tasks.SCHEDULE_ENTRY)
@@ -42,3 +43,18 @@ def _demo_diary(app, logins):
     from blueprints.diary import demo
 
     return demo.load()
+
+
+def _teacher_wrote(author, thread, message):
+    """A teacher's message reaches the pupil's guardians by their channels, as a grade does;
+    a guardian's message waits in the teacher's unread list."""
+    from flask import current_app
+    from sqlalchemy import select
+
+    from blueprints.diary import notify
+    from blueprints.roster.models import Staff
+    from core.extensions import db
+
+    teacher = db.session.execute(select(Staff.user_id).where(Staff.id == thread.staff_id)).scalar_one_or_none()
+    if teacher is not None and teacher == author.id:  # the thread's teacher wrote, not a guardian
+        notify.record(current_app._get_current_object(), "message", [message])

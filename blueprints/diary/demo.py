@@ -52,6 +52,13 @@ def load() -> str | None:
                           (second, ("remark", "Забыл тетрадь с домашней работой"))):
         made += _fill_class(school, pupil, today, zone, rng, users, teacher12, remark)
     _informing(guardian, first, today)
+    # teacher12 is the class teacher of the first child's class (5а): the activity report and
+    # the paper printouts of that class are theirs.
+    enrolment = db.session.execute(select(Enrolment).where(Enrolment.pupil_id == first.id)).scalars().first()
+    own_staff = db.session.execute(select(Staff).where(Staff.tenant_id == school.id,
+                                                       Staff.user_id == users["teacher12"].id)).scalar_one_or_none()
+    if enrolment is not None and own_staff is not None:
+        db.session.get(SchoolClass, enrolment.class_id).class_teacher_id = own_staff.id
     return (f"the guardian parent12 reads two children, in grades 5 and {SECOND_CHILD[3]}; "
             f"{made} of their lessons recorded in the journal; parent12 is informed by e-mail and the web")
 

@@ -24,3 +24,41 @@ def etag(child: Child, *parts) -> str:
 def not_modified(tag: str) -> bool:
     """If-None-Match compares weakly: the tag comes back weak from a gzipped answer."""
     return request.if_none_match.contains_weak(tag)
+
+
+#: Answers kept per worker by their tag: the same tag is the same data (the stamps and audit
+#: heads of the child's chain are in it), so a re-fetch without If-None-Match (another
+#: phone, a cleared cache) is sent from here without reading the week again.
+KEPT = "tabel.diary.kept"
+
+
+def kept(tag: str, build):
+    """The answer's bytes for ``tag``: kept ones, else ``build()``'s, kept unless this
+    request has written something not yet committed."""
+    import collections
+    import threading
+
+    from flask import current_app
+
+    from core import changes
+    from core.extensions import db
+
+    limit = current_app.config.get("DIARY_KEPT_ANSWERS", 512)
+    if not limit:
+        return build()
+    store = current_app.extensions.get(KEPT)
+    if store is None:
+        store = current_app.extensions.setdefault(KEPT, (collections.OrderedDict(), threading.Lock()))
+    items, lock = store
+    with lock:
+        body = items.get(tag)
+        if body is not None:
+            items.move_to_end(tag)
+            return body
+    body = build()
+    if not changes.pending(db.session):
+        with lock:
+            items[tag] = body
+            while len(items) > limit:
+                items.popitem(last=False)
+    return body

@@ -37,7 +37,7 @@ from tenants import service as tenants
 
 log = logging.getLogger("tabel.diary.notify")
 
-KINDS = ("grade", "homework", "remark", "final_mark")
+KINDS = ("grade", "homework", "remark", "final_mark", "message")
 PENDING, COMMITTED = "diary.notify.pending", "diary.notify.committed"
 
 
@@ -139,6 +139,17 @@ def _events(kind, rows, lessons) -> dict[int, list[tuple[str, dict]]]:
             for pupil in pupils_of(lesson):
                 out.setdefault(pupil.id, []).append((f"homework:{r.lesson_id}:{r.version}", {
                     "subject": subject, "date": held_on.isoformat(), "text": r.homework}))
+    elif kind == "message":  # a teacher's message in a thread about the pupil (issue #14, item 6)
+        from blueprints.diary.messages import Thread
+        from blueprints.roster.models import Staff
+
+        for m in rows:
+            pupil_id, last, first, middle = db.session.execute(
+                select(Thread.pupil_id, Staff.last_name, Staff.first_name, Staff.middle_name)
+                .join(Staff, Staff.id == Thread.staff_id).where(Thread.id == m.thread_id)).one()
+            teacher = f"{last} {' '.join(f'{p[0]}.' for p in (first, middle) if p)}".strip()  # Морозова А. С.
+            out.setdefault(pupil_id, []).append((f"message:{m.id}", {
+                "teacher": teacher, "text": m.text[:300], "thread_id": m.thread_id}))
     elif kind == "final_mark":
         subjects = dict(db.session.execute(select(Subject.id, Subject.name).where(
             Subject.id.in_({r.subject_id for r in rows}))).all())
@@ -326,6 +337,9 @@ def line(row: Notification, context: _Context) -> str:
         kind = labels.REMARK_KINDS.get(p["remark_kind"], p["remark_kind"])
         return _("%(pupil)s: %(kind)s in %(subject)s on %(date)s: %(text)s", pupil=p["pupil"], kind=str(kind).lower(),
                  subject=p["subject"], date=_day(p["date"]), text=p["text"])
+    if row.kind == "message":
+        return _("%(pupil)s: a message from %(teacher)s: %(text)s", pupil=p["pupil"], teacher=p["teacher"],
+                 text=p["text"])
     kind = labels.FINAL_KINDS.get(p["mark_kind"], p["mark_kind"])
     return _("%(pupil)s: %(kind)s in %(subject)s: %(mark)s.", pupil=p["pupil"], kind=str(kind).lower(),
              subject=p["subject"], mark=labels.mark_in_words(p["value"]))
@@ -341,6 +355,8 @@ def _subject(row: Notification) -> str:
     if row.kind == "remark":
         return _("%(kind)s: %(pupil)s, %(subject)s", kind=labels.REMARK_KINDS.get(p["remark_kind"], ""),
                  pupil=p["pupil"], subject=p["subject"])
+    if row.kind == "message":
+        return _("A message from the teacher %(teacher)s: %(pupil)s", teacher=p["teacher"], pupil=p["pupil"])
     return _("%(kind)s: %(pupil)s, %(mark)s in %(subject)s", kind=labels.FINAL_KINDS.get(p["mark_kind"], ""),
              pupil=p["pupil"], mark=labels.mark_in_words(p["value"]), subject=p["subject"])
 

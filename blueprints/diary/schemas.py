@@ -206,3 +206,36 @@ class NewMessageSchema(ma.Schema):
 
 class ReplySchema(ma.Schema):
     text = ma.fields.String(required=True)
+
+
+class PaperRowSchema(ma.Schema):
+    pupil_id = ma.fields.Integer()
+    pupil = ma.fields.String()
+    guardian_id = ma.fields.Integer()
+    guardian = ma.fields.String()
+    application = ma.fields.String(allow_none=True, metadata={"description": "The written application's number (IN-1)"})
+    last_handed_on = ma.fields.Date(allow_none=True)
+    since = ma.fields.Date(metadata={"description": "The first day a printout now would cover"})
+    until = ma.fields.Date()
+    due_on = ma.fields.Date()
+    due = ma.fields.Boolean()
+    overdue = ma.fields.Boolean()
+
+
+class PaperSchema(ma.Schema):
+    """The guardians of a class who chose paper printouts (IN-2) and when each is due."""
+
+    class_id = ma.fields.Integer()
+    class_name = ma.fields.String()
+    today = ma.fields.Date()
+    interval_days = ma.fields.Integer(metadata={"description": "informing.paper_interval_days"})
+    rows = ma.fields.List(ma.fields.Nested(PaperRowSchema))
+
+
+class HandoverSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    pupil_id = ma.fields.Integer(required=True, strict=False, validate=between(1, 2 ** 31 - 1))
+    guardian_id = ma.fields.Integer(required=True, strict=False, validate=between(1, 2 ** 31 - 1))
+    since = ma.fields.Date(required=True)
+    until = ma.fields.Date(required=True)
+    handed_on = ma.fields.Date(required=True)

@@ -1,10 +1,12 @@
 """The diary's pages, server-rendered (readable with scripts off, light on slow links):
 the week and the term of a child, with a switch between the user's children."""
+from urllib.parse import quote
+
 from flask import Blueprint, flash, g, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from blueprints.diary import activity, labels, marks, messages, notify, service, week
+from blueprints.diary import activity, labels, marks, messages, notify, paper, service, week
 from blueprints.roster import service as roster
 from core.access import permission
 from core.errors import Refused
@@ -80,6 +82,50 @@ def class_activity(class_id):
     report = activity_of(school_class, request.args.get("term_id", type=int))
     return render_template("diary/activity.html", report=report, terms=terms, school=school,
                            school_class=school_class)
+
+
+@bp.route("/classes/<int:class_id>/paper", methods=["GET", "POST"])
+@permission(activity.may_see, "class_id")
+def class_paper(class_id):
+    """IN-2: who is due a paper printout, printing it, and recording it handed over."""
+    school_class = g.loaded["class_id"]
+    error = None
+    if request.method == "POST":
+        try:
+            since, until = paper.period(request.form.get("since"), request.form.get("until"), None, None)
+            handed_on = paper.period(request.form.get("handed_on"), request.form.get("handed_on"), None, None)[0]
+            paper.hand_over(school_class, request.form.get("pupil_id", type=int),
+                            request.form.get("guardian_id", type=int), since, until, handed_on)
+        except Refused as refusal:
+            error = refusal
+        else:
+            flash(_("The printout is recorded as handed over."))
+            return redirect(url_for("diary.class_paper", class_id=school_class.id))
+    return render_template("diary/paper.html", report=paper.due_list(school_class), school_class=school_class,
+                           error=error), 422 if error else 200
+
+
+@bp.route("/classes/<int:class_id>/paper.pdf")
+@permission(activity.may_see, "class_id")
+def paper_pdf(class_id):
+    """One pupil's printout (``pupil_id``, ``since``, ``until``), or every due one of the class."""
+    from flask import Response
+
+    school_class = g.loaded["class_id"]
+    report = paper.due_list(school_class)
+    pupil_id = request.args.get("pupil_id", type=int)
+    rows = [r for r in report["rows"] if r["pupil_id"] == pupil_id] if pupil_id else \
+        [r for r in report["rows"] if r["due"]] or report["rows"]
+    if not rows:
+        from flask import abort
+
+        abort(404)
+    since, until = paper.period(request.args.get("since"), request.args.get("until"),
+                                min(r["since"] for r in rows), report["today"])
+    body = paper.printout(school_class, sorted({r["pupil_id"] for r in rows}), since, until)
+    name = f"printout-{school_class.name}-{until.isoformat()}.pdf"
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"})
 
 
 @bp.route("/diary/<int:child_id>/messages", methods=["GET", "POST"])

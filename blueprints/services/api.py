@@ -6,7 +6,8 @@ from core.access import permission
 from core.apispec import Blueprint
 from core.errors import NotAllowed
 from blueprints.services import catalogue
-from blueprints.services.schemas import ContactSchema, ServicePatchSchema, ServiceSchema
+from blueprints.services.schemas import (CodeArgs, CodeRegisterSchema, ContactSchema, ServicePatchSchema,
+                                         ServiceSchema)
 from tenants import service as tenants
 
 blp = Blueprint("services_api", __name__, description="The region's e-services and who is responsible for them")
@@ -61,3 +62,15 @@ def put_contact(data, school_id, service_id):
         abort(404)
     contact = catalogue.set_contact(school, service, data)
     return contact if contact is not None else ("", 204)
+
+
+@blp.route("/tenants/<int:tenant_id>/codes")
+@permission(tenants.can_administer, "tenant_id")
+@blp.arguments(CodeArgs, location="query")
+@blp.response(200, CodeRegisterSchema)
+def list_codes(args, tenant_id):
+    """The register of the one-time sign-in codes the tenant issued (SV-3, AC-3): imports,
+    onboarding and administrators' codes alike; never the codes themselves."""
+    from blueprints.services import issuance
+
+    return issuance.register(g.loaded["tenant_id"], search=args.get("q"), page=args.get("page", 1))

@@ -1,6 +1,9 @@
 """The e-services API's schemas (../shared/API.md)."""
 import marshmallow as ma
 
+from core.apispec import UtcDateTime
+from core.i18n import between
+
 
 class ServiceSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
@@ -30,3 +33,28 @@ class ContactSchema(ma.Schema):
     hours = ma.fields.String(allow_none=True)
     phone = ma.fields.String(allow_none=True)
     email = ma.fields.String(allow_none=True)
+
+
+class CodeArgs(ma.Schema):
+    q = ma.fields.String(metadata={"description": "A part of the person's name or login"})
+    page = ma.fields.Integer(load_default=1, strict=False, validate=between(1, 100000))
+
+
+class CodeRowSchema(ma.Schema):
+    id = ma.fields.Integer()
+    login = ma.fields.String()
+    person = ma.fields.String()
+    issued_at = UtcDateTime()
+    issued_by = ma.fields.String(allow_none=True, metadata={"description": "null: issued by an import or the system"})
+    expires_at = UtcDateTime()
+    used_at = UtcDateTime(allow_none=True)
+    status = ma.fields.String(metadata={"description": "open | used | expired"})
+    status_label = ma.fields.String()
+
+
+class CodeRegisterSchema(ma.Schema):
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    pages = ma.fields.Integer()
+    search = ma.fields.String()
+    rows = ma.fields.List(ma.fields.Nested(CodeRowSchema))

@@ -112,6 +112,22 @@ def edit_contacts(school_id):
                            form=request.form), 422 if errors else 200
 
 
+def _administers(tenant) -> bool:
+    return tenants.can_administer(tenant)
+
+
+@bp.route("/tenants/<int:tenant_id>/codes")
+@login_required
+@permission(_administers, "tenant_id")
+def codes(tenant_id):
+    """The register of issued sign-in codes (SV-3, AC-3): to whom, by whom, when, used or not."""
+    from blueprints.services import issuance
+
+    tenant = g.loaded["tenant_id"]
+    report = issuance.register(tenant, search=request.args.get("q"), page=request.args.get("page", 1, type=int))
+    return render_template("services/codes.html", tenant=tenant, report=report)
+
+
 def nav(membership):
     if membership is None or membership.tenant_id is None:
         return []

@@ -263,3 +263,21 @@ def test_the_week_costs_the_same_statements_whatever_its_lessons_and_grades(app,
     assert full == empty, (empty, full)
     assert full[0] <= 16 and full[1] <= 14, full
     print(f"week page {full[0]} statements, week JSON {full[1]}")
+
+
+def test_a_week_fetched_again_is_sent_as_kept_until_the_school_writes(app, family, token, api, week_lessons,
+                                                                      count_queries):
+    """A second phone (no If-None-Match) gets the kept answer without the week being read
+    again; a grade moves the school's chain, so the next answer is read anew and shows it."""
+    headers = token(family["guardian"])
+    http = app.test_client()
+    url = f"/api/v1/pupils/{family['child']}/diary?week={WEEK}"
+    first = http.get(url, headers=headers)
+    with count_queries() as counter:
+        again = http.get(url, headers=headers)
+    assert again.status_code == 200 and again.data == first.data
+    assert not any("FROM grade" in s for s in counter.statements)  # not read again
+    lesson = week_lessons(family["first"], family["first"]["teacher_id"])[0]
+    grade(api, family["teacher"], lesson, family["child"], "4")
+    fresh = http.get(url, headers=headers).json
+    assert any(g["value"] == "4" for d in fresh["days"] for l in d["lessons"] for g in l["grades"])

@@ -329,3 +329,30 @@ def test_the_school_admin_sees_what_was_not_delivered(app, family, informed, api
     assert login(app.test_client(), family["teacher"]).get(f"/schools/{school}/notifications").status_code == 403
     other = login(app.test_client(), region_tree["b"]["school_admin"])
     assert other.get(f"/schools/{school}/notifications").status_code == 404
+
+
+def test_a_teachers_message_reaches_the_guardian_and_a_guardians_does_not_echo(family, informed, api, mailbox):
+    """Issue #14, item 6: a teacher's answer in a thread is told as a grade is; the guardian's
+    own message is not sent back to them."""
+    informed(0)
+    teacher_id = family["first"]["teacher_id"]
+    thread = api(family["guardian"], "POST", f"/api/v1/pupils/{family['child']}/threads",
+                 json={"teacher_id": teacher_id, "text": "Можно пересдать контрольную?"}).get_json()["id"]
+    assert mailbox.messages == []
+    assert api(family["teacher"], "POST", f"/api/v1/threads/{thread}/messages",
+               json={"text": "Да, в четверг после уроков."}).status_code == 201
+    assert len(mailbox.messages) == 1
+    message = mailbox.messages[0]
+    assert message["Subject"] == "Сообщение от учителя Морозова А. С.: Ученик000 Иван"
+    assert "Ученик000 Иван: сообщение от Морозова А. С.: Да, в четверг после уроков." in message.get_content()
+
+
+def test_the_guardians_app_reads_how_they_are_informed_and_nobody_else_does(family, informed, api):
+    """IN-1 in the mobile API: the choice the school recorded, for the guardian themself."""
+    informed(0, channels=["web", "email", "sms"], phone="+7 912 345-67-89")
+    mine = api(family["guardian"], "GET", f"/api/v1/pupils/{family['child']}/informing")
+    assert mine.status_code == 200
+    body = mine.get_json()
+    assert body["channels"] == ["web", "email", "sms"] and body["application_number"] == "17"
+    assert api(family["other_guardian"], "GET", f"/api/v1/pupils/{family['child']}/informing").status_code == 404
+    assert api(family["pupil"], "GET", f"/api/v1/pupils/{family['own']}/informing").status_code == 404
