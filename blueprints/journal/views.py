@@ -9,7 +9,7 @@ from sqlalchemy import select
 from core.access import permission
 from core.errors import Refused
 from core.extensions import db
-from blueprints.journal import context, entries, grid, history, lesson_form, marks, missing, permissions
+from blueprints.journal import context, entries, grid, history, labels, lesson_form, marks, missing, permissions
 from blueprints.journal.acting import request_actor
 from blueprints.journal.models import ATTENDANCE_LABELS, ATTENDANCE_STATUSES
 from blueprints.roster import academic_years, school_classes, service as roster, teaching
@@ -83,7 +83,13 @@ def class_journal(class_id):
                 for status, mark in grid.ABSENCE_MARKS.items()}
     return render_template("journal/grid.html", school_class=school_class, page=page, absences=absences,
                            absences_json=grid.attribute_json(absences),
-                           type_names_json=grid.attribute_json({w["code"]: w["name"] for w in page.work_types}))
+                           type_names_json=grid.attribute_json(_named(page.work_types)))
+
+
+def _named(work_types) -> dict[str, str]:
+    """The work types' names in the reader's language (the platform's defaults; a name a
+    region or school wrote stays as written)."""
+    return labels.work_type_names({"work_types": list(work_types)})
 
 
 @bp.route("/lessons/<int:lesson_id>", methods=["GET", "POST"])
@@ -124,7 +130,9 @@ def lesson_page(lesson_id):
                            pupil_names={p.id: p.full_name for p in view["pupils"]}, history_lines=history_lines,
                            can_substitute=can_substitute, history_of=history_of, term=ctx.term, school=ctx.school,
                            pupil_grades=lesson_form.grade_rows(view["pupils"], view["grades"], work_codes),
-                           work_types=ctx.grading["work_types"], scale=ctx.grading["scale"],
+                           work_types=[{**w, "name": name} for w, name in zip(ctx.grading["work_types"],
+                                                                              _named(ctx.grading["work_types"]).values())],
+                           scale=ctx.grading["scale"],
                            graded=ctx.school_class.grade not in ctx.grading["ungraded_levels"],
                            shown_names=_pupil_names(view["pupils"]),
                            local=lambda at: at.replace(tzinfo=dt.timezone.utc).astimezone(ctx.zone))

@@ -229,3 +229,15 @@ def test_the_grid_names_its_dates_pupils_work_types_and_absences_as_data(app, cl
     assert absences["ill"] == {"mark": "б", "label": "болел"}
     head = re.search(r"<thead>(.*?)</thead>", html, re.S).group(1)
     assert "<select" not in head  # the work-type choices are the script's, outside the data it reads
+
+
+def test_the_work_types_read_in_the_readers_language(client, lesson):
+    """Issue #13, item 9: the platform's default work types in words of the reader's
+    language, on the lesson page and in the grid's status line."""
+    russian = client.get(f"/lessons/{lesson['id']}").get_data(as_text=True)
+    assert ">Устный ответ</option>" in russian
+    client.post("/language", data={"lang": "en"})
+    english = client.get(f"/lessons/{lesson['id']}").get_data(as_text=True)
+    assert ">Oral answer</option>" in english and ">Устный ответ</option>" not in english
+    grid_page = client.get(f"/classes/{lesson['roster']['class_id']}/journal?subject_id={lesson['roster']['subject_id']}")
+    assert "Oral answer" in grid_page.get_data(as_text=True)
