@@ -54,6 +54,7 @@ def test_a_school_admin_changes_a_value_reviews_the_diff_and_confirms(page, regi
 
     expect(page.locator("h1")).to_have_text("Проверка новой версии")
     expect(page.locator(".reg-change-list > li")).to_have_count(2)
+    browser.shoot(page, "regulations-review-ru-1280")
     change = page.locator('.reg-change-list > li[data-path="deadlines.grade.written.days"]')
     expect(change.locator(".old")).to_contain_text("3 дня")
     expect(change.locator(".new")).to_contain_text("2 дня")
@@ -65,6 +66,9 @@ def test_a_school_admin_changes_a_value_reviews_the_diff_and_confirms(page, regi
     expect(written.locator(".value")).to_have_text("2 дня")
     expect(written.locator(".provenance")).to_contain_text("Задано здесь")
     expect(written.locator(".provenance")).to_contain_text("Приказ школы № 12 от 20.11.2026, действует с 01.12.2026")
+    browser.shoot(page, "regulations-ru-1280")
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser.shoot(page, "regulations-ru-390")
 
 
 def test_cancel_on_the_review_keeps_nothing(page, region_tree):
@@ -108,6 +112,7 @@ def test_lock_at_the_region_is_inherited_and_cannot_be_loosened_at_the_school(pa
     page.fill("#act", "Приказ Минобрнауки Мурманской области № 42 от 01.08.2020")
     page.get_by_role("button", name="Проверить изменения").click()
     expect(page.locator(".reg-change-list > li")).to_have_count(2)
+    browser.shoot(page, "regulations-review-ru-1280")
     page.get_by_role("button", name="Подтвердить и сохранить").click()
     expect(page.get_by_role("status").first).to_be_visible()
 
