@@ -75,7 +75,8 @@ def _informing(guardian, daughter, today):
     guardian.notify_mode, guardian.language = "instant", "ru"
     # A few families of the daughter's class chose paper printouts instead (IN-2): the school's list.
     class_id = db.session.execute(select(Enrolment.class_id).where(Enrolment.pupil_id == daughter.id)).scalars().first()
-    others = db.session.execute(select(Guardian).join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
+    # distinct: a guardian of two children of the class (or a pupil enrolled twice) comes once
+    others = db.session.execute(select(Guardian).distinct().join(GuardianLink, GuardianLink.guardian_id == Guardian.id)
                                 .join(Enrolment, Enrolment.pupil_id == GuardianLink.pupil_id)
                                 .where(Enrolment.class_id == class_id, Guardian.id != guardian.id)
                                 .order_by(Guardian.id).limit(3)).scalars().all()
