@@ -26,7 +26,6 @@ import shutil
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from flask import g  # noqa: E402
 from sqlalchemy import event, select, text  # noqa: E402
 
-from bench.journal import PASSWORD, SECRET, call, prepare, serve  # noqa: E402
+from bench.journal import PASSWORD, SECRET, answering, call, prepare, serve  # noqa: E402
 from core import create_app  # noqa: E402
 from core.extensions import db  # noqa: E402
 from core.tenancy import unscoped  # noqa: E402
@@ -91,16 +90,7 @@ def start_baseline(database, port):
     process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}",
                                 "--access-logfile", "/dev/null", "bench.diary_baseline:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    for _ in range(100):
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(process.stderr.read().decode()[-2000:])
+    return answering(process, port)
 
 
 def wrk(url, connections, token=None, seconds=10):

@@ -133,6 +133,11 @@ def serve(url, port, threads, **settings):
     process = subprocess.Popen([str(ROOT / ".venv/bin/gunicorn"), "-w", "2", "--threads", str(threads),
                                 "-b", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"], cwd=ROOT, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return answering(process, port)
+
+
+def answering(process, port):
+    """``process`` once its ``/healthz`` on ``port`` answers 200 (killed, with its error, if not)."""
     for _ in range(100):
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)

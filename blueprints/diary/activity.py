@@ -17,7 +17,7 @@ from sqlalchemy import Date, ForeignKey, UniqueConstraint, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import clock, transaction
+from core import transaction
 from core.extensions import db
 from blueprints.diary.service import Child, reading
 from blueprints.roster import academic_years, school_classes, service as roster
@@ -105,7 +105,7 @@ def class_report(school_class: SchoolClass, term: Term) -> dict:
     runs), per week, and whether that is fewer than the regulation asks. Three statements
     whatever the class size: the roster, the guardians, the visits."""
     school = roster.school_of_row(school_class)
-    today = _school_today(school)
+    today = tenants.local_today(school)
     until = min(today, term.ends_on)
     weeks = max(((until - term.starts_on).days + 1) / 7, 1)
     wanted = tenants.effective(school, until).document["informing"]["parent_checks_per_week"]
@@ -131,8 +131,3 @@ def class_report(school_class: SchoolClass, term: Term) -> dict:
             "ended": today > term.ends_on, "weeks": round(weeks, 1), "wanted_per_week": wanted,
             "below": below, "rows": rows}
 
-
-def _school_today(school) -> dt.date:
-    from zoneinfo import ZoneInfo
-
-    return clock.today(ZoneInfo(tenants.inherited(school)["timezone"]))

@@ -123,7 +123,7 @@ def activity_of(school_class, term_id):
     from blueprints.roster import service as roster
 
     school = roster.school_of_row(school_class)
-    term, _terms = activity.period_of(school_class, term_id, activity._school_today(school))
+    term, _terms = activity.period_of(school_class, term_id, tenants.local_today(school))
     if term is None:
         raise Refused.on("term_id", _("No such term for this class."))
     return activity.class_report(school_class, term)

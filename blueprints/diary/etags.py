@@ -35,30 +35,19 @@ KEPT = "tabel.diary.kept"
 def kept(tag: str, build):
     """The answer's bytes for ``tag``: kept ones, else ``build()``'s, kept unless this
     request has written something not yet committed."""
-    import collections
-    import threading
-
     from flask import current_app
 
     from core import changes
     from core.extensions import db
+    from core.lru import Lru
 
     limit = current_app.config.get("DIARY_KEPT_ANSWERS", 512)
     if not limit:
         return build()
-    store = current_app.extensions.get(KEPT)
-    if store is None:
-        store = current_app.extensions.setdefault(KEPT, (collections.OrderedDict(), threading.Lock()))
-    items, lock = store
-    with lock:
-        body = items.get(tag)
-        if body is not None:
-            items.move_to_end(tag)
-            return body
-    body = build()
-    if not changes.pending(db.session):
-        with lock:
-            items[tag] = body
-            while len(items) > limit:
-                items.popitem(last=False)
+    store = current_app.extensions.setdefault(KEPT, Lru())
+    body = store.get(tag)
+    if body is None:
+        body = build()
+        if not changes.pending(db.session):
+            store.put(tag, body, limit)
     return body

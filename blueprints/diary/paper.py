@@ -21,7 +21,6 @@ from core.audit import record
 from core.errors import Refused
 from core.extensions import db
 from core.orm import utcnow
-from blueprints.diary import activity
 from blueprints.journal.labels import REMARK_KINDS, attendance_label, work_type_names
 from blueprints.journal.models import Attendance, Grade, Remark
 from blueprints.roster import school_classes, service as roster
@@ -49,7 +48,7 @@ def due_list(school_class: SchoolClass) -> dict:
     now (from the day after the last one handed over, or the school year's start), when it
     is due, and whether it is overdue (IN-2). Four statements."""
     school = roster.school_of_row(school_class)
-    today = activity._school_today(school)
+    today = tenants.local_today(school)
     interval = tenants.effective(school, today).document["informing"]["paper_interval_days"]
     year = db.session.get(AcademicYear, school_class.year_id)
     pupils = {p.id: p for p in school_classes.class_roster(school_class)}
@@ -142,7 +141,7 @@ def hand_over(school_class: SchoolClass, pupil_id, guardian_id, since: dt.date, 
                 if r["pupil_id"] == pupil_id and r["guardian_id"] == guardian_id), None)
     if row is None:
         raise Refused.on("guardian_id", _("This guardian of the class did not choose paper printouts."))
-    today = activity._school_today(roster.school_of_row(school_class))
+    today = tenants.local_today(roster.school_of_row(school_class))
     if handed_on > today:
         raise Refused.on("handed_on", _("The day it was handed over cannot be in the future."))
     handover = PaperHandover(pupil_id=pupil_id, guardian_id=guardian_id, since=since, until=until,

@@ -78,7 +78,7 @@ def class_activity(class_id):
 
     school_class = g.loaded["class_id"]
     school = roster.school_of_row(school_class)
-    _term, terms = activity.period_of(school_class, None, activity._school_today(school))
+    _term, terms = activity.period_of(school_class, None, tenants.local_today(school))
     report = activity_of(school_class, request.args.get("term_id", type=int))
     return render_template("diary/activity.html", report=report, terms=terms, school=school,
                            school_class=school_class)

@@ -10,6 +10,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from core.errors import NotAllowed
+from core.lru import Lru
 from core.extensions import db
 from blueprints.journal.context import Actor
 from blueprints.journal.models import Attendance, Grade, LessonRecord
@@ -182,7 +183,7 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
     chain = tenants.chain_of(school)
     today = tenants.local_today(school, chain)
     limit = current_app.config.get("JOURNAL_GRID_CACHE_SIZE", 512)
-    cache = current_app.extensions.setdefault(GRID_CACHE, _Lru()) if limit else _Lru()
+    cache = current_app.extensions.setdefault(GRID_CACHE, Lru()) if limit else Lru()
     reader = []
     if actor.is_teacher:
         # The reader's staff id rides along, filtered by the school the scope let us load.
@@ -209,31 +210,6 @@ def grid_table(school_class: SchoolClass, subject_id, term_id, lesson_url: str, 
         table = keep(key, GridTable(*choices, subject, term, *grid_html(data, lesson_url),
                                     tuple(data.work_types), tuple(data.scale)))
     return table
-
-
-class _Lru:
-    """A small least-recently-used map, safe across a worker's threads."""
-
-    def __init__(self):
-        import collections
-        import threading
-
-        self._items = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key, value, limit):
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > limit:
-                self._items.popitem(last=False)
 
 
 #: How the grid writes each attendance mark: the paper journal's letters (absent, came
