@@ -33,7 +33,7 @@ class AuditEntry(TenantScoped, db.Model):
     __tablename__ = "audit_entry"
     # ``chain`` is the tenant id, or 0 for the platform: never NULL, so that the unique
     # constraint holds for the platform chain too and concurrent writers cannot fork it.
-    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    __table_args__ = (UniqueConstraint("chain", "seq"), {"info": {"stamp_keys": ()}})  # core.changes: moves no key
 
     id: Mapped[int] = mapped_column(primary_key=True)
     chain: Mapped[int] = mapped_column(Integer)

@@ -24,6 +24,16 @@ above a school, and ``0``), so a change made above invalidates what was built be
 audited write advances its tenant's audit chain in the same commit, so its stamp is left
 alone and readers read the chain heads beside the stamps (:func:`stamp_rows`).
 
+Beside the tenant's stamp, a finer one (:class:`KeyStamp`) per tenant and *key*, for pages
+built from one pupil's rows (the diary): a table whose rows belong to one pupil says so with
+``info={"stamp_keys": ("pupil_id",)}`` (grades, attendance, remarks, final marks), and a
+write to such a row advances the key ``pupil_id:<id>`` of its tenant; every other write to
+the tenant's data advances its *shared* key ``""``. So a teacher grading one pupil changes
+that pupil's key, not the page of the pupil beside them, while the tenant's stamp (which the
+journal's grid reads) moves as before. Rows no kept page is built from (audit entries, the
+notification outbox) say ``info={"stamp_keys": ()}``: they move no key. A bulk statement on
+a keyed table moves the keys of the rows it names, else the shared key.
+
 Stamps are advanced when the outermost transaction commits (not when a savepoint is
 released), after the last flush, in tenant-id order: the row locks they take are the last
 locks a transaction takes, so they cannot deadlock with the audit chain's lock or with
@@ -31,13 +41,15 @@ each other.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, event, select
+from sqlalchemy import BigInteger, Integer, String, event, inspect, select, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.extensions import db
 
 GLOBAL = 0
+SHARED = ""  # the key of a tenant's rows that belong to no one pupil
 _CHANGED = "tabel.changed_tenants"
+_KEYS = "tabel.changed_keys"
 
 
 class ChangeStamp(db.Model):
@@ -47,6 +59,31 @@ class ChangeStamp(db.Model):
 
     tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     stamp: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class KeyStamp(db.Model):
+    """The change counter of one key of a tenant: ``""`` for its shared rows, ``pupil_id:<id>``
+    for one pupil's."""
+
+    __tablename__ = "change_key_stamp"
+
+    tenant_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    stamp: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+def pupil_key(pupil_id: int) -> str:
+    return f"pupil_id:{pupil_id}"
+
+
+def read_keys(pairs) -> tuple:
+    """The counters of ``(tenant_id, key)`` pairs as a sorted tuple of ``(tenant_id, key,
+    stamp)`` (a counter never advanced is absent): a key for what is built from them. One
+    statement; the table holds no tenant data, so no scope is needed."""
+    wanted = sorted(set(pairs))
+    rows = db.session.execute(select(KeyStamp.tenant_id, KeyStamp.key, KeyStamp.stamp)
+                              .where(tuple_(KeyStamp.tenant_id, KeyStamp.key).in_(wanted)))
+    return tuple(sorted(tuple(row) for row in rows))
 
 
 def stamp_rows(tenant_ids, *more):
@@ -88,11 +125,34 @@ def stamps(tenant_ids) -> tuple:
 
 def pending(session) -> bool:
     """Whether the session's transaction has written tenant data not yet committed."""
-    return bool(session.info.get(_CHANGED))
+    return bool(session.info.get(_CHANGED) or session.info.get(_KEYS))
 
 
 def _changed(session) -> set:
     return session.info.setdefault(_CHANGED, set())
+
+
+def _keys(session) -> set:
+    return session.info.setdefault(_KEYS, set())
+
+
+def _key_columns(table):
+    """The columns whose values key a row's writes, () for rows that move no key, None for
+    a tenant's shared rows."""
+    return table.info.get("stamp_keys")
+
+
+def _note_keys(session, obj, owner):
+    columns = _key_columns(type(obj).__table__)
+    if columns is None:
+        _keys(session).add((owner, SHARED))
+        return
+    state = inspect(obj)
+    for column in columns:
+        history = state.attrs[column].history  # a row moved to another pupil changes both
+        for value in (*history.added, *history.unchanged, *history.deleted):
+            if value is not None:
+                _keys(session).add((owner, f"{column}:{value}"))
 
 
 def _owner(obj):
@@ -118,6 +178,7 @@ def _before_flush(session, _context, _instances):
             if changed is None:
                 changed = _changed(session)
             changed.add(owner)
+            _note_keys(session, obj, owner)
 
 
 def _do_orm_execute(state):
@@ -130,18 +191,31 @@ def _do_orm_execute(state):
 
     if table not in _scoped_tables():
         return
-    changed = _changed(state.session)
+    changed, keys = _changed(state.session), _keys(state.session)
+    columns = _key_columns(table)
     params = state.parameters
     rows = params if isinstance(params, (list, tuple)) else [params] if params else []
-    owners = {row.get("tenant_id") for row in rows if isinstance(row, dict)}
+    rows = [row for row in rows if isinstance(row, dict)]
+    owners = {row.get("tenant_id") for row in rows}
     if owners and None not in owners:
         changed.update(owners)
+        if columns == ():
+            return
+        for row in rows:
+            values = [(column, row.get(column)) for column in columns or ()]
+            if columns and all(value is not None for _c, value in values):
+                keys.update((row["tenant_id"], f"{column}:{value}") for column, value in values)
+            else:
+                keys.add((row["tenant_id"], SHARED))
         return
     scope = current_scope()
     if scope is not None and scope.home_path and not scope.everything:
-        changed.add(int(scope.home_path.strip("/").split("/")[-1]))
+        owner = int(scope.home_path.strip("/").split("/")[-1])
     else:
-        changed.add(GLOBAL)
+        owner = GLOBAL
+    changed.add(owner)
+    if columns != ():
+        keys.add((owner, SHARED))  # which pupils' rows it touched is not known: all of them
 
 
 def _before_commit(session):
@@ -149,6 +223,9 @@ def _before_commit(session):
         return  # a savepoint released: the stamps move when the whole transaction commits
     session.flush()  # what the commit would flush counts too (a no-op when nothing is pending)
     changed = session.info.pop(_CHANGED, set())
+    keys = session.info.pop(_KEYS, set())
+    if keys:
+        bump_keys(session, keys)
     # A tenant whose audit chain this transaction appended to needs no bump: the chain's
     # head advances in the same commit, and readers read it with the stamps (stamp_rows).
     from core.audit import HEADS
@@ -173,11 +250,25 @@ def bump(session, tenant_ids):
                                                       set_={"stamp": table.c.stamp + 1}))
 
 
+def bump_keys(session, pairs):
+    """Advance the counters of ``(tenant_id, key)`` pairs in one statement (in key order)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    table = KeyStamp.__table__
+    stmt = insert(table).values([{"tenant_id": t, "key": k, "stamp": 1} for t, k in sorted(pairs)])
+    session.connection().execute(stmt.on_conflict_do_update(index_elements=[table.c.tenant_id, table.c.key],
+                                                            set_={"stamp": table.c.stamp + 1}))
+
+
 def _forget(session, previous_transaction):
     """The whole transaction rolled back: what it wrote is gone. A savepoint's rollback
     keeps the set (a tenant it named is advanced anyway: harmless)."""
     if not previous_transaction.nested and previous_transaction.parent is None:
         session.info.pop(_CHANGED, None)
+        session.info.pop(_KEYS, None)
 
 
 def install(session_class=Session):

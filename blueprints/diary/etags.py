@@ -1,9 +1,11 @@
 """Entity tags of a child's diary: a phone re-fetching an unchanged week gets 304 (issue
-#14, slow links). The tag is made from the change stamps and audit heads of the child's
-school and the tenants above it (``core.changes``: every committed write to their data
-moves one, a grade saved moves the school's chain head), the child, what was asked, the
-reader's language and the school's local date (a forecast and "today" change with it): one
-statement, read before the data, so a tag is never older than what it describes."""
+#14, slow links). The tag is made from the change keys (``core.changes``) of the child's
+own rows (grades, attendance, remarks, final marks: ``pupil_id:<id>`` of the school) and of
+the shared rows of the school and the tenants above it (lessons, topics, homework, the
+timetable, regulations: every other committed write to their data moves one), the child,
+what was asked, the reader's language and the school's local date (a forecast and "today"
+change with it): one statement, read before the data, so a tag is never older than what it
+describes. A teacher grading the pupil beside the child leaves the child's tag as it was."""
 from __future__ import annotations
 
 import hashlib
@@ -16,7 +18,8 @@ from blueprints.diary.service import Child
 
 
 def etag(child: Child, *parts) -> str:
-    stamps = changes.read_stamp_rows([t.id for t in child.chain], reason="diary: has the child's school changed")
+    stamps = changes.read_keys([(changes.GLOBAL, changes.SHARED), (child.school.id, changes.pupil_key(child.id)),
+                                *((t.id, changes.SHARED) for t in child.chain)])
     key = repr((child.id, parts, str(get_locale()), child.today().isoformat(), stamps))
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 

@@ -26,6 +26,10 @@ HOMEWORK_MAX = 4000
 REMARK_MAX = 2000
 COMMENT_MAX = 255
 
+#: A pupil's own rows: a write moves that pupil's change key, not the school's shared one
+#: (core.changes), so one pupil's grade leaves the diary kept for the pupil beside them.
+PUPIL_KEYED = {"stamp_keys": ("pupil_id",)}
+
 
 class LessonRecord(SchoolOwned, db.Model):
     __tablename__ = "lesson_record"
@@ -55,7 +59,7 @@ class Attendance(SchoolOwned, db.Model):
     """A pupil who was not simply present; no row means present once attendance is taken."""
 
     __tablename__ = "attendance"
-    __table_args__ = (UniqueConstraint("lesson_id", "pupil_id"),)
+    __table_args__ = (UniqueConstraint("lesson_id", "pupil_id"), {"info": PUPIL_KEYED})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
@@ -68,7 +72,7 @@ class Grade(SchoolOwned, db.Model):
     """A grade in one column (the lesson's work type) for one pupil."""
 
     __tablename__ = "grade"
-    __table_args__ = (UniqueConstraint("lesson_id", "pupil_id", "work_type"),)
+    __table_args__ = (UniqueConstraint("lesson_id", "pupil_id", "work_type"), {"info": PUPIL_KEYED})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)
@@ -92,7 +96,7 @@ class FinalMark(SchoolOwned, db.Model):
     an exam or the final mark of a subject."""
 
     __tablename__ = "final_mark"
-    __table_args__ = (UniqueConstraint("pupil_id", "subject_id", "kind", "period_key"),)
+    __table_args__ = (UniqueConstraint("pupil_id", "subject_id", "kind", "period_key"), {"info": PUPIL_KEYED})
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
@@ -113,6 +117,7 @@ class Remark(SchoolOwned, db.Model):
     """A remark, praise or note to parents against a pupil on a lesson (IN-5)."""
 
     __tablename__ = "remark"
+    __table_args__ = ({"info": PUPIL_KEYED},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     lesson_id: Mapped[int] = mapped_column(ForeignKey("lesson.id"), index=True)

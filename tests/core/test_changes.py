@@ -181,3 +181,59 @@ def test_signing_in_advances_no_stamp(client, login, region_tree, stamps):
     before = stamps()
     login(client, region_tree["a"]["teacher"])
     assert stamps() == before
+
+
+@pytest.fixture
+def keys(raw_sql):
+    def read():
+        return {(row.tenant_id, row.key): row.stamp for row in raw_sql("SELECT tenant_id, key, stamp FROM change_key_stamp")}
+
+    return read
+
+
+def test_a_pupils_own_row_moves_their_key_and_any_other_row_the_shared_key(app, region_tree, make_roster, keys):
+    """A grade (a row keyed by ``pupil_id``) moves ``pupil_id:<id>`` of its school and not the
+    school's shared key; a pupil row moves the shared key; an audit entry moves no key."""
+    from blueprints.journal.models import Grade
+    from core import audit
+    from core.extensions import db
+    from core.tenancy import unscoped
+
+    school = region_tree["a"]["school"]
+    roster = make_roster(school, pupils=2, lessons=True)
+    pupil, other = roster["pupil_ids"][:2]
+    before = keys()
+    with app.app_context(), unscoped("test: a grade", platform=True):
+        from blueprints.roster.models import Lesson
+
+        lesson = db.session.execute(select(Lesson).where(Lesson.class_id == roster["class_id"])).scalars().first()
+        db.session.add(Grade(lesson_id=lesson.id, pupil_id=pupil, value="5", work_type="У", tenant_id=school["id"],
+                             region_id=lesson.region_id, entered_at=dt.datetime(2026, 11, 18, 7, 0)))
+        audit.record(tenant_id=school["id"], action="test.grade", obj_type="grade", obj_id=pupil, after={"value": "5"})
+        db.session.commit()
+        db.session.remove()
+    after = keys()
+    sid = school["id"]
+    assert after[(sid, f"pupil_id:{pupil}")] == before.get((sid, f"pupil_id:{pupil}"), 0) + 1
+    assert after.get((sid, f"pupil_id:{other}"), 0) == before.get((sid, f"pupil_id:{other}"), 0)
+    assert after.get((sid, "")) == before.get((sid, ""))
+    with app.app_context(), unscoped("test: a pupil", platform=True):
+        db.session.add(_pupil(school, 7))
+        db.session.commit()
+        db.session.remove()
+    assert keys()[(sid, "")] == after.get((sid, ""), 0) + 1
+
+
+def test_a_bulk_statement_on_a_keyed_table_without_pupils_moves_the_shared_key(app, region_tree, make_roster, keys):
+    from blueprints.journal.models import Grade
+    from core.extensions import db
+    from core.tenancy import Scope, scoped
+
+    school = region_tree["a"]["school"]
+    make_roster(school, pupils=1, lessons=True)
+    before = keys()
+    with app.app_context(), scoped(Scope(home_path=school["path"])):
+        db.session.execute(update(Grade).where(Grade.value == "нет такой").values(comment="x"))
+        db.session.commit()
+        db.session.remove()
+    assert keys()[(school["id"], "")] == before.get((school["id"], ""), 0) + 1

@@ -221,6 +221,28 @@ def test_an_unchanged_week_is_304_and_a_new_grade_gives_a_new_etag(app, family, 
     assert http.get(marks, headers={**headers, "If-None-Match": tag}).status_code == 304
 
 
+def test_a_grade_of_the_pupil_beside_keeps_the_week_and_a_topic_renews_it(app, family, token, api, week_lessons,
+                                                                           count_queries):
+    """The tag follows the child's own rows and the school's shared ones (core.changes keys):
+    a teacher grading a classmate leaves the child's week as it was (304, the kept answer,
+    nothing read again); a topic set on a lesson of the week gives a new tag with the topic."""
+    headers = token(family["guardian"])
+    http = app.test_client()
+    url = f"/api/v1/pupils/{family['child']}/diary?week={WEEK}"
+    first = http.get(url, headers=headers)
+    lesson = week_lessons(family["first"], family["first"]["teacher_id"])[0]
+    grade(api, family["teacher"], lesson, family["stranger"], "2")
+    assert http.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]}).status_code == 304
+    with count_queries() as counter:
+        again = http.get(url, headers=headers)
+    assert again.data == first.data and not any("FROM grade" in s for s in counter.statements)
+    response = api(family["teacher"], "PUT", f"/api/v1/lessons/{lesson}/topic", json={"topic": "Проценты", "version": 0})
+    assert response.status_code == 200, response.json
+    renewed = http.get(url, headers={**headers, "If-None-Match": first.headers["ETag"]})
+    assert renewed.status_code == 200 and renewed.headers["ETag"] != first.headers["ETag"]
+    assert any(l["topic"] == "Проценты" for d in renewed.json["days"] for l in d["lessons"])
+
+
 def test_a_gzipped_week_carries_a_weak_tag_that_still_gives_304(app, family, token, week_lessons):
     """A phone taking gzip gets the week compressed (issue #14, item 8) and, sending the
     weak tag back, a 304: If-None-Match compares weakly."""
