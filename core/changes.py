@@ -34,6 +34,9 @@ journal's grid reads) moves as before. Rows no kept page is built from (audit en
 notification outbox) say ``info={"stamp_keys": ()}``: they move no key. A bulk statement on
 a keyed table moves the keys of the rows it names, else the shared key.
 
+Only writes through the ORM session move stamps and keys: a row changed past it (psql, a
+bulk ``COPY``) leaves what workers keep as it was until the tenant's next write.
+
 Stamps are advanced when the outermost transaction commits (not when a savepoint is
 released), after the last flush, in tenant-id order: the row locks they take are the last
 locks a transaction takes, so they cannot deadlock with the audit chain's lock or with
@@ -41,7 +44,9 @@ each other.
 """
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, String, event, inspect, select, tuple_
+import functools
+
+from sqlalchemy import BigInteger, Integer, String, bindparam, event, inspect, select, tuple_
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.extensions import db
@@ -80,10 +85,14 @@ def read_keys(pairs) -> tuple:
     """The counters of ``(tenant_id, key)`` pairs as a sorted tuple of ``(tenant_id, key,
     stamp)`` (a counter never advanced is absent): a key for what is built from them. One
     statement; the table holds no tenant data, so no scope is needed."""
-    wanted = sorted(set(pairs))
-    rows = db.session.execute(select(KeyStamp.tenant_id, KeyStamp.key, KeyStamp.stamp)
-                              .where(tuple_(KeyStamp.tenant_id, KeyStamp.key).in_(wanted)))
+    rows = db.session.connection().execute(_keys_statement(), {"pairs": sorted(set(pairs))})
     return tuple(sorted(tuple(row) for row in rows))
+
+
+@functools.cache
+def _keys_statement():
+    return (select(KeyStamp.tenant_id, KeyStamp.key, KeyStamp.stamp)
+            .where(tuple_(KeyStamp.tenant_id, KeyStamp.key).in_(bindparam("pairs", expanding=True))))
 
 
 def stamp_rows(tenant_ids, *more):

@@ -44,10 +44,16 @@ def remember(tenant: Tenant) -> Tenant:
 
 def chain_for_path(path: str) -> list[Tenant]:
     """The chain of the tenant at ``path`` (root first), loaded into the request's cache."""
+    from core.accounts import kept
+    from core.tenancy import current_scope
+
     ids = [int(part) for part in path.strip("/").split("/") if part]
     cache = _request_cache()
     if any(i not in cache for i in ids):
-        cache.update({row.id: row for row in db.session.execute(select(Tenant).where(Tenant.id.in_(ids))).scalars()})
+        scope = current_scope()
+        rows = kept.instances(("tenant chain", scope.home_path if scope else None, path), ids,
+                              lambda: db.session.execute(select(Tenant).where(Tenant.id.in_(ids))).scalars().all())
+        cache.update({row.id: row for row in rows})
     return [cache[i] for i in ids if i in cache]
 
 

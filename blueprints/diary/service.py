@@ -6,7 +6,9 @@ the user would have acting under it), never through the door across tenants, and
 the pupil rows linked to the account (``Pupil.user_id``, or ``GuardianLink`` to a
 ``Guardian`` whose ``user_id`` is the account). So a guardian of children in two schools
 holds a guardian role in each; the acting role does not matter, and nothing needs switching.
-The links are read on every request: a guardian unlinked loses access at once. A pupil not
+The links are kept with the signed-in identity (``core.accounts.kept``), which every request
+checks against the school's shared change key, moved by any change to a link, a guardian or
+a pupil: a guardian unlinked loses access at once. A pupil not
 among them is 404, whether it exists or not."""
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ from flask_login import current_user
 from sqlalchemy import or_, select
 
 from core import clock
+from core.accounts import kept
 from core.extensions import db
 from core.orm import valid_id
 from core.tenancy import Scope, scoped
@@ -87,16 +90,8 @@ def children(user_id: int | None = None, memberships=None) -> list[Child]:
             chain = tenants.chain_for_path(membership.tenant_path)
             if not chain or chain[-1].id != membership.tenant_id or not all(t.is_active for t in chain):
                 continue  # a role in a deactivated tenant gives no access
-            own = Pupil.user_id == user_id
-            linked = select(GuardianLink.pupil_id).join(Guardian, Guardian.id == GuardianLink.guardian_id).where(
-                Guardian.user_id == user_id)
-            rows = db.session.execute(
-                select(Pupil, GuardianLink.relation)
-                .outerjoin(GuardianLink, (GuardianLink.pupil_id == Pupil.id) & GuardianLink.guardian_id.in_(
-                    select(Guardian.id).where(Guardian.user_id == user_id)))
-                .where(Pupil.tenant_id == membership.tenant_id, Pupil.is_active.is_(True),
-                       or_(own, Pupil.id.in_(linked)))
-                .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)).all()
+            rows = kept.instances(("diary children", user_id, membership.tenant_path), [t.id for t in chain],
+                                  lambda: _linked_pupils(user_id, membership.tenant_id))
         for pupil, relation in rows:
             if any(c.pupil.id == pupil.id for c in out):
                 continue  # linked twice (two guardian records of one person)
@@ -104,6 +99,19 @@ def children(user_id: int | None = None, memberships=None) -> list[Child]:
     if memberships is None:
         g.diary_children = (user_id, out)
     return out
+
+
+def _linked_pupils(user_id: int, school_id: int) -> list[tuple]:
+    """``(pupil, relation)`` of the school's active pupils who are the user or linked to them."""
+    own = Pupil.user_id == user_id
+    linked = select(GuardianLink.pupil_id).join(Guardian, Guardian.id == GuardianLink.guardian_id).where(
+        Guardian.user_id == user_id)
+    return [tuple(row) for row in db.session.execute(
+        select(Pupil, GuardianLink.relation)
+        .outerjoin(GuardianLink, (GuardianLink.pupil_id == Pupil.id) & GuardianLink.guardian_id.in_(
+            select(Guardian.id).where(Guardian.user_id == user_id)))
+        .where(Pupil.tenant_id == school_id, Pupil.is_active.is_(True), or_(own, Pupil.id.in_(linked)))
+        .order_by(Pupil.last_name, Pupil.first_name, Pupil.id)).all()]
 
 
 def load_child(child_id) -> Child:

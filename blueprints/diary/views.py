@@ -54,10 +54,26 @@ def week_page(child_id):
 
 
 def _week(child):
+    """The page around the week's content, which is kept per worker by the week's tag (the
+    same change keys as the API's, with the children the switch names): a family's second
+    look, and a teacher grading the pupil beside, read nothing of the week again."""
+    from markupsafe import Markup
+
+    from blueprints.diary import etags
+
     activity.record(child)
+    children = service.children()
     monday = week.monday_of(request.args.get("week"), child.today())
-    data = week.week(child, monday)
-    return _page("diary/week.html", child, data=data, empty=week.empty_reason(data["empty"]))
+    switch = tuple((c.id, c.pupil.first_name, c.school.id, c.school.short_name or c.school.name) for c in children)
+    tag = etags.etag(child, "week page", week.week_key(monday), switch)
+
+    def build():
+        data = week.week(child, monday)
+        return render_template("diary/_week_body.html", child=child, children=children, labels=labels, data=data,
+                               empty=week.empty_reason(data["empty"])).encode()
+
+    body = Markup(etags.kept(tag, build).decode())
+    return render_template("diary/week.html", child=child, body=body)
 
 
 @bp.route("/diary/<int:child_id>/term")

@@ -90,24 +90,23 @@ def normalise_login(login: str) -> str:
 def load_user(user_id: int, session_version: int | None, session_id: str | None, kind: str) -> User | None:
     """The account of an open session, with its active memberships and the session row
     read in the same statement (every request needs all three: :func:`establish` takes the
-    memberships from ``g``). None when the account is inactive, its password changed since,
+    memberships from ``g``), the copies kept per worker while they hold (:mod:`core.accounts.kept`). None when the account is inactive, its password changed since,
     or the session ended, idled out or outlived its lifetime (AC-2)."""
     if not session_id or not valid_id(user_id):
         return None
+    from core.accounts import kept
+
     set_scope(Scope(user_id=user_id))
-    rows = db.session.execute(
-        select(User, Membership, AccountSession)
-        .outerjoin(Membership, (Membership.user_id == User.id) & Membership.is_active.is_(True))
-        .outerjoin(AccountSession, (AccountSession.id == session_id) & (AccountSession.user_id == User.id))
-        .where(User.id == user_id)).all()
-    user = rows[0][0] if rows else None
-    if user is None or not user.is_active:
+    loaded = kept.load(int(user_id), session_id)
+    if loaded is None:
         return None
-    account_session = rows[0][2]
+    user, memberships, account_session = loaded
+    if not user.is_active:
+        return None
     if (session_version is not None and user.session_version != session_version) or not _session_open(
             account_session, kind):
         return None
-    g.preloaded_memberships = (user.id, [m for _, m, _ in rows if m is not None])
+    g.preloaded_memberships = (user.id, memberships)
     g.account_session = account_session
     return user
 

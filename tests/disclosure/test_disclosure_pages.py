@@ -78,6 +78,7 @@ def test_the_rating_page_costs_the_same_queries_whatever_the_number_of_schools(
     fake_crawler(monkeypatch, REPORTS)
     with as_platform():
         check_runs.start_check(db.session.get(Tenant, checked["municipality"]["id"]), permission_checked=True)
+    http.get(url)  # the new schools moved the municipality's key: the kept identity is read anew once
     with count_queries() as many:
         page = http.get(url)
     assert page.get_data(as_text=True).count('class="bar"') == 9

@@ -147,10 +147,12 @@ def test_account_pages_list_create_and_reset(client, login, region_tree):
 def test_tenant_page_query_count_does_not_grow_with_children(client, login, region_tree, make_tenant, count_queries):
     a = region_tree["a"]
     login(client, a["region_admin"])
+    client.get(f"/tenants/{a['municipality']['id']}")  # the worker keeps the signed-in identity (core.accounts.kept)
     with count_queries() as small:
         assert client.get(f"/tenants/{a['municipality']['id']}").status_code == 200
     for n in range(30):
         make_tenant(f"Школа {n}", parent=a["municipality"])
+    client.get(f"/tenants/{a['municipality']['id']}")  # new schools moved the keys the identity was kept under
     with count_queries() as large:
         assert client.get(f"/tenants/{a['municipality']['id']}").status_code == 200
     assert small.count == large.count
