@@ -31,7 +31,7 @@ def _request_cache() -> dict:
 
     if not has_request_context():
         return {}
-    if g.get("tenant_rows_scope") is not current_scope() or "tenant_rows" not in g:
+    if g.get("tenant_rows_scope") != current_scope() or "tenant_rows" not in g:
         g.tenant_rows, g.tenant_rows_scope = {}, current_scope()  # another scope sees other rows
     return g.tenant_rows
 
