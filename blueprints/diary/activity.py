@@ -21,7 +21,7 @@ from core import transaction
 from core.extensions import db
 from blueprints.diary.service import Child, reading
 from blueprints.roster import academic_years, school_classes, service as roster
-from blueprints.roster.models import SchoolClass, SchoolOwned, Staff, Term
+from blueprints.roster.models import SchoolClass, SchoolOwned, Term
 from tenants import service as tenants
 
 
@@ -74,15 +74,7 @@ def record(child: Child) -> None:
 
 def may_see(school_class: SchoolClass) -> bool:
     """The school's administration (and the admins above it), or the class's own teacher."""
-    school = roster.school_of_row(school_class)
-    if roster.can_manage(school):
-        return True
-    membership = g.get("membership")
-    if membership is None or membership.role != "teacher" or school_class.class_teacher_id is None:
-        return False
-    staff = db.session.execute(select(Staff.id).where(
-        Staff.tenant_id == school.id, Staff.user_id == current_user.id)).scalar_one_or_none()
-    return staff is not None and staff == school_class.class_teacher_id
+    return school_classes.may_look_after(school_class)
 
 
 def period_of(school_class: SchoolClass, term_id: int | None, today: dt.date) -> tuple[Term | None, list[Term]]:

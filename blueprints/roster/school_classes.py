@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core.errors import Refused
 from core.extensions import db
 from tenants import service as tenants
-from blueprints.roster.models import AcademicYear, Enrolment, Guardian, GuardianLink, Pupil, SchoolClass
+from blueprints.roster.models import AcademicYear, Enrolment, Guardian, GuardianLink, Pupil, SchoolClass, Staff
 from blueprints.roster.service import owner_columns, require_manager, staff_of
 
 
@@ -104,3 +104,22 @@ def guardians_by_pupil(pupil_ids) -> dict[int, list[Guardian]]:
     for pupil_id, guardian in rows:
         out.setdefault(pupil_id, []).append(guardian)
     return out
+
+
+def may_look_after(school_class: SchoolClass) -> bool:
+    """The school's administration (and the admins above it), or the class's own teacher:
+    who looks after a class's families (the diary's reports, paper printouts, invitations)."""
+    from flask import g
+    from flask_login import current_user
+
+    from blueprints.roster import service
+
+    school = service.school_of_row(school_class)
+    if service.can_manage(school):
+        return True
+    membership = g.get("membership")
+    if membership is None or membership.role != "teacher" or school_class.class_teacher_id is None:
+        return False
+    staff = db.session.execute(select(Staff.id).where(
+        Staff.tenant_id == school.id, Staff.user_id == current_user.id)).scalar_one_or_none()
+    return staff is not None and staff == school_class.class_teacher_id

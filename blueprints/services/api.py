@@ -6,8 +6,8 @@ from core.access import permission
 from core.apispec import Blueprint
 from core.errors import NotAllowed
 from blueprints.services import catalogue
-from blueprints.services.schemas import (CodeArgs, CodeRegisterSchema, ContactSchema, ServicePatchSchema,
-                                         ServiceSchema)
+from blueprints.services.schemas import (CodeArgs, CodeRegisterSchema, ContactSchema, InvitationArgs,
+                                         ServicePatchSchema, ServiceSchema, SlipSchema)
 from tenants import service as tenants
 
 blp = Blueprint("services_api", __name__, description="The region's e-services and who is responsible for them")
@@ -74,3 +74,23 @@ def list_codes(args, tenant_id):
     from blueprints.services import issuance
 
     return issuance.register(g.loaded["tenant_id"], search=args.get("q"), page=args.get("page", 1))
+
+
+def _looks_after(school_class):
+    from blueprints.services import invitations
+
+    return invitations.may_invite(school_class)
+
+
+@blp.route("/classes/<int:class_id>/invitations", methods=["POST"])
+@permission(_looks_after, "class_id")
+@blp.arguments(InvitationArgs)
+@blp.response(201, SlipSchema(many=True))
+def invite_class(data, class_id):
+    """One-time sign-in codes for the class's pupils and/or guardians (AC-3), for the class
+    teacher or the school's administration: accounts are made and linked for records that
+    have none; by default only those who have never signed in get a code. The codes are in
+    this answer only; the register (``/tenants/{id}/codes``) keeps who, by whom and when."""
+    from blueprints.services import invitations
+
+    return invitations.issue(g.loaded["class_id"], tuple(data["who"]), everyone=data["everyone"])

@@ -58,3 +58,21 @@ class CodeRegisterSchema(ma.Schema):
     pages = ma.fields.Integer()
     search = ma.fields.String()
     rows = ma.fields.List(ma.fields.Nested(CodeRowSchema))
+
+
+class InvitationArgs(ma.Schema):
+    who = ma.fields.List(ma.fields.String(validate=ma.validate.OneOf(("pupils", "guardians"))), required=True,
+                         validate=ma.validate.Length(min=1),
+                         metadata={"description": "pupils, guardians or both"})
+    everyone = ma.fields.Boolean(load_default=False,
+                                 metadata={"description": "also those who have signed in (a reissue)"})
+
+
+class SlipSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "pupil or guardian"})
+    record_id = ma.fields.Integer(metadata={"description": "the pupil's or guardian's record"})
+    name = ma.fields.String()
+    pupil = ma.fields.String(metadata={"description": "the pupil of the class (a guardian's child)"})
+    login = ma.fields.String()
+    code = ma.fields.String(metadata={"description": "the one-time code, shown only in this answer"})
+    link = ma.fields.String(metadata={"description": "the sign-in page with the login and the code filled in"})

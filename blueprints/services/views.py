@@ -136,3 +136,57 @@ def nav(membership):
     if membership.role == "school_admin":
         return [(_l("E-services"), url_for("services.edit_contacts", school_id=membership.tenant_id))]
     return []
+
+
+# Invitations for a class's families ----------------------------------------------------
+
+def _looks_after(school_class) -> bool:
+    from blueprints.services import invitations
+
+    return invitations.may_invite(school_class)
+
+
+@bp.route("/classes/<int:class_id>/invitations", methods=["GET", "POST"])
+@login_required
+@permission(_looks_after, "class_id")
+def class_invitations(class_id):
+    """AC-3: who of the class's pupils and guardians has never signed in, and slips with
+    one-time codes for them (or for everyone: a reissue), printed as one PDF. The codes are
+    shown once, on the slips; the register keeps who was issued one, by whom and when."""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    from blueprints.services import invitations
+
+    school_class = g.loaded["class_id"]
+    error = None
+    if request.method == "POST":
+        try:
+            slips = invitations.issue(school_class, tuple(request.form.getlist("who")),
+                                      everyone=request.form.get("everyone") == "1")
+            if not slips:
+                raise Refused.on("who", _("Everyone chosen has signed in already: tick «also those who have "
+                                          "signed in» to issue new codes."))
+            body = invitations.slips_pdf(school_class, slips)
+        except Refused as refusal:
+            from core.extensions import db
+
+            db.session.rollback()
+            error = refusal
+        else:
+            name = f"invitations-{school_class.name}.pdf"
+            return Response(body, mimetype="application/pdf", headers={
+                "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}", "Cache-Control": "no-store"})
+    people = invitations.people(school_class)
+    school = _school_of(school_class)
+    from core.accounts.service import CODE_DAYS
+
+    return render_template("services/invitations.html", school_class=school_class, people=people, school=school,
+                           error=error, valid_days=CODE_DAYS), 422 if error else 200
+
+
+def _school_of(school_class):
+    from blueprints.roster import service as roster
+
+    return roster.school_of_row(school_class)

@@ -326,6 +326,30 @@ def full_names(ids, *, reason="account names of the people who made a record") -
         return dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(ids))).all())
 
 
+def family_only(user_ids, school_id: int) -> set[int]:
+    """Those of the accounts whose every role is a pupil's or guardian's role in this school:
+    the accounts a class teacher may issue codes to (a code sets the password, so an account
+    with any other role, or a family role elsewhere, is the administration's to reissue)."""
+    ids = set(user_ids) - {None}
+    if not ids:
+        return set()
+    with unscoped("sign-in codes: every role of the accounts", routine=True):
+        roles = db.session.execute(select(Membership.user_id, Membership.tenant_id, Membership.role).where(
+            Membership.user_id.in_(ids), Membership.is_active.is_(True))).all()
+    return ids - {user_id for user_id, tenant_id, role in roles
+                  if tenant_id != school_id or role not in FAMILY_ROLES}
+
+
+def users_by_id(ids, *, reason="the accounts of a school's people") -> list[User]:
+    """The accounts with these ids, whoever's scope their roles lie in (a guardian's account
+    may hold roles in other schools too); ``reason`` is logged with the read."""
+    ids = [i for i in set(ids) if i]
+    if not ids:
+        return []
+    with unscoped(reason, routine=True):
+        return db.session.execute(select(User).where(User.id.in_(ids))).scalars().all()
+
+
 def role_paths_of_logins(logins, *, reason="account administration: where the roles of these logins lie"
                          ) -> list[tuple[str, str | None]]:
     """(login, tenant path of a role) for every role of the accounts with these logins,
@@ -381,10 +405,23 @@ def grantable_roles(membership: Membership | None, tenant_kind: str, tenant_path
     return tuple(r for r in kind_roles if ROLES.index(r) > ROLES.index(membership.role))
 
 
+#: The roles a school's families hold: a class teacher inviting the class's pupils and
+#: guardians grants them without being an administrator (``family_of``).
+FAMILY_ROLES = ("pupil", "guardian")
+
+
 def grant(user: User, *, role: str, by: Membership | None, tenant_id=None, tenant_path=None,
-          tenant_kind=None, reason=None) -> Membership:
+          tenant_kind=None, reason=None, family_of: str | None = None) -> Membership:
     """Give ``user`` a role in a tenant (audited in that tenant's chain). ``by`` is the
-    granting membership: it must stand above the role (:func:`grantable_roles`)."""
+    granting membership: it must stand above the role (:func:`grantable_roles`). The one
+    narrower right: a pupil's or guardian's role in a school, granted by a member of that
+    school for the family of a class the caller has checked ``by`` looks after
+    (``family_of`` names it, and is the audit entry's reason)."""
+    if family_of and role in FAMILY_ROLES and tenant_kind == "school" and by is not None \
+            and by.tenant_id == tenant_id:
+        reason = reason or family_of
+    else:
+        family_of = None
     if tenant_kind is None:
         # Only the platform's own role is held in no tenant, and only a platform admin grants it.
         if role != "platform_admin":
@@ -394,7 +431,7 @@ def grant(user: User, *, role: str, by: Membership | None, tenant_id=None, tenan
         tenant_id = tenant_path = None
     elif role not in ROLES_BY_KIND.get(tenant_kind, ()):
         raise Refused.on("role", _("This role cannot be held in this tenant."))
-    elif role not in grantable_roles(by, tenant_kind, tenant_path):
+    elif role not in grantable_roles(by, tenant_kind, tenant_path) and not family_of:
         raise Refused.on("role", _("You cannot grant this role."), status=403)
     existing = db.session.execute(
         select(Membership).where(Membership.user_id == user.id, Membership.role == role,
