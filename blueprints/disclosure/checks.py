@@ -115,7 +115,10 @@ def default_checklist() -> list[dict]:
          "title": "Краткий порядок получения услуги в школе",
          "text_patterns": [r"порядок\s+(?:предоставления|получения)\s+(?:муниципальн\w*\s+|государственн\w*\s+)?услуг",
                            r"как\s+(?:получить|подключить)\w*\s+(?:услугу|доступ|электронн\w*\s+дневник)"],
-         "url_patterns": [r"poryadok[-_]?(?:predostavleniya|polucheniya)"]},
+         # A link to the school's page of the e-services catalogue (issue #15: everything WD-4
+         # asks a school to disclose about the service, kept by Tabel) counts as the procedure.
+         "url_patterns": [r"poryadok[-_]?(?:predostavleniya|polucheniya)",
+                          r"/public/schools/\d+/services\b", r"/services/diary\?(?:[^#]*&)?school=\d+"]},
         {"key": "responsible_contacts", "required": True,
          "title": "Контакты ответственного лица школы (ФИО, кабинет, часы приёма, телефон)",
          "text_patterns": [r"ответственн\w*.{0,300}?(?:кабинет|каб\.|" + phone[3:]]},

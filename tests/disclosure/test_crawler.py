@@ -370,3 +370,15 @@ def test_run_works_from_a_thread_and_from_inside_an_event_loop(sites_server):
         return crawler.run({3: (sites_server.url("server_error"), ITEMS)}, FAST)
 
     assert asyncio.run(inside())[3].error == "http_error"
+
+
+def test_wd4_a_link_to_the_schools_public_service_page_is_the_procedure(app):
+    """Issue #15, item 2: a school's site that links to its page of Tabel's e-services
+    catalogue (or the portal's deep link) discloses how to get the service."""
+    items = [checks.Item.from_dict(d) for d in checks.default_checklist() if d["key"] == "service_procedure"]
+    for href in ("https://tabel.example.ru/public/schools/12/services", "/services/diary?school=12"):
+        page = parsing.parse_page("https://school12.example.ru/svedenia/",
+                                  f'<html><body><a href="{href}">Электронный дневник</a></body></html>', 0, "utf-8")
+        assert checks.page_hits(page, items).keys() == {"service_procedure"}, href
+    elsewhere = parsing.parse_page("https://school12.example.ru/", '<a href="/news/services">Новости</a>', 0, "utf-8")
+    assert checks.page_hits(elsewhere, items) == {}
