@@ -59,10 +59,20 @@ def victim(region_tree, as_platform, make_roster, token):
         from blueprints.services import catalogue
 
         service_id = catalogue.preload(db.session.get(Tenant, b["region"]["id"]))[0].id
+        import datetime as dt
+
+        from blueprints.services.models import Application
+
+        entry = Application(year=2026, number=1, filed_on=dt.date(2026, 11, 16), guardian_id=roster["guardian_ids"][0],
+                            pupil_id=roster["pupil_ids"][0], choice={"channels": ["web"]}, status="pending",
+                            filed_by=b["school_admin"]["id"], tenant_id=b["school"]["id"], region_id=b["region"]["id"])
+        db.session.add(entry)
         db.session.commit()
+        application_id = entry.id
     return {
         "values": {
             "service_id": service_id,  # a service of the victim's region
+            "application_id": application_id,  # an entry of the victim school's register
             "thread_id": thread_id,  # a thread between the victim's parents and teacher
             "tenant_id": b["school"]["id"],
             "school_id": b["school"]["id"],

@@ -13,6 +13,7 @@ def init_app(app):
     app.register_blueprint(views.bp)
     api_ext.register_blueprint(api.blp)
     register_url_loader(app, "service_id", lambda value: get_or_404(models.Service, value))
+    register_url_loader(app, "application_id", lambda value: _managed(get_or_404(models.Application, value)))
     from blueprints.services.schemas import ServiceSchema
 
     register_conflict_schema(app, models.Service, ServiceSchema)  # a 409 shows the card as it is now
@@ -20,6 +21,14 @@ def init_app(app):
     from core.signals import demo_loaded
 
     demo_loaded.connect(_demo_services, app)
+
+
+def _managed(entry):
+    """An application of a school the caller manages (404 out of the scope, 403 within it)."""
+    from blueprints.roster import service as roster
+
+    roster.require_manager(roster.school_of_row(entry))
+    return entry
 
 
 def _demo_services(app, logins):

@@ -6,8 +6,10 @@ from core.access import permission
 from core.apispec import Blueprint
 from core.errors import NotAllowed
 from blueprints.services import catalogue
-from blueprints.services.schemas import (CodeArgs, CodeRegisterSchema, ContactSchema, InvitationArgs,
-                                         ServicePatchSchema, ServiceSchema, SlipSchema)
+from blueprints.services.schemas import (ApplicationArgs, ApplicationInSchema, ApplicationRegisterSchema,
+                                         ApplicationSchema, CodeArgs, CodeRegisterSchema, ContactSchema,
+                                         DecisionSchema, InvitationArgs, ServicePatchSchema, ServiceSchema,
+                                         SlipSchema)
 from tenants import service as tenants
 
 blp = Blueprint("services_api", __name__, description="The region's e-services and who is responsible for them")
@@ -94,3 +96,55 @@ def invite_class(data, class_id):
     from blueprints.services import invitations
 
     return invitations.issue(g.loaded["class_id"], tuple(data["who"]), everyone=data["everyone"])
+
+
+def _reads_applications(school):
+    from blueprints.services import applications
+
+    return school.kind == "school" and applications.may_read(school)
+
+
+@blp.route("/schools/<int:school_id>/applications")
+@permission(_reads_applications, "school_id")
+@blp.arguments(ApplicationArgs, location="query")
+@blp.response(200, ApplicationRegisterSchema)
+def list_applications(args, school_id):
+    """SV-3: the school's register of applications for the diary service, newest first."""
+    from blueprints.services import applications
+
+    return applications.register(g.loaded["school_id"], search=args.get("q"), status=args.get("status"),
+                                 page=args.get("page", 1))
+
+
+@blp.route("/schools/<int:school_id>/applications", methods=["POST"])
+@permission(_reads_applications, "school_id")
+@blp.arguments(ApplicationInSchema)
+@blp.response(201, ApplicationSchema)
+def file_application(data, school_id):
+    """An entry from a paper application: the guardian, the pupil (theirs in the school's
+    records), the date and the ways of informing chosen (IN-1)."""
+    from blueprints.services import applications
+
+    school = g.loaded["school_id"]
+    entry = applications.file(school, guardian_id=data["guardian_id"], pupil_id=data["pupil_id"],
+                              choice=data, filed_on=data["filed_on"])
+    return _one(entry)
+
+
+def _one(entry):
+    from blueprints.roster.models import Guardian, Pupil
+    from blueprints.services import applications
+    from core.extensions import db
+
+    return applications.entry_row(entry, db.session.get(Guardian, entry.guardian_id), db.session.get(Pupil, entry.pupil_id))
+
+
+@blp.route("/applications/<int:application_id>/decision", methods=["POST"])
+@blp.arguments(DecisionSchema)
+@blp.response(200, ApplicationSchema)
+def decide_application(data, application_id):
+    """Provide the service (the choice is written to the guardian's record: the diary informs
+    them so from now on) or refuse it with a reason."""
+    from blueprints.services import applications
+
+    return _one(applications.decide(g.loaded["application_id"], data["decision"], data.get("reason")))

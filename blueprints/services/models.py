@@ -2,8 +2,12 @@
 for each at the education office (on the service) and at each school (``ServiceContact``)."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
+
+from core.orm import utcnow
 
 from core.extensions import db
 from core.tenancy import TenantOwned
@@ -47,3 +51,33 @@ class ServiceContact(SchoolOwned, db.Model):
     hours: Mapped[str | None] = mapped_column(String(255))
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(255))
+
+
+class Application(SchoolOwned, db.Model):
+    """An application for the diary service (SV-3), an entry of the school's register:
+    numbered per school and year, the applicant guardian and the pupil, the ways of being
+    informed they chose (IN-1), and the school's decision. Provided, the choice is written
+    to the guardian's record, which the diary reads."""
+
+    __tablename__ = "service_application"
+    __table_args__ = (UniqueConstraint("tenant_id", "year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    filed_on: Mapped[date] = mapped_column(Date)
+    service_code: Mapped[str] = mapped_column(String(40), default="diary")
+    guardian_id: Mapped[int] = mapped_column(ForeignKey("guardian.id"), index=True)
+    pupil_id: Mapped[int] = mapped_column(ForeignKey("pupil.id"), index=True)
+    choice: Mapped[dict] = mapped_column(JSON, default=dict)  # channels, email, phone, notify_mode, digest_hour, language
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending | provided | refused
+    decided_on: Mapped[date | None] = mapped_column(Date)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    refusal_reason: Mapped[str | None] = mapped_column(Text)
+    filed_by: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def label(self) -> str:
+        """The entry's number as the register writes it: 7/2026."""
+        return f"{self.number}/{self.year}"

@@ -76,3 +76,50 @@ class SlipSchema(ma.Schema):
     login = ma.fields.String()
     code = ma.fields.String(metadata={"description": "the one-time code, shown only in this answer"})
     link = ma.fields.String(metadata={"description": "the sign-in page with the login and the code filled in"})
+
+
+class ApplicationArgs(ma.Schema):
+    q = ma.fields.String(metadata={"description": "the number (7 or 7/2026) or a surname's beginning"})
+    status = ma.fields.String(validate=ma.validate.OneOf(("pending", "provided", "refused")))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+
+
+class ApplicationInSchema(ma.Schema):
+    guardian_id = ma.fields.Integer(required=True, strict=True)
+    pupil_id = ma.fields.Integer(required=True, strict=True)
+    filed_on = ma.fields.Date(required=True)
+    channels = ma.fields.List(ma.fields.String(), required=True, metadata={"example": ["web", "email", "paper"]})
+    email = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=255))
+    phone = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=40))
+    notify_mode = ma.fields.String(validate=ma.validate.OneOf(["instant", "digest"]))
+    digest_hour = ma.fields.Integer(strict=True, validate=between(0, 23))
+    language = ma.fields.String(validate=ma.validate.OneOf(["ru", "en"]))
+
+
+class ApplicationSchema(ma.Schema):
+    id = ma.fields.Integer()
+    number = ma.fields.String(metadata={"description": "number/year in the school's register"})
+    filed_on = ma.fields.Date()
+    guardian_id = ma.fields.Integer()
+    guardian = ma.fields.String()
+    pupil_id = ma.fields.Integer()
+    pupil = ma.fields.String()
+    channels = ma.fields.List(ma.fields.String())
+    email = ma.fields.String(allow_none=True)
+    phone = ma.fields.String(allow_none=True)
+    status = ma.fields.String(metadata={"description": "pending, provided or refused"})
+    status_label = ma.fields.String()
+    decided_on = ma.fields.Date(allow_none=True)
+    refusal_reason = ma.fields.String(allow_none=True)
+
+
+class ApplicationRegisterSchema(ma.Schema):
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    pages = ma.fields.Integer()
+    rows = ma.fields.List(ma.fields.Nested(ApplicationSchema))
+
+
+class DecisionSchema(ma.Schema):
+    decision = ma.fields.String(required=True, validate=ma.validate.OneOf(("provided", "refused")))
+    reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))

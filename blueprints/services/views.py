@@ -134,7 +134,8 @@ def nav(membership):
     if membership.role == "region_admin":
         return [(_l("E-services"), url_for("services.edit_catalogue", tenant_id=membership.tenant_id))]
     if membership.role == "school_admin":
-        return [(_l("E-services"), url_for("services.edit_contacts", school_id=membership.tenant_id))]
+        return [(_l("E-services"), url_for("services.edit_contacts", school_id=membership.tenant_id)),
+                (_l("Applications"), url_for("services.school_applications", school_id=membership.tenant_id))]
     return []
 
 
@@ -190,3 +191,136 @@ def _school_of(school_class):
     from blueprints.roster import service as roster
 
     return roster.school_of_row(school_class)
+
+
+# The register of applications for the diary service -------------------------------------
+
+def _reads_applications(school) -> bool:
+    from blueprints.services import applications
+
+    return school.kind == "school" and applications.may_read(school)
+
+
+def _applies(school) -> bool:
+    from blueprints.services import applications
+
+    return school.kind == "school" and applications.may_apply(school)
+
+
+def _choice_of(form) -> dict:
+    return {"channels": form.getlist("channels"), "email": form.get("email", ""), "phone": form.get("phone", ""),
+            "notify_mode": form.get("notify_mode") or "instant", "digest_hour": form.get("digest_hour") or None,
+            "language": form.get("language") or "ru"}
+
+
+def _date_of(form):
+    import datetime as dt
+
+    text = (form.get("filed_on") or "").strip()
+    try:
+        return (dt.datetime.strptime(text, "%d.%m.%Y").date() if "." in text else dt.date.fromisoformat(text)) \
+            if text else None
+    except ValueError:
+        raise Refused.on("filed_on", _("Date: write a date, e.g. 01.09.2026.")) from None
+
+
+@bp.route("/schools/<int:school_id>/applications", methods=["GET", "POST"])
+@login_required
+@permission(_reads_applications, "school_id")
+def school_applications(school_id):
+    """SV-3: the school's register of applications for the diary service, and an entry made
+    from a paper application."""
+    from blueprints.services import applications
+
+    school = g.loaded["school_id"]
+    errors = {}
+    if request.method == "POST":
+        guardian_id, _sep, pupil_id = (request.form.get("applicant") or "").partition(":")
+        try:
+            if not (guardian_id.isdigit() and pupil_id.isdigit()):
+                raise Refused.on("guardian_id", _("Applicant: choose the parent or guardian and the pupil."))
+            entry = applications.file(school, guardian_id=int(guardian_id), pupil_id=int(pupil_id),
+                                      choice=_choice_of(request.form), filed_on=_date_of(request.form))
+        except Refused as refusal:
+            errors = refusal.errors
+        else:
+            flash(_("Application %(number)s is in the register.", number=entry.label))
+            return redirect(url_for("services.school_applications", school_id=school.id))
+    report = applications.register(school, search=request.args.get("q"), status=request.args.get("status"),
+                                   page=request.args.get("page", 1, type=int))
+    return render_template("services/applications.html", school=school, report=report, errors=errors,
+                           form=request.form, people=applications.guardians_with_children(school),
+                           statuses=applications.STATUS_LABELS, channels=_channel_labels(),
+                           today=tenants.local_today(school)), 422 if errors else 200
+
+
+def _channel_labels():
+    from blueprints.roster.guardians import CHANNEL_LABELS
+
+    return CHANNEL_LABELS
+
+
+@bp.route("/schools/<int:school_id>/applications.xlsx")
+@login_required
+@permission(_reads_applications, "school_id")
+def school_applications_xlsx(school_id):
+    from urllib.parse import quote
+
+    from flask import Response
+
+    from blueprints.services import applications
+
+    school = g.loaded["school_id"]
+    report = applications.register(school, search=request.args.get("q"), status=request.args.get("status"),
+                                   everything=True)
+    name = f"applications-{school.id}-{tenants.local_today(school).isoformat()}.xlsx"
+    return Response(applications.xlsx(school, report),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@bp.route("/applications/<int:application_id>/decision", methods=["POST"])
+@login_required
+def decide_application(application_id):
+    from blueprints.services import applications
+
+    entry = g.loaded["application_id"]
+    try:
+        applications.decide(entry, request.form.get("decision", ""), request.form.get("reason"))
+    except Refused as refusal:
+        from core.extensions import db
+
+        db.session.rollback()
+        flash(str(refusal), "error")
+    else:
+        flash(_("Application %(number)s: %(status)s.", number=entry.label,
+                status=applications.STATUS_LABELS[entry.status]))
+    return redirect(url_for("services.school_applications", school_id=entry.tenant_id))
+
+
+@bp.route("/schools/<int:school_id>/apply", methods=["GET", "POST"])
+@login_required
+@permission(_applies, "school_id")
+def apply(school_id):
+    """A guardian's own application for the diary service (the portal's deep link lands
+    here after sign-in): which child, and how to be informed."""
+    from blueprints.services import applications
+
+    school = g.loaded["school_id"]
+    records = applications.own_guardian_records(school)
+    errors = {}
+    if request.method == "POST":
+        pupil_id = request.form.get("pupil_id", type=int)
+        record = next((r for r, kids in records if any(k.id == pupil_id for k in kids)), None)
+        try:
+            filed = applications.file(school, guardian_id=record.id if record else None, pupil_id=pupil_id,
+                                      choice=_choice_of(request.form), filed_on=tenants.local_today(school))
+        except Refused as refusal:
+            errors = refusal.errors
+        else:
+            flash(_("Your application No. %(number)s of %(date)s is with the school. You will see the school's "
+                    "decision here and in the diary.", number=filed.label, date=filed.filed_on.strftime("%d.%m.%Y")))
+            return redirect(url_for("services.apply", school_id=school.id))
+    mine = applications.own_applications(school, [r.id for r, _kids in records])
+    return render_template("services/apply.html", school=school, records=records, errors=errors, mine=mine,
+                           form=request.form, channels=_channel_labels()), 422 if errors else 200

@@ -38,7 +38,7 @@ def test_a_parent_from_the_portal_reads_the_schools_service_page(new_page, live_
     shoot(page, f"public-catalogue-{locale[:2]}-{width}")
 
     page.goto(f"/services/diary?school={a['school']['id']}")
-    page.get_by_test_id("service-diary").get_by_role("button").click()  # «Войти в дневник»
+    page.get_by_test_id("service-diary").get_by_role("button").first.click()  # «Войти в дневник»
     page.locator("input[name=login]").fill(parent["login"])
     page.locator("input[name=password]").fill(parent["password"])
     page.locator("form button[type=submit]").last.click()
