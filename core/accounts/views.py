@@ -184,7 +184,7 @@ def login_with_code():
         try:
             throttle.check(login_value)
         except throttle.Throttled as refused:
-            return _throttled_page(refused)
+            return _throttled_page(refused, "accounts/code.html")
         try:
             user = service.redeem_code(login_value, request.form.get("code", ""),
                                        request.form.get("password", ""))

@@ -119,3 +119,23 @@ def test_a_class_teacher_cannot_reissue_the_code_of_an_account_with_other_roles(
     assert a["school_admin"]["login"] not in [s["login"] for s in slips]
     by_region = api(a["region_admin"], "POST", url, json={"who": ["guardians"], "everyone": True}).json
     assert a["school_admin"]["login"] in [s["login"] for s in by_region]
+
+
+def test_guessing_a_slips_code_is_throttled_like_a_password(database_url, app, region_tree, school_class, api):
+    """AC-3: wrong codes for a login lock it as wrong passwords do; the right code is then
+    refused too until the lock ends, and the page says when to try again."""
+    from core import create_app
+    from tests.conftest import app_config
+
+    slips = api(region_tree["a"]["teacher"], "POST", f"/api/v1/classes/{school_class['class_id']}/invitations",
+                json={"who": ["pupils"]}).json
+    slip = slips[0]
+    limited = create_app(app_config(database_url, LOGIN_THROTTLE_ENABLED=True, LOGIN_FREE_FAILURES=3,
+                                    LOGIN_LOCK_SECONDS=60)).test_client()
+    codes = [limited.post("/login/code", data={"login": slip["login"], "code": f"AAAA-BBBB-CCC{n}",
+                                                 "password": "новый-пароль-1"}).status_code for n in range(5)]
+    assert codes == [422, 422, 422, 429, 429]
+    right = limited.post("/login/code", data={"login": slip["login"], "code": slip["code"], "password": "новый-пароль-1"})
+    page = right.get_data(as_text=True)
+    assert right.status_code == 429 and "Слишком много неудачных попыток" in page and 'name="code"' in page
+    assert 0 < int(right.headers["Retry-After"]) <= 60
