@@ -125,8 +125,8 @@ def decide(entry: Application, decision: str, reason: str | None = None) -> Appl
 
 
 def register(school, *, search: str | None = None, status: str | None = None, page: int = 1,
-             everything: bool = False) -> dict:
-    """The school's entries, newest first, 50 a page (``everything``: all, for the export);
+             whole: bool = False) -> dict:
+    """The school's entries, newest first, 50 a page (``whole``: all, for the export);
     ``search`` matches the number (7 or 7/2026) or the applicant's or pupil's surname."""
     criteria = [Application.tenant_id == school.id]
     if status in STATUS_LABELS:
@@ -145,7 +145,7 @@ def register(school, *, search: str | None = None, status: str | None = None, pa
             .join(Pupil, Pupil.id == Application.pupil_id).where(*criteria))
     total = db.session.execute(select(func.count()).select_from(base.subquery())).scalar_one()
     query = base.order_by(Application.year.desc(), Application.number.desc())
-    if not everything:
+    if not whole:
         query = query.limit(PAGE).offset((max(page, 1) - 1) * PAGE)
     rows = db.session.execute(query).all()
     return {"total": total, "page": max(page, 1), "pages": max(1, -(-total // PAGE)), "search": text or None,

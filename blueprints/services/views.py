@@ -272,7 +272,7 @@ def school_applications_xlsx(school_id):
 
     school = g.loaded["school_id"]
     report = applications.register(school, search=request.args.get("q"), status=request.args.get("status"),
-                                   everything=True)
+                                   whole=True)
     name = f"applications-{school.id}-{tenants.local_today(school).isoformat()}.xlsx"
     return Response(applications.xlsx(school, report),
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
