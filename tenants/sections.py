@@ -361,14 +361,24 @@ INFORMING = Section(
 
 class ServicesSchema(StrictSchema):
     catalogue = ma.fields.List(ma.fields.Dict())
+    complaint_answer_days = ma.fields.Integer(strict=True, validate=between(1, 60))
+    request_answer_days = ma.fields.Integer(strict=True, validate=between(1, 60))
 
 
 SERVICES = Section(
     key="services", order=80, schema=ServicesSchema,
-    defaults={"catalogue": []},  # SV-1: filled by the e-services module
+    # SV-1: the catalogue is filled by the e-services module. SV-3: a complaint about a
+    # public service is answered within 15 days (210-FZ art. 11.2), a citizen's request or
+    # an information request within 30 (59-FZ art. 12); a tenant below may only shorten them.
+    defaults={"catalogue": [], "complaint_answer_days": 15, "request_answer_days": 30},
+    bounds={"*_answer_days": "down"},
     title=_l("E-services"),
-    labels={"catalogue": _l("E-service catalogue")},
-    help={"catalogue": _l("The e-services the region provides, with their links; kept as data for experts.")},
+    labels={"catalogue": _l("E-service catalogue"), "complaint_answer_days": _l("Answer a complaint within"),
+            "request_answer_days": _l("Answer a request or an information request within")},
+    help={"catalogue": _l("The e-services the region provides, with their links; kept as data for experts."),
+          "complaint_answer_days": _l("Days from its registration; the register flags a complaint unanswered by then."),
+          "request_answer_days": _l("Days from its registration; the register flags a request unanswered by then.")},
+    units={"*_answer_days": "days"},
 )
 
 

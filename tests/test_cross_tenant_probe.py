@@ -67,12 +67,19 @@ def victim(region_tree, as_platform, make_roster, token):
                             pupil_id=roster["pupil_ids"][0], choice={"channels": ["web"]}, status="pending",
                             filed_by=b["school_admin"]["id"], tenant_id=b["school"]["id"], region_id=b["region"]["id"])
         db.session.add(entry)
+        from blueprints.services.models import Appeal
+
+        appeal = Appeal(year=2026, number=1, kind="complaint", received_on=dt.date(2026, 11, 16),
+                        due_on=dt.date(2026, 12, 1), applicant="Родитель000 Ольга", text="Жалоба", responsible="Директор",
+                        recorded_by=b["school_admin"]["id"], tenant_id=b["school"]["id"], region_id=b["region"]["id"])
+        db.session.add(appeal)
         db.session.commit()
-        application_id = entry.id
+        application_id, appeal_id = entry.id, appeal.id
     return {
         "values": {
             "service_id": service_id,  # a service of the victim's region
             "application_id": application_id,  # an entry of the victim school's register
+            "appeal_id": appeal_id,  # a complaint in the victim school's register
             "thread_id": thread_id,  # a thread between the victim's parents and teacher
             "tenant_id": b["school"]["id"],
             "school_id": b["school"]["id"],

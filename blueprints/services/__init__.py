@@ -14,6 +14,7 @@ def init_app(app):
     api_ext.register_blueprint(api.blp)
     register_url_loader(app, "service_id", lambda value: get_or_404(models.Service, value))
     register_url_loader(app, "application_id", lambda value: _managed(get_or_404(models.Application, value)))
+    register_url_loader(app, "appeal_id", lambda value: _managed(get_or_404(models.Appeal, value)))
     from blueprints.services.schemas import ServiceSchema
 
     register_conflict_schema(app, models.Service, ServiceSchema)  # a 409 shows the card as it is now
@@ -24,7 +25,7 @@ def init_app(app):
 
 
 def _managed(entry):
-    """An application of a school the caller manages (404 out of the scope, 403 within it)."""
+    """An entry of a register of a school the caller manages (404 out of the scope, 403 within it)."""
     from blueprints.roster import service as roster
 
     roster.require_manager(roster.school_of_row(entry))

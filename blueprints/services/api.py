@@ -6,7 +6,8 @@ from core.access import permission
 from core.apispec import Blueprint
 from core.errors import NotAllowed
 from blueprints.services import catalogue
-from blueprints.services.schemas import (ApplicationArgs, ApplicationInSchema, ApplicationRegisterSchema,
+from blueprints.services.schemas import (AnswerSchema, AppealArgs, AppealInSchema, AppealRegisterSchema,
+                                         AppealSchema, ApplicationArgs, ApplicationInSchema, ApplicationRegisterSchema,
                                          ApplicationSchema, CodeArgs, CodeRegisterSchema, ContactSchema,
                                          DecisionSchema, InvitationArgs, ServicePatchSchema, ServiceSchema,
                                          SlipSchema)
@@ -148,3 +149,41 @@ def decide_application(data, application_id):
     from blueprints.services import applications
 
     return _one(applications.decide(g.loaded["application_id"], data["decision"], data.get("reason")))
+
+
+@blp.route("/schools/<int:school_id>/appeals")
+@permission(_reads_applications, "school_id")
+@blp.arguments(AppealArgs, location="query")
+@blp.response(200, AppealRegisterSchema)
+def list_appeals(args, school_id):
+    """SV-3: the school's complaints, requests and information requests, overdue flagged."""
+    from blueprints.services import appeals
+
+    return appeals.register(g.loaded["school_id"], search=args.get("q"), status=args.get("status"),
+                            page=args.get("page", 1))
+
+
+@blp.route("/schools/<int:school_id>/appeals", methods=["POST"])
+@permission(_reads_applications, "school_id")
+@blp.arguments(AppealInSchema)
+@blp.response(201, AppealSchema)
+def record_appeal(data, school_id):
+    """A complaint, request or information request as it came in: due by the regulation."""
+    from blueprints.services import appeals
+    from tenants import service as tenants
+
+    school = g.loaded["school_id"]
+    entry = appeals.record(school, data, data["received_on"])
+    return appeals.entry_row(entry, tenants.local_today(school))
+
+
+@blp.route("/appeals/<int:appeal_id>/answer", methods=["POST"])
+@blp.arguments(AnswerSchema)
+@blp.response(200, AppealSchema)
+def answer_appeal(data, appeal_id):
+    """The answer given, and when: an answer after the due day stays marked late."""
+    from blueprints.services import appeals
+    from tenants import service as tenants
+
+    entry = appeals.answer(g.loaded["appeal_id"], data["answer"], data["answered_on"])
+    return appeals.entry_row(entry, tenants.local_today(tenants.load(entry.tenant_id)))

@@ -82,23 +82,32 @@ def file(school, *, guardian_id, pupil_id, choice: dict, filed_on) -> Applicatio
     if errors:
         raise Refused(errors)
     kept = {k: cleaned[k] for k in CHOICE_FIELDS}
-    for attempt in range(5):  # two filings at once may take the same number: the second takes the next
-        number = (db.session.execute(select(func.max(Application.number)).where(
-            Application.tenant_id == school.id, Application.year == filed_on.year)).scalar_one() or 0) + 1
-        entry = Application(year=filed_on.year, number=number, filed_on=filed_on, guardian_id=guardian.id,
-                            pupil_id=pupil.id, choice=kept, status="pending", filed_by=current_user.id,
-                            tenant_id=school.id, region_id=school.path_ids[0])
+    entry = numbered(Application, school, filed_on.year, lambda number: Application(
+        year=filed_on.year, number=number, filed_on=filed_on, guardian_id=guardian.id, pupil_id=pupil.id,
+        choice=kept, status="pending", filed_by=current_user.id, tenant_id=school.id,
+        region_id=school.path_ids[0]))
+    audit.record(tenant_id=school.id, action="application.file", obj_type="application", obj_id=entry.id,
+                 after={"number": entry.label, "guardian": guardian.id, "pupil": pupil.id, "choice": kept})
+    return entry
+
+
+def numbered(model, school, year: int, make):
+    """A new entry of a register numbered per school and year (``model`` has ``tenant_id``,
+    ``year`` and ``number``, unique together): ``make(number)`` with the next number, added.
+    Two entries made at once may take the same number: the second takes the next."""
+    for attempt in range(5):
+        number = (db.session.execute(select(func.max(model.number)).where(
+            model.tenant_id == school.id, model.year == year)).scalar_one() or 0) + 1
+        entry = make(number)
         try:
             with db.session.begin_nested():
                 db.session.add(entry)
                 db.session.flush()
-            break
+            return entry
         except IntegrityError:
             if attempt == 4:
                 raise
-    audit.record(tenant_id=school.id, action="application.file", obj_type="application", obj_id=entry.id,
-                 after={"number": entry.label, "guardian": guardian.id, "pupil": pupil.id, "choice": kept})
-    return entry
+    raise AssertionError("unreachable")
 
 
 def decide(entry: Application, decision: str, reason: str | None = None) -> Application:

@@ -81,3 +81,32 @@ class Application(SchoolOwned, db.Model):
     def label(self) -> str:
         """The entry's number as the register writes it: 7/2026."""
         return f"{self.number}/{self.year}"
+
+
+class Appeal(SchoolOwned, db.Model):
+    """A complaint, a request or an information request (SV-3), an entry of the school's
+    register of appeals: numbered per school and year, due by the regulation
+    (``services.complaint_answer_days``, ``services.request_answer_days``), with the person
+    responsible for the answer, and the answer once given."""
+
+    __tablename__ = "service_appeal"
+    __table_args__ = (UniqueConstraint("tenant_id", "year", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12))  # complaint | request | information
+    received_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    applicant: Mapped[str] = mapped_column(String(255))
+    contact: Mapped[str | None] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    responsible: Mapped[str] = mapped_column(String(255))
+    answer: Mapped[str | None] = mapped_column(Text)
+    answered_on: Mapped[date | None] = mapped_column(Date)
+    recorded_by: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def label(self) -> str:
+        return f"{self.number}/{self.year}"

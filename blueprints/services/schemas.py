@@ -123,3 +123,48 @@ class ApplicationRegisterSchema(ma.Schema):
 class DecisionSchema(ma.Schema):
     decision = ma.fields.String(required=True, validate=ma.validate.OneOf(("provided", "refused")))
     reason = ma.fields.String(allow_none=True, validate=ma.validate.Length(max=2000))
+
+
+class AppealArgs(ma.Schema):
+    q = ma.fields.String(metadata={"description": "the number (3 or 3/2026), or part of the applicant's or responsible's name"})
+    status = ma.fields.String(validate=ma.validate.OneOf(("open", "overdue", "answered")))
+    page = ma.fields.Integer(load_default=1, validate=ma.validate.Range(min=1))
+
+
+class AppealInSchema(ma.Schema):
+    kind = ma.fields.String(required=True, metadata={"description": "complaint, request or information"})
+    received_on = ma.fields.Date(required=True)
+    applicant = ma.fields.String(required=True)
+    contact = ma.fields.String(allow_none=True)
+    text = ma.fields.String(required=True)
+    responsible = ma.fields.String(required=True)
+
+
+class AppealSchema(ma.Schema):
+    id = ma.fields.Integer()
+    number = ma.fields.String(metadata={"description": "number/year in the school's register"})
+    kind = ma.fields.String()
+    kind_label = ma.fields.String()
+    received_on = ma.fields.Date()
+    due_on = ma.fields.Date(metadata={"description": "by the regulation (services.*_answer_days)"})
+    applicant = ma.fields.String()
+    contact = ma.fields.String(allow_none=True)
+    text = ma.fields.String()
+    responsible = ma.fields.String()
+    answer = ma.fields.String(allow_none=True)
+    answered_on = ma.fields.Date(allow_none=True)
+    status = ma.fields.String(metadata={"description": "open, overdue or answered"})
+    status_label = ma.fields.String()
+    late = ma.fields.Boolean(metadata={"description": "answered after the due day"})
+
+
+class AppealRegisterSchema(ma.Schema):
+    total = ma.fields.Integer()
+    page = ma.fields.Integer()
+    pages = ma.fields.Integer()
+    rows = ma.fields.List(ma.fields.Nested(AppealSchema))
+
+
+class AnswerSchema(ma.Schema):
+    answer = ma.fields.String(required=True)
+    answered_on = ma.fields.Date(required=True)

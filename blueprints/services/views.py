@@ -135,7 +135,8 @@ def nav(membership):
         return [(_l("E-services"), url_for("services.edit_catalogue", tenant_id=membership.tenant_id))]
     if membership.role == "school_admin":
         return [(_l("E-services"), url_for("services.edit_contacts", school_id=membership.tenant_id)),
-                (_l("Applications"), url_for("services.school_applications", school_id=membership.tenant_id))]
+                (_l("Applications"), url_for("services.school_applications", school_id=membership.tenant_id)),
+                (_l("Appeals"), url_for("services.school_appeals", school_id=membership.tenant_id))]
     return []
 
 
@@ -324,3 +325,80 @@ def apply(school_id):
     mine = applications.own_applications(school, [r.id for r, _kids in records])
     return render_template("services/apply.html", school=school, records=records, errors=errors, mine=mine,
                            form=request.form, channels=_channel_labels()), 422 if errors else 200
+
+
+# The register of appeals: complaints, requests, information requests --------------------
+
+def _date_field(form, field, message):
+    import datetime as dt
+
+    text = (form.get(field) or "").strip()
+    try:
+        return (dt.datetime.strptime(text, "%d.%m.%Y").date() if "." in text else dt.date.fromisoformat(text)) \
+            if text else None
+    except ValueError:
+        raise Refused.on(field, message) from None
+
+
+@bp.route("/schools/<int:school_id>/appeals", methods=["GET", "POST"])
+@login_required
+@permission(_reads_applications, "school_id")
+def school_appeals(school_id):
+    """SV-3: the school's complaints, requests and information requests, due by the
+    regulation, overdue ones flagged; a new one recorded as it came in."""
+    from blueprints.services import appeals
+
+    school = g.loaded["school_id"]
+    errors = {}
+    if request.method == "POST":
+        try:
+            received = _date_field(request.form, "received_on", _("Received: write a date, e.g. 01.09.2026."))
+            entry = appeals.record(school, request.form, received)
+        except Refused as refusal:
+            errors = refusal.errors
+        else:
+            flash(_("Appeal %(number)s is in the register, to be answered by %(date)s.", number=entry.label,
+                    date=entry.due_on.strftime("%d.%m.%Y")))
+            return redirect(url_for("services.school_appeals", school_id=school.id))
+    report = appeals.register(school, search=request.args.get("q"), status=request.args.get("status"),
+                              page=request.args.get("page", 1, type=int))
+    return render_template("services/appeals.html", school=school, report=report, errors=errors, form=request.form,
+                           kinds=appeals.KIND_LABELS, statuses=appeals.STATUS_LABELS,
+                           today=tenants.local_today(school)), 422 if errors else 200
+
+
+@bp.route("/schools/<int:school_id>/appeals.xlsx")
+@login_required
+@permission(_reads_applications, "school_id")
+def school_appeals_xlsx(school_id):
+    from urllib.parse import quote
+
+    from flask import Response
+
+    from blueprints.services import appeals
+
+    school = g.loaded["school_id"]
+    report = appeals.register(school, search=request.args.get("q"), status=request.args.get("status"), whole=True)
+    name = f"appeals-{school.id}-{tenants.local_today(school).isoformat()}.xlsx"
+    return Response(appeals.xlsx(school, report),
+                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@bp.route("/appeals/<int:appeal_id>/answer", methods=["POST"])
+@login_required
+def answer_appeal(appeal_id):
+    from blueprints.services import appeals
+
+    entry = g.loaded["appeal_id"]
+    try:
+        appeals.answer(entry, request.form.get("answer"),
+                       _date_field(request.form, "answered_on", _("Answered on: write a date, e.g. 01.09.2026.")))
+    except Refused as refusal:
+        from core.extensions import db
+
+        db.session.rollback()
+        flash(str(refusal), "error")
+    else:
+        flash(_("Appeal %(number)s is answered.", number=entry.label))
+    return redirect(url_for("services.school_appeals", school_id=entry.tenant_id))
