@@ -91,9 +91,10 @@ def _tenant_ids(memberships) -> tuple:
 
 
 def load(user_id: int, session_id: str):
-    """``(user, memberships, account_session)`` of an account's open session (each placed in
-    this request's session), or None when the user does not exist; one statement when kept.
-    The caller checks activity, version and the session's validity."""
+    """``(user, memberships, account_session, identity)`` of an account's session (each
+    instance placed in this request's session), or None when the user does not exist; one
+    statement when kept. The caller checks activity, version and the session's validity,
+    then calls :func:`use` with the identity: a refused session's copies serve nothing."""
     from core.accounts.models import AccountSession, Membership, User
     from core.tenancy import unscoped
 
@@ -121,14 +122,19 @@ def load(user_id: int, session_id: str):
         kept = Identity(identity_rows, ids, freshness, user, memberships)
         if store is not None:
             store.put(key, kept, current_app.config.get("KEPT_IDENTITIES", 2048))
-    g.kept_identity = kept
     session_values = rows[0][nu + nm:nu + nm + len(cols[AccountSession])]
     account_session = None
     if session_values[0] is not None:
         account_session = db.session.merge(_pristine(AccountSession, {
             k: v for (_c, k), v in zip(cols[AccountSession], session_values)}), load=False)
     merge = db.session.merge
-    return merge(kept.user, load=False), [merge(m, load=False) for m in kept.memberships], account_session
+    return merge(kept.user, load=False), [merge(m, load=False) for m in kept.memberships], account_session, kept
+
+
+def use(identity: Identity) -> None:
+    """This request is signed in as ``identity`` (its session checked open): what other
+    modules keep with it serves this request (:func:`extras`, :func:`instances`)."""
+    g.kept_identity = identity
 
 
 def extras() -> dict | None:

@@ -100,12 +100,13 @@ def load_user(user_id: int, session_version: int | None, session_id: str | None,
     loaded = kept.load(int(user_id), session_id)
     if loaded is None:
         return None
-    user, memberships, account_session = loaded
+    user, memberships, account_session, identity = loaded
     if not user.is_active:
         return None
     if (session_version is not None and user.session_version != session_version) or not _session_open(
             account_session, kind):
         return None
+    kept.use(identity)
     g.preloaded_memberships = (user.id, memberships)
     g.account_session = account_session
     return user

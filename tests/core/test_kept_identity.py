@@ -50,3 +50,21 @@ def test_a_renamed_school_is_read_again(app, region_tree, login):
         db.session.commit()
         db.session.remove()
     assert "Школа переименованная" in http.get(f"/tenants/{school['id']}").get_data(as_text=True)
+
+
+def test_an_ended_session_leaves_nothing_kept_in_use(app, region_tree, token):
+    """A token whose session ended is refused, and the identity kept for it serves nothing
+    to that request (no copies of tenant rows reach a request that is not signed in)."""
+    from flask import g
+
+    teacher = region_tree["a"]["teacher"]
+    headers = token(teacher)
+    http = app.test_client()
+    assert http.get("/api/v1/me", headers=headers).status_code == 200
+    assert http.delete("/api/v1/auth/token", headers=headers).status_code == 204
+    with app.test_request_context("/api/v1/me", headers=headers):
+        from flask_login import current_user
+
+        app.preprocess_request()
+        assert not current_user.is_authenticated
+        assert g.get("kept_identity") is None
