@@ -214,15 +214,15 @@ def _choice_of(form) -> dict:
             "language": form.get("language") or "ru"}
 
 
-def _date_of(form):
+def _date_field(form, field, message):
     import datetime as dt
 
-    text = (form.get("filed_on") or "").strip()
+    text = (form.get(field) or "").strip()
     try:
         return (dt.datetime.strptime(text, "%d.%m.%Y").date() if "." in text else dt.date.fromisoformat(text)) \
             if text else None
     except ValueError:
-        raise Refused.on("filed_on", _("Date: write a date, e.g. 01.09.2026.")) from None
+        raise Refused.on(field, message) from None
 
 
 @bp.route("/schools/<int:school_id>/applications", methods=["GET", "POST"])
@@ -241,7 +241,9 @@ def school_applications(school_id):
             if not (guardian_id.isdigit() and pupil_id.isdigit()):
                 raise Refused.on("guardian_id", _("Applicant: choose the parent or guardian and the pupil."))
             entry = applications.file(school, guardian_id=int(guardian_id), pupil_id=int(pupil_id),
-                                      choice=_choice_of(request.form), filed_on=_date_of(request.form))
+                                      choice=_choice_of(request.form),
+                                      filed_on=_date_field(request.form, "filed_on",
+                                                           _("Date: write a date, e.g. 01.09.2026.")))
         except Refused as refusal:
             errors = refusal.errors
         else:
@@ -255,6 +257,16 @@ def school_applications(school_id):
                            today=tenants.local_today(school)), 422 if errors else 200
 
 
+def _xlsx(body: bytes, name: str):
+    """A register's workbook as a download."""
+    from urllib.parse import quote
+
+    from flask import Response
+
+    return Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}.xlsx"})
+
+
 def _channel_labels():
     from blueprints.roster.guardians import CHANNEL_LABELS
 
@@ -265,19 +277,12 @@ def _channel_labels():
 @login_required
 @permission(_reads_applications, "school_id")
 def school_applications_xlsx(school_id):
-    from urllib.parse import quote
-
-    from flask import Response
-
     from blueprints.services import applications
 
     school = g.loaded["school_id"]
     report = applications.register(school, search=request.args.get("q"), status=request.args.get("status"),
                                    whole=True)
-    name = f"applications-{school.id}-{tenants.local_today(school).isoformat()}.xlsx"
-    return Response(applications.xlsx(school, report),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+    return _xlsx(applications.xlsx(school, report), f"applications-{school.id}-{tenants.local_today(school).isoformat()}")
 
 
 @bp.route("/applications/<int:application_id>/decision", methods=["POST"])
@@ -329,17 +334,6 @@ def apply(school_id):
 
 # The register of appeals: complaints, requests, information requests --------------------
 
-def _date_field(form, field, message):
-    import datetime as dt
-
-    text = (form.get(field) or "").strip()
-    try:
-        return (dt.datetime.strptime(text, "%d.%m.%Y").date() if "." in text else dt.date.fromisoformat(text)) \
-            if text else None
-    except ValueError:
-        raise Refused.on(field, message) from None
-
-
 @bp.route("/schools/<int:school_id>/appeals", methods=["GET", "POST"])
 @login_required
 @permission(_reads_applications, "school_id")
@@ -371,18 +365,11 @@ def school_appeals(school_id):
 @login_required
 @permission(_reads_applications, "school_id")
 def school_appeals_xlsx(school_id):
-    from urllib.parse import quote
-
-    from flask import Response
-
     from blueprints.services import appeals
 
     school = g.loaded["school_id"]
     report = appeals.register(school, search=request.args.get("q"), status=request.args.get("status"), whole=True)
-    name = f"appeals-{school.id}-{tenants.local_today(school).isoformat()}.xlsx"
-    return Response(appeals.xlsx(school, report),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+    return _xlsx(appeals.xlsx(school, report), f"appeals-{school.id}-{tenants.local_today(school).isoformat()}")
 
 
 @bp.route("/appeals/<int:appeal_id>/answer", methods=["POST"])
